@@ -1,0 +1,116 @@
+"""``/login`` and ``/logout``, and ``/`` which sends each role to its page."""
+
+import math
+import time
+from urllib.parse import urlsplit
+
+from flask import (
+    Blueprint,
+    current_app,
+    flash,
+    g,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
+from flask_login import current_user, login_required, login_user, logout_user
+
+from helpdesk.auth.forms import LoginForm
+from helpdesk.extensions import limiter
+from helpdesk.services.accounts import authenticate, normalise_email
+
+bp = Blueprint("auth", __name__)
+
+
+def landing_url(user):
+    """Where a role lands after signing in: the portal for customers, the queue for the rest."""
+    return url_for("portal.tickets" if user.is_customer else "desk.queue")
+
+
+def safe_next(target):
+    """Only follow a ``next`` that stays on this site."""
+    if not target:
+        return None
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
+        return None
+    return target
+
+
+def _account_key():
+    return "account:" + normalise_email(request.form.get("email"))
+
+
+def _login_failed(response):
+    return bool(g.get("login_failed"))
+
+
+def _too_many_attempts(who):
+    """A breach callback: answer with the form, the email kept and a clear message."""
+
+    def answer(request_limit):
+        return _too_many_attempts_page(who, request_limit)
+
+    return answer
+
+
+def _too_many_attempts_page(who, request_limit):
+    minutes = max(1, math.ceil((request_limit.reset_at - time.time()) / 60))
+    form = LoginForm(formdata=None, email=request.form.get("email", ""))
+    message = (
+        f"Too many failed sign-in attempts for {who}. Wait {minutes} minute"
+        f"{'s' if minutes != 1 else ''} and try again."
+    )
+    page = render_template("auth/login.html", form=form, error=message)
+    return current_app.response_class(page, status=429, headers={"Retry-After": str(minutes * 60)})
+
+
+@bp.get("/")
+def home():
+    """Send visitors to their landing page, or to sign in."""
+    if current_user.is_authenticated:
+        return redirect(landing_url(current_user))
+    return redirect(url_for("auth.login"))
+
+
+@bp.route("/login", methods=["GET", "POST"])
+@limiter.limit(
+    lambda: current_app.config["LOGIN_LIMIT_PER_ACCOUNT"], key_func=_account_key,
+    methods=["POST"], deduct_when=_login_failed, on_breach=_too_many_attempts("this account"),
+    scope="login-account",
+)
+@limiter.limit(
+    lambda: current_app.config["LOGIN_LIMIT_PER_IP"], methods=["POST"],
+    deduct_when=_login_failed, on_breach=_too_many_attempts("your network"),
+    scope="login-ip",
+)
+def login():
+    """Sign in with email and password; a new session starts at every sign-in."""
+    if current_user.is_authenticated:
+        return redirect(landing_url(current_user))
+    form = LoginForm()
+    error = None
+    if form.validate_on_submit():
+        user = authenticate(form.email.data, form.password.data)
+        if user is not None:
+            target = safe_next(request.args.get("next"))
+            session.clear()
+            login_user(user, remember=form.remember.data)
+            session.permanent = True
+            return redirect(target or landing_url(user))
+        g.login_failed = True
+        error = "That email and password do not match an active account."
+    status = 401 if error else (400 if form.errors else 200)
+    return render_template("auth/login.html", form=form, error=error), status
+
+
+@bp.post("/logout")
+@login_required
+def logout():
+    """Sign out and drop the session."""
+    logout_user()
+    session.clear()
+    flash("You are signed out.", "info")
+    return redirect(url_for("auth.login"))

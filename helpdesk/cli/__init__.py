@@ -1,0 +1,14 @@
+"""Command-line tools, run as ``flask --app wsgi <command>``."""
+
+from helpdesk.cli import demo, processes, users
+
+
+def init_app(app):
+    """Register every command group."""
+    app.cli.add_command(users.users)
+    app.cli.add_command(users.resellers)
+    app.cli.add_command(users.organisations)
+    app.cli.add_command(demo.seed_demo)
+    app.cli.add_command(processes.check)
+    app.cli.add_command(processes.worker)
+    app.cli.add_command(processes.cron)

@@ -1,0 +1,96 @@
+"""Configuration read from the environment.
+
+Every setting has an environment variable of the same name (listed in the README). Nothing
+secret lives in the code: without ``SECRET_KEY`` a development key is generated once and kept
+in the instance folder, and the production config refuses to start without one.
+"""
+
+import os
+import secrets
+from pathlib import Path
+
+
+def env_bool(name, default=False):
+    """Read a yes/no environment variable (1, true, yes, on count as yes)."""
+    value = os.environ.get(name)
+    if value is None or value == "":
+        return default
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def database_url(raw, instance_path):
+    """Normalise ``DATABASE_URL``: default SQLite in the instance folder, psycopg 3 for Postgres."""
+    if not raw:
+        return f"sqlite:///{Path(instance_path) / 'helpdesk.db'}"
+    for prefix in ("postgres://", "postgresql://"):
+        if raw.startswith(prefix):
+            return "postgresql+psycopg://" + raw[len(prefix):]
+    return raw
+
+
+def secret_key(instance_path):
+    """Return ``SECRET_KEY`` from the environment, or a key generated once for this instance."""
+    key = os.environ.get("SECRET_KEY")
+    if key:
+        return key
+    path = Path(instance_path) / "secret_key"
+    if path.exists():
+        return path.read_text().strip()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    key = secrets.token_urlsafe(48)
+    path.write_text(key)
+    path.chmod(0o600)
+    return key
+
+
+class Config:
+    """Settings shared by every environment; values come from the environment."""
+
+    TICKET_PREFIX = os.environ.get("TICKET_PREFIX", "TKT")
+    TICKETS_PER_PAGE = int(os.environ.get("TICKETS_PER_PAGE", "50"))
+    MAX_CONTENT_LENGTH = int(os.environ.get("MAX_UPLOAD_MB", "25")) * 1024 * 1024 + 1024 * 1024
+
+    SESSION_COOKIE_HTTPONLY = True
+    SESSION_COOKIE_SAMESITE = "Lax"
+    SESSION_COOKIE_SECURE = env_bool("SESSION_COOKIE_SECURE", False)
+    SESSION_LIFETIME_HOURS = int(os.environ.get("SESSION_LIFETIME_HOURS", "12"))
+    REMEMBER_COOKIE_DAYS = int(os.environ.get("REMEMBER_COOKIE_DAYS", "30"))
+    REMEMBER_COOKIE_HTTPONLY = True
+    REMEMBER_COOKIE_SAMESITE = "Lax"
+    REMEMBER_COOKIE_SECURE = SESSION_COOKIE_SECURE
+
+    LOGIN_LIMIT_PER_ACCOUNT = os.environ.get("LOGIN_LIMIT_PER_ACCOUNT", "5 per 15 minutes")
+    LOGIN_LIMIT_PER_IP = os.environ.get("LOGIN_LIMIT_PER_IP", "20 per 15 minutes")
+    # Argon2id parameters, by name from argon2.profiles.
+    PASSWORD_HASH_PROFILE = os.environ.get("PASSWORD_HASH_PROFILE", "RFC_9106_LOW_MEMORY")
+    PROXY_COUNT = int(os.environ.get("PROXY_COUNT", "0"))
+
+    WTF_CSRF_TIME_LIMIT = None  # the token lives as long as the session
+    SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
+    RATELIMIT_HEADERS_ENABLED = True
+    RATELIMIT_IN_MEMORY_FALLBACK_ENABLED = True
+    RATELIMIT_KEY_PREFIX = "helpdesk-limits"
+
+    def __init__(self, instance_path):
+        self.SECRET_KEY = secret_key(instance_path)
+        self.SQLALCHEMY_DATABASE_URI = database_url(os.environ.get("DATABASE_URL"), instance_path)
+        self.REDIS_URL = os.environ.get("REDIS_URL") or None
+
+
+class ProductionConfig(Config):
+    """Production: a real secret and HTTPS-only cookies unless explicitly turned off."""
+
+    SESSION_COOKIE_SECURE = env_bool("SESSION_COOKIE_SECURE", True)
+    REMEMBER_COOKIE_SECURE = SESSION_COOKIE_SECURE
+
+    def __init__(self, instance_path):
+        if not os.environ.get("SECRET_KEY"):
+            raise RuntimeError("SECRET_KEY is not set: production needs a long random SECRET_KEY.")
+        super().__init__(instance_path)
+
+
+def config_for_environment(instance_path):
+    """Pick the config class by ``HELPDESK_ENV`` (``production`` or the default ``development``)."""
+    if os.environ.get("HELPDESK_ENV", "development") == "production":
+        return ProductionConfig(instance_path)
+    return Config(instance_path)

@@ -1,0 +1,126 @@
+"""The demo: two resellers, an organisation, one login per role and 64 lived-in tickets.
+
+Deterministic (a fixed random seed), so the same demo appears on every machine. Every login
+uses ``DEMO_PASSWORD``; the README lists them.
+"""
+
+import random
+from datetime import timedelta
+
+from sqlalchemy import func, select
+
+from helpdesk.extensions import db
+from helpdesk.models import PRIORITIES, STATUSES, Category, User
+from helpdesk.models.timestamps import utcnow
+from helpdesk.services import accounts, tickets
+
+DEMO_PASSWORD = "demo-pass-2026"  # noqa: S105 - the published demo password
+TICKET_COUNT = 64
+
+SUBJECTS = {
+    "General": ["Question about my account", "How do I update my contact details?"],
+    "Billing": ["Charged twice this month", "Invoice shows the wrong plan",
+                "Direct debit failed after bank change"],
+    "Connectivity": ["Internet drops every evening", "No sync on the DSL line since the storm",
+                     "Fibre ONT shows a red LOS light"],
+    "Wi-Fi": ["Wi-Fi does not reach the upstairs office", "Devices keep disconnecting from 5 GHz"],
+    "Hardware": ["Router reboots by itself", "Replacement modem never arrived"],
+    "Software": ["VPN client will not connect after update", "Router firmware update stuck"],
+    "Network": ["Static IP not routing", "High latency to our branch office",
+                "Port forwarding for the NVR stopped working"],
+    "Email": ["Cannot send mail from Outlook", "Mailbox full warning every morning"],
+    "Security": ["Suspicious login alert on the portal", "Phishing mail pretending to be you"],
+    "Complaint": ["Technician missed the appointment", "Speed far below the contracted plan"],
+    "Request": ["Please upgrade us to the 1 Gbit plan", "Move our service to a new address"],
+    "Other": ["Feedback on the new portal", "Need a letter confirming our contract"],
+}
+CUSTOMER_REPLIES = [
+    "It happened again this morning around **8:15**. Restarting the router did not help.",
+    "Thanks, I tried that. Is there anything else I can check on my side?",
+    "Here are the details you asked for:\n\n- Serial: `HX-44821`\n- Lights: power and WAN green",
+]
+SUPPORT_REPLIES = [
+    "Thanks for the report. I can see line errors on our side and have reset the port. "
+    "Could you check whether it is stable now?",
+    "We have booked an engineer visit. You will get a confirmation by email.",
+    "This is fixed on our side. See https://status.example.net for the incident notes.",
+]
+INTERNAL_NOTES = [
+    "Line test shows CRC errors on the cabinet side. Escalated to field ops.",
+    "Handing over to the evening shift: customer prefers calls after 17:00.",
+    "Checked billing system: duplicate charge confirmed, refund needs finance approval.",
+]
+
+
+def demo_is_loaded():
+    """Is the demo admin already there?"""
+    return accounts.find_user("admin@demo.test") is not None
+
+
+def database_is_empty():
+    """No users at all: a fresh install."""
+    return db.session.scalar(select(func.count()).select_from(User)) == 0
+
+
+def load_demo():
+    """Create the demo resellers, organisation, logins and tickets."""
+    north = accounts.create_reseller("North Net")
+    south = accounts.create_reseller("South Wave")
+    acme = accounts.create_organisation("Acme", reseller=north)
+
+    def person(email, name, role, **links):
+        return accounts.create_user(
+            email=email, name=name, role=role, password=DEMO_PASSWORD, **links
+        )
+
+    admin = person("admin@demo.test", "Ada Admin", "admin")
+    agent = person("agent@demo.test", "Sam Agent", "agent")
+    north_staff = person("north@demo.test", "Nora North", "reseller", reseller=north)
+    south_staff = person("south@demo.test", "Sven South", "reseller", reseller=south)
+    subscribers = [
+        person("alice@north.demo.test", "Alice Jensen", "subscriber", reseller=north),
+        person("bob@south.demo.test", "Bob Okafor", "subscriber", reseller=south),
+        person("carol@acme.demo.test", "Carol Acme", "company_admin", organisation=acme),
+        person("dave@acme.demo.test", "Dave Acme", "subscriber", organisation=acme),
+    ]
+    _load_tickets(subscribers, staff=[admin, agent], resellers={north.id: north_staff,
+                                                               south.id: south_staff})
+
+
+def _load_tickets(subscribers, *, staff, resellers):
+    rng = random.Random(2026)  # noqa: S311 - a repeatable demo, not a secret
+    categories = db.session.scalars(select(Category).order_by(Category.position)).all()
+    now = utcnow()
+    for index in range(TICKET_COUNT):
+        subscriber = subscribers[index % len(subscribers)]
+        category = categories[index % len(categories)]
+        status = STATUSES[index % len(STATUSES)]
+        priority = PRIORITIES[(index // 2) % len(PRIORITIES)]
+        opened = now - timedelta(days=30) + timedelta(hours=11 * index, minutes=rng.randint(0, 59))
+        subject = rng.choice(SUBJECTS.get(category.name, SUBJECTS["Other"]))
+        ticket = tickets.open_ticket(
+            subscriber=subscriber, subject=subject, category=category, priority=priority,
+            body=f"{subject}.\n\nCustomer reference: **{subscriber.name}**, line {1000 + index}.",
+            created_at=opened,
+        )
+        helpers = [*staff, resellers[ticket.reseller_id]] if ticket.reseller_id else staff
+        assignee = rng.choice([*helpers, None]) if status != "open" else None
+        moment = opened
+        for turn in range(index % 5):
+            moment += timedelta(hours=rng.randint(1, 9))
+            if turn % 2 == 0:
+                author = assignee or rng.choice(helpers)
+                internal = turn == 2 or index % 6 == 0
+                text = rng.choice(INTERNAL_NOTES if internal else SUPPORT_REPLIES)
+            else:
+                author, internal, text = subscriber, False, rng.choice(CUSTOMER_REPLIES)
+            tickets.add_reply(ticket, author=author, body=text, internal=internal,
+                              created_at=moment)
+        ticket.status = status
+        ticket.assignee = assignee
+        if status in ("resolved", "closed"):
+            ticket.resolved_at = moment + timedelta(hours=1)
+        if status == "closed":
+            ticket.closed_at = moment + timedelta(days=2)
+        ticket.updated_at = max(moment, ticket.resolved_at or moment, ticket.closed_at or moment)
+        db.session.commit()

@@ -1,0 +1,8 @@
+"""The staff and reseller desk: the queue and the ticket pages."""
+
+from helpdesk.desk.views import bp
+
+
+def init_app(app):
+    """Register the blueprint."""
+    app.register_blueprint(bp)

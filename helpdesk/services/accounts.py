@@ -1,0 +1,159 @@
+"""Accounts: creating users, checking passwords, disabling and enabling."""
+
+from functools import cache
+
+from argon2 import PasswordHasher, profiles
+from argon2.exceptions import InvalidHashError, VerificationError
+from flask import current_app
+from sqlalchemy import func, select
+
+from helpdesk.extensions import db
+from helpdesk.models import ROLES, Organisation, Reseller, User
+from helpdesk.models.timestamps import utcnow
+
+MIN_PASSWORD_LENGTH = 10
+DEFAULT_RESELLER_PERMISSIONS = ("tickets.view", "tickets.create", "tickets.edit", "tickets.reply")
+
+
+
+@cache
+def _hasher_for(profile):
+    """An Argon2id hasher with the named ``argon2.profiles`` parameters, and a dummy hash.
+
+    The dummy is verified against when the email is unknown, so a miss costs as long as a
+    wrong password and timing does not reveal which emails have accounts.
+    """
+    hasher = PasswordHasher.from_parameters(getattr(profiles, profile))
+    return hasher, hasher.hash("not-a-real-password")
+
+
+def _hasher():
+    return _hasher_for(current_app.config["PASSWORD_HASH_PROFILE"])
+
+
+class AccountError(ValueError):
+    """An account operation was refused; the message says why, in the user's words."""
+
+
+def normalise_email(email):
+    """Emails are stored and compared lower-cased and trimmed."""
+    return (email or "").strip().lower()
+
+
+def hash_password(password):
+    """Argon2id hash of a password."""
+    return _hasher()[0].hash(password)
+
+
+def find_user(email):
+    """The user with this email, or None."""
+    return db.session.scalar(select(User).where(User.email == normalise_email(email)))
+
+
+def authenticate(email, password):
+    """The active user these credentials belong to, or None. Upgrades old hashes on the way."""
+    user = find_user(email)
+    hasher, dummy_hash = _hasher()
+    try:
+        hasher.verify(user.password_hash if user else dummy_hash, password or "")
+    except (VerificationError, InvalidHashError):
+        return None
+    if user is None or not user.is_active:
+        return None
+    if hasher.check_needs_rehash(user.password_hash):
+        user.password_hash = hash_password(password)
+    user.last_login_at = utcnow()
+    db.session.commit()
+    return user
+
+
+def create_user(*, email, name, role, password, reseller=None, organisation=None,
+                permissions=None):
+    """Create a user after checking that role, reseller and organisation fit together."""
+    email = normalise_email(email)
+    if "@" not in email or len(email) > 254:
+        raise AccountError(f"{email!r} is not an email address.")
+    if role not in ROLES:
+        raise AccountError(f"Unknown role {role!r}; choose one of {', '.join(ROLES)}.")
+    if len(password or "") < MIN_PASSWORD_LENGTH:
+        raise AccountError(f"The password needs at least {MIN_PASSWORD_LENGTH} characters.")
+    if find_user(email) is not None:
+        raise AccountError(f"A user with the email {email} already exists.")
+    if role == "reseller" and reseller is None:
+        raise AccountError("A reseller user needs --reseller.")
+    if role == "company_admin" and organisation is None:
+        raise AccountError("A company admin needs --organisation.")
+    if role in ("agent", "admin") and (reseller or organisation):
+        raise AccountError("Agents and admins belong to the operator: no reseller or organisation.")
+    if organisation is not None:
+        if role == "reseller":
+            raise AccountError("A reseller user belongs to a reseller, not an organisation.")
+        if reseller is not None and organisation.reseller_id != reseller.id:
+            raise AccountError(f"{organisation.name} is not a customer of {reseller.name}.")
+        reseller = organisation.reseller
+    if permissions is None:
+        permissions = DEFAULT_RESELLER_PERMISSIONS if role == "reseller" else ()
+    elif permissions and role != "reseller":
+        raise AccountError("Only reseller users take tickets.* permissions.")
+    user = User(
+        email=email, name=(name or email.split("@")[0]).strip(), role=role,
+        password_hash=hash_password(password), reseller=reseller, organisation=organisation,
+    )
+    try:
+        user.permissions = permissions
+    except ValueError as error:
+        raise AccountError(str(error)) from error
+    db.session.add(user)
+    db.session.commit()
+    return user
+
+
+def set_disabled(user, *, disabled):
+    """Disable (ending every session at once) or re-enable a user."""
+    if disabled:
+        user.disabled_at = user.disabled_at or utcnow()
+        user.end_sessions()
+    else:
+        user.disabled_at = None
+    db.session.commit()
+    return user
+
+
+def find_reseller(name):
+    """A reseller by name, case-insensitively, or None."""
+    return db.session.scalar(
+        select(Reseller).where(func.lower(Reseller.name) == (name or "").strip().lower())
+    )
+
+
+def find_organisation(name):
+    """An organisation by name, case-insensitively, or None."""
+    return db.session.scalar(
+        select(Organisation).where(func.lower(Organisation.name) == (name or "").strip().lower())
+    )
+
+
+def create_reseller(name):
+    """Create a reseller with a unique name."""
+    name = (name or "").strip()
+    if not name:
+        raise AccountError("A reseller needs a name.")
+    if find_reseller(name):
+        raise AccountError(f"A reseller named {name} already exists.")
+    reseller = Reseller(name=name)
+    db.session.add(reseller)
+    db.session.commit()
+    return reseller
+
+
+def create_organisation(name, *, reseller=None):
+    """Create an organisation, a customer of ``reseller`` or (None) of the operator."""
+    name = (name or "").strip()
+    if not name:
+        raise AccountError("An organisation needs a name.")
+    if find_organisation(name):
+        raise AccountError(f"An organisation named {name} already exists.")
+    organisation = Organisation(name=name, reseller=reseller)
+    db.session.add(organisation)
+    db.session.commit()
+    return organisation

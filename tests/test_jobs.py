@@ -1,0 +1,43 @@
+"""Jobs run in a worker with an app context; the cron configuration registers them."""
+
+from rq import Queue
+from rq.cron import CronScheduler
+
+from helpdesk.queues import QUEUE_NAMES, get_queue, get_redis
+from jobs.housekeeping import HEARTBEAT_KEY, record_heartbeat
+from jobs.worker import make_worker
+
+
+def test_worker_runs_a_job_inside_the_app_context(app):
+    """A queued job runs in a worker and writes through the app's Redis."""
+    with app.app_context():
+        job = get_queue("default").enqueue(record_heartbeat)
+        assert get_redis().get(HEARTBEAT_KEY) is None
+    worker = make_worker(app, simple=True)
+    assert worker.work(burst=True)
+    with app.app_context():
+        job.refresh()
+        assert job.is_finished
+        assert get_redis().get(HEARTBEAT_KEY).decode() == job.return_value()
+
+
+def test_queues_by_purpose(app):
+    """default, notifications and psa; anything else is a mistake."""
+    import pytest
+
+    with app.app_context():
+        for name in QUEUE_NAMES:
+            assert isinstance(get_queue(name), Queue)
+        with pytest.raises(ValueError):
+            get_queue("misc")
+
+
+def test_cron_configuration_registers_the_heartbeat(app):
+    """RQ's cron scheduler loads jobs/cron.py and enqueues what is due."""
+    with app.app_context():
+        scheduler = CronScheduler(connection=get_redis())
+        scheduler.load_config_from_file("jobs.cron")
+        names = [job.func_name for job in scheduler.get_jobs()]
+        assert names == ["jobs.housekeeping.record_heartbeat"]
+        scheduler.enqueue_jobs()
+        assert get_queue("default").count == 1

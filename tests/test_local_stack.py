@@ -1,0 +1,108 @@
+"""``make run``'s launcher, started as a real process: it serves, stops cleanly, keeps data."""
+
+import os
+import re
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+import psutil
+import pytest
+import redis
+
+ROOT = Path(__file__).resolve().parent.parent
+STARTUP_DEADLINE_SECONDS = 120
+
+
+def free_port():
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def launch(instance, port, **extra_env):
+    env = {key: value for key, value in os.environ.items()
+           if key not in ("DATABASE_URL", "REDIS_URL", "HELPDESK_ENV")}
+    env.update(HELPDESK_INSTANCE_PATH=str(instance), PORT=str(port), WEB_CONCURRENCY="1",
+               **extra_env)
+    return subprocess.Popen([sys.executable, "-m", "helpdesk.local_stack"], cwd=ROOT, env=env,
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+
+
+def wait_until_healthy(process, base_url):
+    """Poll /healthz until it answers 200 (bounded), failing early if the launcher died."""
+    deadline = time.monotonic() + STARTUP_DEADLINE_SECONDS
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            pytest.fail(f"launcher exited early:\n{process.stdout.read()}")
+        try:
+            if httpx.get(f"{base_url}/healthz", timeout=2).status_code == 200:
+                return
+        except httpx.TransportError:
+            pass
+        time.sleep(0.25)
+    process.kill()
+    pytest.fail("the help desk did not become healthy in time")
+
+
+def sign_in(base_url, email, password="demo-pass-2026"):
+    client = httpx.Client(base_url=base_url, timeout=10)
+    page = client.get("/login").text
+    token = re.search(r'name="csrf-token" content="([^"]+)"', page).group(1)
+    response = client.post("/login", data={"email": email, "password": password,
+                                           "csrf_token": token})
+    return client, response
+
+
+def stop(process):
+    """SIGTERM the launcher; everything it started must be gone when it returns."""
+    children = psutil.Process(process.pid).children(recursive=True)
+    assert len(children) >= 3  # web, worker, cron (and their own children)
+    process.send_signal(signal.SIGTERM)
+    output, _ = process.communicate(timeout=60)
+    assert process.returncode == 0, output
+    still_running = [child.pid for child in children if child.is_running()
+                     and child.status() != psutil.STATUS_ZOMBIE]
+    assert still_running == []
+    return output
+
+
+@pytest.mark.slow
+def test_make_run_serves_the_demo_stops_cleanly_and_keeps_data(tmp_path):
+    """First run seeds the demo; SIGTERM stops all; a second run reuses the data."""
+    instance, port = tmp_path / "instance", free_port()
+    base_url = f"http://127.0.0.1:{port}"
+
+    first = launch(instance, port)
+    wait_until_healthy(first, base_url)
+    client, response = sign_in(base_url, "north@demo.test")
+    assert response.headers["Location"] == "/tickets"
+    queue = client.get("/tickets").text
+    assert queue.count('class="ticket-row') > 0
+    output = stop(first)
+    assert "Demo data loaded" in output
+    assert (instance / "helpdesk.db").exists()
+    with pytest.raises(redis.ConnectionError):
+        redis.Redis(unix_socket_path=str(instance / "redis.socket")).ping()
+
+    second = launch(instance, port)
+    wait_until_healthy(second, base_url)
+    client, response = sign_in(base_url, "north@demo.test")
+    assert client.get("/tickets").text.count('class="ticket-row') == queue.count(
+        'class="ticket-row')
+    output = stop(second)
+    assert "Demo data loaded" not in output
+
+
+def test_make_run_names_the_variable_when_the_database_is_down(tmp_path):
+    """A dead DATABASE_URL stops start-up with a message naming it, not a traceback."""
+    process = launch(tmp_path / "instance", free_port(),
+                     DATABASE_URL="postgresql://nobody@127.0.0.1:1/none")
+    output, _ = process.communicate(timeout=120)
+    assert process.returncode == 1
+    assert "Fix DATABASE_URL" in output
+    assert "Traceback" not in output

@@ -1,0 +1,85 @@
+"""A small, fully known help desk for tests: every role, and a ticket in each corner.
+
+Objects are returned as plain ids and emails (``World``) so tests can use them in any app
+context.
+"""
+
+from dataclasses import dataclass, field
+
+from sqlalchemy import select
+
+from helpdesk.extensions import db
+from helpdesk.models import Category
+from helpdesk.services import accounts, tickets
+
+PASSWORD = "correct-horse-battery"
+
+
+@dataclass
+class World:
+    """Ids of the users and tickets of the test help desk."""
+
+    users: dict = field(default_factory=dict)
+    tickets: dict = field(default_factory=dict)
+    internal_note_text: str = ""
+
+
+def build_world():
+    """Resellers North and South; Acme (North's customer) and Zeta (operator's customer)."""
+    north = accounts.create_reseller("North")
+    south = accounts.create_reseller("South")
+    acme = accounts.create_organisation("Acme", reseller=north)
+    zeta = accounts.create_organisation("Zeta")
+    category = db.session.scalars(select(Category).order_by(Category.position)).first()
+
+    def user(key, role, **links):
+        created = accounts.create_user(
+            email=f"{key}@test.example", name=key.replace("_", " ").title(), role=role,
+            password=PASSWORD, **links,
+        )
+        world.users[key] = created
+        return created
+
+    world = World()
+    user("admin", "admin")
+    agent = user("agent", "agent")
+    user("north_reseller", "reseller", reseller=north)
+    user("north_viewer", "reseller", reseller=north, permissions=["tickets.view"])
+    user("north_all", "reseller", reseller=north,
+         permissions=["tickets.view", "tickets.view_all", "tickets.reply"])
+    user("north_none", "reseller", reseller=north, permissions=[])
+    user("south_reseller", "reseller", reseller=south)
+    alice = user("alice", "subscriber", reseller=north)
+    bob = user("bob", "subscriber", reseller=south)
+    user("carol", "company_admin", organisation=acme)
+    dave = user("dave", "subscriber", organisation=acme)
+    erin = user("erin", "subscriber", organisation=acme)
+    zed = user("zed", "subscriber", organisation=zeta)
+
+    def ticket(key, subscriber):
+        opened = tickets.open_ticket(
+            subscriber=subscriber, subject=f"{key} ticket", body=f"Body of **{key}**",
+            category=category,
+        )
+        world.tickets[key] = opened
+        return opened
+
+    ticket("alice", alice)
+    ticket("bob", bob)
+    ticket("carol", world.users["carol"])
+    ticket("dave", dave)
+    ticket("erin", erin)
+    ticket("zed", zed)
+    world.internal_note_text = "SECRET-INTERNAL-NOTE staff only"
+    for key in ("alice", "dave"):
+        tickets.add_reply(world.tickets[key], author=agent, body="Public answer from support")
+        tickets.add_reply(world.tickets[key], author=agent, body=world.internal_note_text,
+                          internal=True)
+    world.users = {key: u.id for key, u in world.users.items()}
+    world.tickets = {key: t.id for key, t in world.tickets.items()}
+    return world
+
+
+def email(key):
+    """The email of a world user."""
+    return f"{key}@test.example"
