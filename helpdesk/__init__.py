@@ -27,6 +27,7 @@ def create_app(config=None):
     app.config.update(config or {})
     app.config["PERMANENT_SESSION_LIFETIME"] = timedelta(hours=app.config["SESSION_LIFETIME_HOURS"])
     app.config["REMEMBER_COOKIE_DURATION"] = timedelta(days=app.config["REMEMBER_COOKIE_DAYS"])
+    security_headers.init_app(app)
     if app.config["PROXY_COUNT"]:
         app.wsgi_app = ProxyFix(
             app.wsgi_app, x_for=app.config["PROXY_COUNT"], x_proto=app.config["PROXY_COUNT"]
@@ -42,7 +43,6 @@ def create_app(config=None):
     htmx.init_app(app)
     limiter.init_app(app)
     errors.init_app(app)
-    security_headers.init_app(app)
     template_filters.init_app(app)
     cli.init_app(app)
 

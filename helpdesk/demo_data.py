@@ -96,7 +96,8 @@ def _load_tickets(subscribers, *, staff, resellers):
         category = categories[index % len(categories)]
         status = STATUSES[index % len(STATUSES)]
         priority = PRIORITIES[(index // 2) % len(PRIORITIES)]
-        opened = now - timedelta(days=30) + timedelta(hours=11 * index, minutes=rng.randint(0, 59))
+        # Spread over the last 60 days; the newest history still ends days before now.
+        opened = now - timedelta(days=60) + timedelta(hours=20 * index, minutes=rng.randint(0, 59))
         subject = rng.choice(SUBJECTS.get(category.name, SUBJECTS["Other"]))
         ticket = tickets.open_ticket(
             subscriber=subscriber, subject=subject, category=category, priority=priority,

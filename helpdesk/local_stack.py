@@ -14,6 +14,8 @@ import sys
 from pathlib import Path
 
 import redis
+from redis.backoff import NoBackoff
+from redis.retry import Retry
 
 from helpdesk.queues import EMBEDDED_SOCKET, start_embedded_redis
 
@@ -100,8 +102,10 @@ def _shutdown_embedded(socket_path):
     """Stop the embedded Redis, saving its data for the next run."""
     if socket_path is None:
         return
+    # No retries: the server closing the connection is the expected answer to SHUTDOWN.
+    client = redis.Redis(unix_socket_path=str(socket_path), retry=Retry(NoBackoff(), 0))
     with contextlib.suppress(redis.RedisError):
-        redis.Redis(unix_socket_path=str(socket_path)).shutdown(save=True)
+        client.shutdown(save=True)
 
 
 if __name__ == "__main__":

@@ -1,7 +1,8 @@
 """Response headers every page carries: a strict content security policy and friends.
 
 No page has inline script or style and htmx runs with ``allowEval`` off, so the policy can
-allow scripts and styles from our own origin only.
+allow scripts and styles from our own origin only. Cookies set on a request that came over
+HTTPS (directly, or through a trusted proxy, see ``PROXY_COUNT``) are always ``Secure``.
 """
 
 CONTENT_SECURITY_POLICY = (
@@ -20,3 +21,34 @@ def init_app(app):
         response.headers.setdefault("Referrer-Policy", "same-origin")
         response.headers.setdefault("X-Frame-Options", "DENY")
         return response
+
+    # Under ProxyFix (added later, so it runs first and fixes the scheme).
+    app.wsgi_app = SecureCookiesOnHttps(app.wsgi_app)
+
+
+class SecureCookiesOnHttps:
+    """WSGI middleware: on HTTPS requests, every ``Set-Cookie`` carries ``Secure``.
+
+    Flask writes the session cookie and Flask-Login the remember cookie after the app's own
+    response hooks, so this sits below the app, where it sees every cookie.
+    """
+
+    def __init__(self, wsgi_app):
+        self.wsgi_app = wsgi_app
+
+    def __call__(self, environ, start_response):
+        if environ.get("wsgi.url_scheme") != "https":
+            return self.wsgi_app(environ, start_response)
+
+        def secure_start_response(status, headers, exc_info=None):
+            return start_response(status, [_secure(name, value) for name, value in headers],
+                                  exc_info)
+
+        return self.wsgi_app(environ, secure_start_response)
+
+
+def _secure(name, value):
+    if name.lower() != "set-cookie":
+        return name, value
+    flags = {part.strip().lower() for part in value.split(";")[1:]}
+    return name, value if "secure" in flags else f"{value}; Secure"

@@ -189,3 +189,22 @@ def test_pages_need_sign_in(client):
         response = client.get(path)
         assert response.status_code == 302
         assert response.headers["Location"].startswith("/login?next=")
+
+
+def test_cookies_are_secure_on_https_requests(client, world):
+    """A request that came over HTTPS gets Secure cookies without any setting."""
+    response = client.get("/login", base_url="https://helpdesk.example")
+    cookies = response.headers.getlist("Set-Cookie")
+    assert cookies and all("Secure" in cookie for cookie in cookies)
+    plain = client.get("/login").headers.getlist("Set-Cookie")
+    assert all("Secure" not in cookie for cookie in plain)
+
+
+def test_https_behind_a_trusted_proxy_counts(app, tmp_path):
+    """With PROXY_COUNT=1, X-Forwarded-Proto: https makes cookies Secure."""
+    from helpdesk import create_app
+
+    proxied = create_app({**app.config, "PROXY_COUNT": 1, "INSTANCE_PATH": str(tmp_path)})
+    response = proxied.test_client().get("/login", headers={"X-Forwarded-Proto": "https"})
+    cookies = response.headers.getlist("Set-Cookie")
+    assert cookies and all("Secure" in cookie for cookie in cookies)

@@ -1,10 +1,13 @@
 """The operators' CLI: users, resellers, organisations, seed-demo and check."""
 
+from datetime import timedelta
+
 from sqlalchemy import func, select
 
 from helpdesk import create_app
 from helpdesk.extensions import db
 from helpdesk.models import PRIORITIES, STATUSES, Category, Reply, Ticket, User
+from helpdesk.models.timestamps import utcnow
 from helpdesk.services import accounts
 
 SCRIPT_PASSWORD = {"HELPDESK_USER_PASSWORD": "a-long-enough-password"}
@@ -122,6 +125,11 @@ def test_seed_demo_loads_the_documented_demo(app, runner):
         assert used == set(db.session.scalars(select(Category.id)))
         kinds = set(db.session.scalars(select(Reply.internal).distinct()))
         assert kinds == {True, False}
+        # A lived-in history: every change lies in the past, none at seeding time.
+        an_hour_ago = utcnow() - timedelta(hours=1)
+        for ticket in db.session.scalars(select(Ticket)):
+            assert ticket.created_at <= ticket.updated_at < an_hour_ago
+            assert (ticket.closed_at or ticket.created_at) < an_hour_ago
     again = runner.invoke(args=["seed-demo"])
     assert "already loaded" in again.output
 

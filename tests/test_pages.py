@@ -219,3 +219,11 @@ def test_htmx_is_vendored_with_safe_settings(client):
     assert '/static/htmx-2.0.11.min.js' in html
     assert '"allowEval": false' in html and '"historyCacheSize": 0' in html
     assert client.get("/static/htmx-2.0.11.min.js").status_code == 200
+
+
+def test_company_admin_sees_who_opened_a_colleagues_ticket(client, auth, world):
+    """"You" is only for the viewer's own messages."""
+    auth.login(email("carol"))
+    html = client.get(f"/portal/tickets/{world.tickets['dave']}").text
+    assert ">Dave<" in html
+    assert ">You<" not in html

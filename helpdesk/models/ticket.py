@@ -47,7 +47,8 @@ class Ticket(db.Model):
     reseller_id: Mapped[int | None] = mapped_column(ForeignKey("resellers.id"), index=True)
     assignee_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)
     created_at = mapped_column(UTCDateTime, default=utcnow, nullable=False)
-    updated_at = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow, nullable=False)
+    # Set by the services on every change people care about (not on any write at all).
+    updated_at = mapped_column(UTCDateTime, default=utcnow, nullable=False)
     first_response_at = mapped_column(UTCDateTime)
     resolved_at = mapped_column(UTCDateTime)
     closed_at = mapped_column(UTCDateTime)
