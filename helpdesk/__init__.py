@@ -1,5 +1,6 @@
 """The help desk: a Flask app built by ``create_app``."""
 
+import os
 from datetime import timedelta
 from pathlib import Path
 
@@ -57,6 +58,4 @@ def create_app(config=None):
 
 def _instance_path():
     """``HELPDESK_INSTANCE_PATH`` or ``instance/`` beside the code."""
-    import os
-
     return os.environ.get("HELPDESK_INSTANCE_PATH") or str(ROOT / "instance")

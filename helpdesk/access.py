@@ -28,6 +28,7 @@ def ticket_scope(user):
 
 
 def _role_scope(user):
+    """The per-role half of ``ticket_scope``; a user who fits no rule sees nothing."""
     if user is None or not user.is_authenticated or not user.is_active:
         return false()
     if user.is_staff:

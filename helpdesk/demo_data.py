@@ -69,6 +69,7 @@ def load_demo():
     acme = accounts.create_organisation("Acme", reseller=north)
 
     def person(email, name, role, **links):
+        """A demo user with the demo password."""
         return accounts.create_user(
             email=email, name=name, role=role, password=DEMO_PASSWORD, **links
         )
@@ -88,6 +89,7 @@ def load_demo():
 
 
 def _load_tickets(subscribers, *, staff, resellers):
+    """Tickets cycling through statuses, priorities, categories and subscribers, with threads."""
     rng = random.Random(2026)  # noqa: S311 - a repeatable demo, not a secret
     categories = db.session.scalars(select(Category).order_by(Category.position)).all()
     now = utcnow()

@@ -2,8 +2,10 @@
 
 import logging
 
+import redis
 from flask import jsonify, render_template, request
 from flask_wtf.csrf import CSRFError
+from sqlalchemy.exc import OperationalError
 from werkzeug.exceptions import HTTPException, InternalServerError
 
 from helpdesk.extensions import db
@@ -19,6 +21,9 @@ MESSAGES = {
                        "Make the attachment smaller and try again."),
     429: ("Too many requests", "Too many attempts in a short time. Wait a few minutes and "
                                "try again."),
+    503: ("Temporarily unavailable", "The help desk cannot reach its database or Redis right "
+                                     "now. Nothing you had already saved is lost; try again "
+                                     "in a minute."),
     500: ("Something went wrong", "The help desk hit an error. Nothing you had already saved "
                                   "is lost; try again, and tell an admin if it persists."),
 }
@@ -60,6 +65,16 @@ def init_app(app):
         if error.code == 405 and hasattr(error, "valid_methods") and error.valid_methods:
             return response[0], 405, {"Allow": ", ".join(error.valid_methods)}
         return response
+
+    @app.errorhandler(OperationalError)
+    @app.errorhandler(redis.ConnectionError)
+    def backing_service_down(error):
+        log.error("backing service unreachable on %s %s: %s", request.method, request.path,
+                  error)
+        db.session.rollback()
+        title, message = MESSAGES[503]
+        response = error_response(503, title, message)
+        return response[0], 503, {"Retry-After": "30"}
 
     @app.errorhandler(Exception)
     def unexpected_error(error):

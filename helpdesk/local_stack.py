@@ -28,10 +28,12 @@ class Stop(Exception):
 
 
 def _stop(signum, frame):
+    """Signal handler: leave the wait loop and stop everything."""
     raise Stop(signal.Signals(signum).name)
 
 
 def _say(message):
+    """Launcher messages go to stderr, marked, between the processes' own logs."""
     print(f"[make run] {message}", file=sys.stderr, flush=True)
 
 
@@ -87,6 +89,7 @@ def main():
 
 
 def _terminate(processes):
+    """SIGTERM every child, then wait; kill any that outlast the timeout."""
     for process in processes:
         if process.poll() is None:
             process.terminate()

@@ -40,10 +40,12 @@ def safe_next(target):
 
 
 def _account_key():
+    """Rate-limit key for the per-account limit: the normalised email typed in."""
     return "account:" + normalise_email(request.form.get("email"))
 
 
 def _login_failed(response):
+    """Only failed sign-ins count against the limits."""
     return bool(g.get("login_failed"))
 
 
@@ -57,6 +59,7 @@ def _too_many_attempts(who):
 
 
 def _too_many_attempts_page(who, request_limit):
+    """The sign-in form again, status 429, saying how long to wait."""
     minutes = max(1, math.ceil((request_limit.reset_at - time.time()) / 60))
     form = LoginForm(formdata=None, email=request.form.get("email", ""))
     message = (

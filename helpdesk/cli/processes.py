@@ -15,6 +15,7 @@ from helpdesk.queues import QUEUE_NAMES, get_redis
 
 
 def _first_line(error):
+    """The first line of a driver's error: enough to act on, without the noise."""
     return (str(error).strip().splitlines() or [type(error).__name__])[0]
 
 

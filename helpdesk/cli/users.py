@@ -14,10 +14,12 @@ PASSWORD_VARIABLE = "HELPDESK_USER_PASSWORD"  # noqa: S105 - a variable name, no
 
 
 def _fail(message):
+    """Stop the command with a message and exit status 1."""
     raise click.ClickException(message)
 
 
 def _lookup(finder, name, kind):
+    """Find a reseller or organisation by name, or stop saying how to create it."""
     if name is None:
         return None
     found = finder(name)
@@ -58,6 +60,7 @@ def create_user(email, role, name, reseller, organisation, permissions):
 
 
 def _user_or_fail(email):
+    """The user with this email, or stop with a message."""
     user = accounts.find_user(email)
     if user is None:
         _fail(f"No user with the email {email}.")
@@ -99,6 +102,7 @@ def list_users(role):
 
 
 def _print_table(rows):
+    """Print rows as aligned columns (the first row is the header)."""
     widths = [max(len(str(row[i])) for row in rows) for i in range(len(rows[0]))]
     for row in rows:
         cells = (str(cell).ljust(width) for cell, width in zip(row, widths, strict=True))

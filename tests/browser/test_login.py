@@ -19,10 +19,12 @@ DEMO_LOGINS = [
 
 
 def sign_in(page, email, password):
+    """Fill in the form and wait for the next page to finish loading (scripts included)."""
     page.goto("/login")
     page.get_by_label("Email").fill(email)
     page.get_by_label("Password").fill(password)
-    page.get_by_role("button", name="Sign in").click()
+    with page.expect_navigation(wait_until="load"):
+        page.get_by_role("button", name="Sign in").click()
 
 
 def test_every_demo_login_lands_on_its_page(app, page, live_server):
