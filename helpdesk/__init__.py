@@ -11,6 +11,7 @@ from helpdesk import cli, errors, queues, security_headers, template_filters
 from helpdesk.config import config_for_environment
 from helpdesk.extensions import csrf, db, htmx, limiter, login_manager, migrate
 from helpdesk.models.timestamps import render_migration_type
+from helpdesk.search import include_in_migrations
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -37,7 +38,8 @@ def create_app(config=None):
     queues.init_app(app)
     db.init_app(app)
     migrate.init_app(
-        app, db, directory=str(ROOT / "migrations"), render_item=render_migration_type
+        app, db, directory=str(ROOT / "migrations"), render_item=render_migration_type,
+        include_object=include_in_migrations,
     )
     login_manager.init_app(app)
     csrf.init_app(app)

@@ -47,6 +47,7 @@ class Config:
     """Settings shared by every environment; values come from the environment."""
 
     TICKET_PREFIX = os.environ.get("TICKET_PREFIX", "TKT")
+    FIRST_REPLY_STARTS_WORK = env_bool("FIRST_REPLY_STARTS_WORK", False)
     TICKETS_PER_PAGE = int(os.environ.get("TICKETS_PER_PAGE", "50"))
     MAX_CONTENT_LENGTH = int(os.environ.get("MAX_UPLOAD_MB", "25")) * 1024 * 1024 + 1024 * 1024
 

@@ -12,7 +12,7 @@ from sqlalchemy import func, select
 from helpdesk.extensions import db
 from helpdesk.models import PRIORITIES, STATUSES, Category, User
 from helpdesk.models.timestamps import utcnow
-from helpdesk.services import accounts, tickets
+from helpdesk.services import accounts, replies, tickets
 
 DEMO_PASSWORD = "demo-pass-2026"  # noqa: S105 - the published demo password
 TICKET_COUNT = 64
@@ -44,6 +44,11 @@ SUPPORT_REPLIES = [
     "Could you check whether it is stable now?",
     "We have booked an engineer visit. You will get a confirmation by email.",
     "This is fixed on our side. See https://status.example.net for the incident notes.",
+]
+RESOLUTIONS = [
+    "The line is stable again after the port reset. Closing this; reply if it comes back.",
+    "The refund has been issued and will show on your next invoice.",
+    "Your new router is configured and online. Thanks for your patience!",
 ]
 INTERNAL_NOTES = [
     "Line test shows CRC errors on the cabinet side. Escalated to field ops.",
@@ -109,21 +114,38 @@ def _load_tickets(subscribers, *, staff, resellers):
         helpers = [*staff, resellers[ticket.reseller_id]] if ticket.reseller_id else staff
         assignee = rng.choice([*helpers, None]) if status != "open" else None
         moment = opened
+        if assignee is not None:
+            moment += timedelta(minutes=rng.randint(5, 90))
+            tickets.apply_assignee(ticket, assignee, actor=staff[0], at=moment)
         for turn in range(index % 5):
             moment += timedelta(hours=rng.randint(1, 9))
             if turn % 2 == 0:
                 author = assignee or rng.choice(helpers)
                 internal = turn == 2 or index % 6 == 0
-                text = rng.choice(INTERNAL_NOTES if internal else SUPPORT_REPLIES)
-            else:
-                author, internal, text = subscriber, False, rng.choice(CUSTOMER_REPLIES)
-            tickets.add_reply(ticket, author=author, body=text, internal=internal,
-                              created_at=moment)
-        ticket.status = status
-        ticket.assignee = assignee
-        if status in ("resolved", "closed"):
-            ticket.resolved_at = moment + timedelta(hours=1)
-        if status == "closed":
-            ticket.closed_at = moment + timedelta(days=2)
-        ticket.updated_at = max(moment, ticket.resolved_at or moment, ticket.closed_at or moment)
+                replies.add_reply(
+                    ticket, author=author, internal=internal, created_at=moment,
+                    body=rng.choice(INTERNAL_NOTES if internal else SUPPORT_REPLIES),
+                    minutes=rng.choice([None, 10, 25, 45]),
+                    time_note="Line checks" if internal else None,
+                )
+            elif ticket.status != "closed":
+                replies.add_reply(ticket, author=subscriber, created_at=moment,
+                                  body=rng.choice(CUSTOMER_REPLIES))
+        _finish(ticket, status, author=assignee or helpers[0], at=moment + timedelta(hours=1))
         db.session.commit()
+
+
+def _finish(ticket, status, *, author, at):
+    """Bring a demo ticket to its final status the way staff would."""
+    if status in ("resolved", "closed"):
+        replies.add_reply(ticket, author=author, status="resolved", created_at=at,
+                          body=rng_resolution(ticket.id))
+        if status == "closed":
+            tickets.apply_status(ticket, "closed", actor=author, at=at + timedelta(days=2))
+    elif status != ticket.status:
+        tickets.apply_status(ticket, status, actor=author, at=at)
+
+
+def rng_resolution(seed):
+    """A closing reply, varied by ticket."""
+    return RESOLUTIONS[seed % len(RESOLUTIONS)]

@@ -17,6 +17,7 @@ from sqlalchemy import create_engine, text
 from helpdesk import create_app
 from helpdesk.extensions import db
 from helpdesk.queues import EMBEDDED_SOCKET, start_embedded_redis
+from helpdesk.search import SEARCH_TABLE
 from tests.world import PASSWORD
 
 IN_CI = bool(os.environ.get("CI"))
@@ -102,6 +103,8 @@ def app(database_url, redis_url, tmp_path):
     yield app
     with app.app_context():
         db.session.remove()
+        db.session.execute(text(f"DELETE FROM {SEARCH_TABLE}"))  # noqa: S608
+        db.session.execute(text("UPDATE tickets SET resolution_reply_id = NULL"))
         for table in reversed(db.metadata.sorted_tables):
             if table.name not in KEPT_TABLES:
                 db.session.execute(table.delete())

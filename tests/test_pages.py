@@ -5,7 +5,7 @@ from sqlalchemy import select
 
 from helpdesk.extensions import db
 from helpdesk.models import Category, User
-from helpdesk.services import tickets
+from helpdesk.services import replies, tickets
 from tests.test_access import ALL, VISIBLE
 from tests.world import email
 
@@ -168,7 +168,7 @@ def test_script_in_user_text_is_inert(app, client, auth, world):
         ticket = tickets.open_ticket(subscriber=alice, subject=f"Subject {script}",
                                      body=f"Body {script} [x](javascript:alert(1))",
                                      category=category)
-        tickets.add_reply(ticket, author=db.session.get(User, world.users["agent"]),
+        replies.add_reply(ticket, author=db.session.get(User, world.users["agent"]),
                           body=f"Reply {script}")
         ticket_id = ticket.id
     auth.login(email("agent"))

@@ -10,7 +10,7 @@ from sqlalchemy import select
 
 from helpdesk.extensions import db
 from helpdesk.models import Category
-from helpdesk.services import accounts, tickets
+from helpdesk.services import accounts, replies, tickets
 
 PASSWORD = "correct-horse-battery"
 
@@ -72,8 +72,9 @@ def build_world():
     ticket("zed", zed)
     world.internal_note_text = "SECRET-INTERNAL-NOTE staff only"
     for key in ("alice", "dave"):
-        tickets.add_reply(world.tickets[key], author=agent, body="Public answer from support")
-        tickets.add_reply(world.tickets[key], author=agent, body=world.internal_note_text,
+        replies.add_reply(world.tickets[key], author=agent, body="Public answer from support",
+                          status="open")
+        replies.add_reply(world.tickets[key], author=agent, body=world.internal_note_text,
                           internal=True)
     world.users = {key: u.id for key, u in world.users.items()}
     world.tickets = {key: t.id for key, t in world.tickets.items()}

@@ -1,21 +1,19 @@
 """The help desk's tables. Import models from here so Alembic and the app see all of them."""
 
+from helpdesk.models.attachment import Attachment
+from helpdesk.models.audit_entry import AuditEntry
 from helpdesk.models.category import Category
 from helpdesk.models.organisation import Organisation
 from helpdesk.models.reply import Reply
 from helpdesk.models.reseller import Reseller
-from helpdesk.models.ticket import PRIORITIES, STATUSES, Ticket
+from helpdesk.models.saved_view import SavedView
+from helpdesk.models.ticket import PRIORITIES, STATUSES, UNRESOLVED_STATUSES, Ticket
+from helpdesk.models.ticket_event import TicketEvent
+from helpdesk.models.time_entry import TimeEntry
 from helpdesk.models.user import PERMISSIONS, ROLES, User
 
 __all__ = [
-    "PERMISSIONS",
-    "PRIORITIES",
-    "ROLES",
-    "STATUSES",
-    "Category",
-    "Organisation",
-    "Reply",
-    "Reseller",
-    "Ticket",
-    "User",
+    "PERMISSIONS", "PRIORITIES", "ROLES", "STATUSES", "UNRESOLVED_STATUSES", "Attachment",
+    "AuditEntry", "Category", "Organisation", "Reply", "Reseller", "SavedView", "Ticket",
+    "TicketEvent", "TimeEntry", "User",
 ]

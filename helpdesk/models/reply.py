@@ -22,8 +22,9 @@ class Reply(db.Model):
     internal: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at = mapped_column(UTCDateTime, default=utcnow, nullable=False)
 
-    ticket = relationship("Ticket", back_populates="replies")
+    ticket = relationship("Ticket", back_populates="replies", foreign_keys=[ticket_id])
     author = relationship("User", lazy="joined")
+    attachments = relationship("Attachment", back_populates="reply", lazy="raise_on_sql")
 
     def __repr__(self):
         return f"<Reply {self.id} ticket={self.ticket_id} internal={self.internal}>"

@@ -1,8 +1,8 @@
 """A ticket: one request from a subscriber, worked by staff or the subscriber's reseller."""
 
 from flask import current_app
-from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text, case
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy import CheckConstraint, ForeignKey, Index, SmallInteger, String, Text
+from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
 
 from helpdesk.extensions import db
 from helpdesk.models.timestamps import UTCDateTime, utcnow
@@ -13,6 +13,12 @@ STATUSES = (
 )
 UNRESOLVED_STATUSES = STATUSES[:5]
 PRIORITIES = ("low", "normal", "high", "urgent")
+PRESSING_PRIORITIES = ("urgent", "high")
+
+
+def queue_rank(status, priority):
+    """0 for unresolved urgent and high tickets (they lead the queue), 1 for the rest."""
+    return 0 if status in UNRESOLVED_STATUSES and priority in PRESSING_PRIORITIES else 1
 
 
 def _in(column, values):
@@ -28,8 +34,14 @@ class Ticket(db.Model):
         CheckConstraint(_in("status", STATUSES), name="status_known"),
         CheckConstraint(_in("priority", PRIORITIES), name="priority_known"),
         CheckConstraint("length(subject) BETWEEN 1 AND 500", name="subject_length"),
+        CheckConstraint("rating IS NULL OR rating BETWEEN 1 AND 5", name="rating_range"),
         Index("ix_tickets_updated_at", "updated_at"),
         Index("ix_tickets_status_priority", "status", "priority"),
+        # The default queue order, plain and per reseller (the keyset pagination's path).
+        Index("ix_tickets_queue", "queue_rank", "updated_at", "id"),
+        Index("ix_tickets_reseller_queue", "reseller_id", "queue_rank", "updated_at", "id"),
+        Index("ix_tickets_subscriber_updated", "subscriber_id", "updated_at"),
+        Index("ix_tickets_organisation_updated", "organisation_id", "updated_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -53,6 +65,13 @@ class Ticket(db.Model):
     resolved_at = mapped_column(UTCDateTime)
     closed_at = mapped_column(UTCDateTime)
     deleted_at = mapped_column(UTCDateTime)
+    queue_rank: Mapped[int] = mapped_column(SmallInteger, default=1)
+    resolution_reply_id: Mapped[int | None] = mapped_column(
+        ForeignKey("replies.id", use_alter=True)
+    )
+    rating: Mapped[int | None] = mapped_column(SmallInteger)
+    rating_comment: Mapped[str | None] = mapped_column(Text)
+    rated_at = mapped_column(UTCDateTime)
 
     category = relationship("Category", lazy="joined")
     subscriber = relationship("User", foreign_keys=[subscriber_id], lazy="joined")
@@ -61,8 +80,16 @@ class Ticket(db.Model):
     reseller = relationship("Reseller", lazy="joined")
     replies = relationship(
         "Reply", back_populates="ticket", order_by="Reply.created_at, Reply.id",
-        lazy="raise_on_sql",
+        foreign_keys="Reply.ticket_id", lazy="raise_on_sql",
     )
+
+    @validates("status", "priority")
+    def _keep_queue_rank(self, key, value):
+        """Keep the stored queue rank in step with status and priority."""
+        status = value if key == "status" else self.status or "open"
+        priority = value if key == "priority" else self.priority or "normal"
+        self.queue_rank = queue_rank(status, priority)
+        return value
 
     @property
     def number(self):
@@ -77,11 +104,7 @@ class Ticket(db.Model):
     @classmethod
     def queue_order(cls):
         """Default queue order: unresolved urgent and high first, then the latest update."""
-        pressing = case(
-            (cls.status.in_(UNRESOLVED_STATUSES) & cls.priority.in_(("urgent", "high")), 0),
-            else_=1,
-        )
-        return (pressing, cls.updated_at.desc(), cls.id.desc())
+        return (cls.queue_rank, cls.updated_at.desc(), cls.id.desc())
 
     def __repr__(self):
         return f"<Ticket {self.id} {self.status}>"

@@ -1,28 +1,47 @@
-"""Ticket operations: opening a ticket and adding to its thread."""
+"""Ticket operations: opening, and changing status, assignee, priority and category.
 
+Each change sets ``updated_at``, adds a timeline event and an audit entry, in one commit.
+Permission checks live in ``helpdesk.access``; views call ``may`` before calling these.
+"""
+
+from sqlalchemy import select
+
+from helpdesk import search
+from helpdesk.access import can_see
 from helpdesk.extensions import db
 from helpdesk.markdown import RENDERER_VERSION, render_markdown
-from helpdesk.models import PRIORITIES, Reply, Ticket
+from helpdesk.models import PRIORITIES, STATUSES, Category, Ticket, TicketEvent, User
+from helpdesk.models.ticket_event import PUBLIC_EVENT_KINDS
 from helpdesk.models.timestamps import utcnow
+from helpdesk.services import audit
 
 MAX_SUBJECT_LENGTH = 500
+CLOSING_STATUSES = ("resolved", "closed")
 
 
 class TicketError(ValueError):
-    """A ticket operation was refused; the message says why."""
+    """A ticket operation was refused; the message says why, ``field`` names the input."""
+
+    def __init__(self, message, *, field=None):
+        super().__init__(message)
+        self.field = field
 
 
-def open_ticket(*, subscriber, subject, body, category, priority="normal", created_at=None):
+def open_ticket(*, subscriber, subject, body, category, priority="normal", opened_by=None,
+                created_at=None):
     """Open a ticket for ``subscriber``; organisation and reseller come from the subscriber."""
     subject = (subject or "").strip()
     if not subject:
-        raise TicketError("A ticket needs a subject.")
+        raise TicketError("A ticket needs a subject.", field="subject")
     if len(subject) > MAX_SUBJECT_LENGTH:
-        raise TicketError(f"The subject can be at most {MAX_SUBJECT_LENGTH} characters.")
+        raise TicketError(f"The subject can be at most {MAX_SUBJECT_LENGTH} characters.",
+                          field="subject")
     if priority not in PRIORITIES:
-        raise TicketError(f"Unknown priority {priority!r}.")
+        raise TicketError(f"Unknown priority {priority!r}.", field="priority")
+    if category is None:
+        raise TicketError("Choose a category.", field="category")
     if not subscriber.is_customer:
-        raise TicketError("Tickets are opened for subscribers.")
+        raise TicketError("Tickets are opened for subscribers.", field="subscriber")
     now = created_at or utcnow()
     ticket = Ticket(
         subject=subject, body=body or "", body_html=render_markdown(body),
@@ -31,25 +50,124 @@ def open_ticket(*, subscriber, subject, body, category, priority="normal", creat
         reseller=subscriber.reseller, created_at=now, updated_at=now,
     )
     db.session.add(ticket)
+    db.session.flush()
+    search.index_ticket(ticket)
+    audit.record("ticket.open", actor=opened_by or subscriber, ticket=ticket, new=subject)
     db.session.commit()
     return ticket
 
 
-def add_reply(ticket, *, author, body, internal=False, created_at=None):
-    """Add a public reply or an internal note to a ticket's thread."""
-    body = (body or "").strip()
-    if not body:
-        raise TicketError("A reply needs some text.")
-    if internal and author.is_customer:
-        raise TicketError("Only staff and resellers write internal notes.")
-    now = created_at or utcnow()
-    reply = Reply(
-        ticket_id=ticket.id, author_id=author.id, body=body, body_html=render_markdown(body),
-        body_renderer=RENDERER_VERSION, internal=internal, created_at=now,
-    )
-    db.session.add(reply)
-    if not author.is_customer and not internal and ticket.first_response_at is None:
-        ticket.first_response_at = now
-    ticket.updated_at = max(ticket.updated_at or now, now)
+def add_event(ticket, *, actor, kind, old, new, at=None):
+    """Add a timeline event and its audit entry (no commit)."""
+    db.session.add(TicketEvent(
+        ticket_id=ticket.id, actor_id=getattr(actor, "id", None), kind=kind,
+        old_value=None if old is None else str(old), new_value=None if new is None else str(new),
+        internal=kind not in PUBLIC_EVENT_KINDS, created_at=at or utcnow(),
+    ))
+    audit.record(f"ticket.{kind}", actor=actor, ticket=ticket, field=kind, old=old, new=new)
+
+
+def apply_status(ticket, status, *, actor, resolution_reply=None, at=None):
+    """Move a ticket to ``status`` with its event and timestamps (no commit).
+
+    Resolved and closed need a resolution: a public reply in the same submission, or (to
+    close) the resolution the ticket already has.
+    """
+    if status not in STATUSES:
+        raise TicketError(f"Unknown status {status!r}.", field="status")
+    if status == ticket.status:
+        return False
+    now = at or utcnow()
+    if status in CLOSING_STATUSES:
+        if resolution_reply is not None:
+            ticket.resolution_reply_id = resolution_reply.id
+        elif ticket.resolution_reply_id is None:
+            raise TicketError(
+                f"Setting a ticket to {status.replace('_', ' ')} needs a resolution: write the "
+                "closing reply to the customer.", field="body")
+        if status == "resolved" or ticket.resolved_at is None:
+            ticket.resolved_at = now
+        if status == "closed":
+            ticket.closed_at = now
+    else:
+        ticket.resolved_at = ticket.closed_at = ticket.resolution_reply_id = None
+    old = ticket.status
+    ticket.status = status
+    ticket.updated_at = now
+    add_event(ticket, actor=actor, kind="status", old=old, new=status, at=now)
+    return True
+
+
+def change_status(ticket, status, *, actor):
+    """Change the status alone (the inline control); see ``apply_status``."""
+    apply_status(ticket, status, actor=actor)
     db.session.commit()
-    return reply
+    return ticket
+
+
+def assignable_users(ticket):
+    """Who may be assigned: active staff, and active staff of the ticket's reseller."""
+    who = User.role.in_(("agent", "admin"))
+    if ticket.reseller_id is not None:
+        who = who | ((User.role == "reseller") & (User.reseller_id == ticket.reseller_id))
+    users = db.session.scalars(
+        select(User).where(User.disabled_at.is_(None), who).order_by(User.name)
+    ).all()
+    return [user for user in users if can_see(user, ticket)]
+
+
+def apply_assignee(ticket, assignee, *, actor, at=None):
+    """Assign (or, with None, unassign) a ticket (no commit)."""
+    if assignee is not None and assignee not in assignable_users(ticket):
+        raise TicketError(f"{assignee.name} cannot be assigned this ticket.", field="assignee")
+    if assignee is None and ticket.assignee_id is None:
+        return False
+    if assignee is not None and assignee.id == ticket.assignee_id:
+        return False
+    old = ticket.assignee.name if ticket.assignee else None
+    ticket.assignee = assignee
+    ticket.updated_at = at or utcnow()
+    add_event(ticket, actor=actor, kind="assignment", old=old,
+              new=assignee.name if assignee else None, at=at)
+    return True
+
+
+def assign(ticket, assignee, *, actor):
+    """Assign or unassign a ticket."""
+    apply_assignee(ticket, assignee, actor=actor)
+    db.session.commit()
+    return ticket
+
+
+def change_priority(ticket, priority, *, actor):
+    """Change the priority."""
+    if priority not in PRIORITIES:
+        raise TicketError(f"Unknown priority {priority!r}.", field="priority")
+    if priority != ticket.priority:
+        old, ticket.priority = ticket.priority, priority
+        ticket.updated_at = utcnow()
+        add_event(ticket, actor=actor, kind="priority", old=old, new=priority)
+        db.session.commit()
+    return ticket
+
+
+def change_category(ticket, category, *, actor):
+    """Move the ticket to another category."""
+    if not isinstance(category, Category):
+        raise TicketError("Choose a category.", field="category")
+    if category.id != ticket.category_id:
+        old = ticket.category.name
+        ticket.category = category
+        ticket.updated_at = utcnow()
+        add_event(ticket, actor=actor, kind="category", old=old, new=category.name)
+        db.session.commit()
+    return ticket
+
+
+def delete_ticket(ticket, *, actor):
+    """Soft-delete: the ticket leaves every scope; the row and its thread stay for the audit."""
+    if ticket.deleted_at is None:
+        ticket.deleted_at = utcnow()
+        audit.record("ticket.delete", actor=actor, ticket=ticket)
+        db.session.commit()
+    return ticket

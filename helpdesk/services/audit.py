@@ -1,0 +1,28 @@
+"""Writing the audit log. Every change a person makes goes through ``record``."""
+
+from flask import has_request_context, request
+
+from helpdesk.extensions import db
+from helpdesk.models import AuditEntry
+
+
+def client_ip():
+    """The client's address for this request (behind ``PROXY_COUNT`` proxies), or None."""
+    return request.remote_addr if has_request_context() else None
+
+
+def _text(value):
+    if value is None:
+        return None
+    return str(value)
+
+
+def record(action, *, actor, ticket=None, subject_user=None, field=None, old=None, new=None):
+    """Add an audit entry to the session; the caller's transaction commits it."""
+    entry = AuditEntry(
+        action=action, actor_id=getattr(actor, "id", None),
+        ticket_id=getattr(ticket, "id", None), subject_user_id=getattr(subject_user, "id", None),
+        field=field, old_value=_text(old), new_value=_text(new), ip=client_ip(),
+    )
+    db.session.add(entry)
+    return entry

@@ -1,0 +1,30 @@
+"""Satisfaction ratings: a customer rates a resolved or closed ticket once, 1 to 5."""
+
+from helpdesk.extensions import db
+from helpdesk.models.timestamps import utcnow
+from helpdesk.services import audit
+from helpdesk.services.tickets import TicketError
+
+MAX_COMMENT_LENGTH = 2000
+
+
+def rate(ticket, *, customer, score, comment=None):
+    """Record the rating; refuse a second one, a bad score or an unresolved ticket."""
+    if ticket.status not in ("resolved", "closed"):
+        raise TicketError("You can rate a ticket once it is resolved.", field="rating")
+    if ticket.rating is not None:
+        raise TicketError("This ticket has been rated already.", field="rating")
+    try:
+        score = int(score)
+    except (TypeError, ValueError):
+        score = 0
+    if not 1 <= score <= 5:
+        raise TicketError("Choose a rating from 1 to 5.", field="rating")
+    comment = (comment or "").strip()
+    if len(comment) > MAX_COMMENT_LENGTH:
+        raise TicketError(f"The comment can be at most {MAX_COMMENT_LENGTH} characters.",
+                          field="comment")
+    ticket.rating, ticket.rating_comment, ticket.rated_at = score, comment or None, utcnow()
+    audit.record("ticket.rating", actor=customer, ticket=ticket, field="rating", new=score)
+    db.session.commit()
+    return ticket

@@ -1,0 +1,101 @@
+"""Adding to a ticket's thread: public replies, internal notes and customer comments.
+
+The status rules of DESIGN.md live here:
+- a staff or reseller public reply moves the ticket to ``waiting_on_customer`` unless the
+  same submission picks another status (with ``FIRST_REPLY_STARTS_WORK``, the first staff
+  reply on an ``open`` ticket moves it to ``in_progress`` instead);
+- a customer reply moves it to ``open`` (reopening a resolved ticket);
+- an internal note changes no status by itself;
+- resolved and closed need a resolution: a public reply in the same submission;
+- customers cannot comment on a closed ticket.
+"""
+
+from flask import current_app
+
+from helpdesk import search
+from helpdesk.extensions import db
+from helpdesk.markdown import RENDERER_VERSION, render_markdown
+from helpdesk.models import Reply, TimeEntry
+from helpdesk.models.time_entry import MAX_MINUTES
+from helpdesk.models.timestamps import utcnow
+from helpdesk.services import audit
+from helpdesk.services.tickets import TicketError, apply_status
+
+MAX_BODY_LENGTH = 100_000
+
+
+def add_reply(ticket, *, author, body, internal=False, status=None, minutes=None,
+              time_note=None, created_at=None):
+    """Add a reply (or internal note) and apply the status rules, in one commit."""
+    body = (body or "").strip()
+    if not body:
+        raise TicketError("Write a reply first." if not internal else "Write the note first.",
+                          field="body")
+    if len(body) > MAX_BODY_LENGTH:
+        raise TicketError(f"A reply can be at most {MAX_BODY_LENGTH:,} characters.",
+                          field="body")
+    customer = author.is_customer
+    if internal and customer:
+        raise TicketError("Only staff and resellers write internal notes.", field="internal")
+    if customer and ticket.status == "closed":
+        raise TicketError("This ticket is closed. Open a new ticket if you need more help.",
+                          field="body")
+    if customer and status is not None:
+        raise TicketError("Customers cannot set the status.", field="status")
+    minutes = _check_minutes(minutes, customer=customer)
+    if internal and status in ("resolved", "closed"):
+        raise TicketError("A resolution is a public reply: untick Internal note to resolve.",
+                          field="status")
+    now = created_at or utcnow()
+    reply = Reply(
+        ticket_id=ticket.id, author_id=author.id, body=body, body_html=render_markdown(body),
+        body_renderer=RENDERER_VERSION, internal=internal, created_at=now,
+    )
+    db.session.add(reply)
+    db.session.flush()
+    search.index_reply(reply)
+    audit.record("reply.internal_note" if internal else "reply.public", actor=author,
+                 ticket=ticket, new=f"reply {reply.id}")
+    if minutes:
+        db.session.add(TimeEntry(ticket_id=ticket.id, reply_id=reply.id, user_id=author.id,
+                                 minutes=minutes, note=(time_note or "").strip(),
+                                 created_at=now))
+        audit.record("ticket.time_entry", actor=author, ticket=ticket, field="minutes",
+                     new=minutes)
+    target = status or _status_after(ticket, author=author, internal=internal)
+    if target is not None:
+        apply_status(ticket, target, actor=author, at=now,
+                     resolution_reply=None if internal else reply)
+    if not customer and not internal and ticket.first_response_at is None:
+        ticket.first_response_at = now
+    ticket.updated_at = max(ticket.updated_at or now, now)
+    db.session.commit()
+    return reply
+
+
+def _status_after(ticket, *, author, internal):
+    """The status a reply moves the ticket to when the submission picks none."""
+    if internal:
+        return None
+    if author.is_customer:
+        return "open"
+    if (current_app.config["FIRST_REPLY_STARTS_WORK"] and ticket.status == "open"
+            and ticket.first_response_at is None):
+        return "in_progress"
+    return "waiting_on_customer"
+
+
+def _check_minutes(minutes, *, customer):
+    """Validate a time entry's minutes (None or empty means no entry)."""
+    if minutes in (None, "", 0):
+        return None
+    if customer:
+        raise TicketError("Customers do not log time.", field="minutes")
+    try:
+        minutes = int(minutes)
+    except (TypeError, ValueError):
+        raise TicketError("Time spent is a whole number of minutes.", field="minutes") from None
+    if not 1 <= minutes <= MAX_MINUTES:
+        raise TicketError(f"Time spent is between 1 and {MAX_MINUTES} minutes.",
+                          field="minutes")
+    return minutes
