@@ -126,6 +126,34 @@ def may_open_ticket_for(user, subscriber):
     return subscriber.id == user.id
 
 
+def may_view_customer(user, person):
+    """May ``user`` open the hub of ``person`` (a subscriber or company admin)?"""
+    if not (user.is_authenticated and user.is_active) or not person.is_customer:
+        return False
+    if user.is_staff:
+        return True
+    if user.role != "reseller":
+        return False
+    if "tickets.view_all" in user.permissions:
+        return True
+    return "tickets.view" in user.permissions and person.reseller_id == user.reseller_id
+
+
+def may_view_organisation(user, organisation):
+    """May ``user`` open an organisation's hub?"""
+    if not (user.is_authenticated and user.is_active):
+        return False
+    if user.is_staff:
+        return True
+    if user.role != "reseller":
+        return False
+    if "tickets.view_all" in user.permissions:
+        return True
+    return ("tickets.view" in user.permissions
+            and organisation.reseller_id is not None
+            and organisation.reseller_id == user.reseller_id)
+
+
 def visible_replies(user, ticket):
     """``select(Reply)`` of a ticket's thread as ``user`` may read it, oldest first."""
     query = select(Reply).where(Reply.ticket_id == ticket.id)

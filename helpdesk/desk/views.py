@@ -1,12 +1,36 @@
 """``/tickets`` (the queue) and ``/tickets/<id>`` for staff and resellers."""
 
-from flask import Blueprint, abort, current_app, redirect, request, url_for
-from flask_login import current_user, login_required
+from urllib.parse import parse_qsl, urlencode
 
-from helpdesk.access import get_visible_ticket, visible_replies, visible_tickets
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+from flask_login import current_user, login_required
+from sqlalchemy import select
+
+from helpdesk.access import get_visible_ticket, visible_tickets
+from helpdesk.desk.counters import queue_counters
+from helpdesk.desk.queue_filters import (
+    AGES,
+    SORTS,
+    QueueFilters,
+    beyond,
+    decode_cursor,
+    encode_cursor,
+    order_by,
+)
+from helpdesk.desk.ticket_context import ticket_context
 from helpdesk.extensions import db
-from helpdesk.models import STATUSES, Ticket
+from helpdesk.models import PRIORITIES, STATUSES, Category, SavedView, User
 from helpdesk.pages import render_page
+from helpdesk.services.tickets import assignee_options
 
 bp = Blueprint("desk", __name__)
 
@@ -26,23 +50,59 @@ def paginate(query, page):
     return rows[:per_page], len(rows) > per_page
 
 
+def desk_only():
+    """Customers belong in the portal: send them there."""
+    if current_user.is_customer:
+        return redirect(url_for("portal.tickets"))
+    return None
+
+
+def queue_page(user, filters):
+    """One page of the queue by keyset (``after``/``before``) or, for small pages, offset."""
+    per_page = current_app.config["TICKETS_PER_PAGE"]
+    query = visible_tickets(user).where(*filters.conditions(user))
+    order, backwards = filters.order, False
+    after = decode_cursor(filters.after, order) if filters.after else None
+    before = decode_cursor(filters.before, order) if filters.before else None
+    if after:
+        query = query.where(beyond(order, after))
+    elif before:
+        query, backwards = query.where(beyond(order, before, backwards=True)), True
+    elif filters.page > 1:
+        query = query.offset((filters.page - 1) * per_page)
+    rows = db.session.scalars(
+        query.order_by(*order_by(order, backwards=backwards)).limit(per_page + 1)
+    ).all()
+    more, rows = len(rows) > per_page, rows[:per_page]
+    if backwards:
+        rows.reverse()
+    has_next = more if not backwards else True
+    has_prev = more if backwards else bool(after or filters.page > 1)
+    return {
+        "tickets": rows,
+        "next_cursor": encode_cursor(rows[-1], order) if rows and has_next else None,
+        "prev_cursor": encode_cursor(rows[0], order) if rows and has_prev else None,
+    }
+
+
 @bp.get("/tickets")
 @login_required
 def queue():
-    """The queue: every ticket the user may see, pressing ones first."""
-    if current_user.is_customer:
-        return redirect(url_for("portal.tickets"))
-    status = request.args.get("status") or None
-    query = visible_tickets(current_user)
-    if status in STATUSES:
-        query = query.where(Ticket.status == status)
-    else:
-        status = None
-    page = page_number()
-    tickets, has_next = paginate(query.order_by(*Ticket.queue_order()), page)
+    """The queue: every ticket the user may see, filtered, pressing ones first."""
+    if (elsewhere := desk_only()) is not None:
+        return elsewhere
+    filters = QueueFilters.from_args(request.args)
+    page = queue_page(current_user, filters)
     return render_page(
-        "desk/queue.html", "desk/_ticket_table.html",
-        tickets=tickets, page=page, has_next=has_next, status=status, statuses=STATUSES,
+        "desk/queue.html", "desk/_queue_results.html",
+        filters=filters, **page, assignees=assignee_options(page["tickets"]),
+        statuses=STATUSES, priorities=PRIORITIES, sorts=SORTS, ages=AGES,
+        categories=db.session.scalars(select(Category).order_by(Category.position)).all(),
+        staff=db.session.scalars(select(User).where(
+            User.role.in_(("agent", "admin")), User.disabled_at.is_(None)
+        ).order_by(User.name)).all(),
+        saved_views=db.session.scalars(select(SavedView).where(
+            SavedView.user_id == current_user.id).order_by(SavedView.name)).all(),
     )
 
 
@@ -53,5 +113,60 @@ def ticket(ticket_id):
     ticket = get_visible_ticket(current_user, ticket_id)
     if current_user.is_customer:
         return redirect(url_for("portal.ticket", ticket_id=ticket.id))
-    replies = db.session.scalars(visible_replies(current_user, ticket)).all()
-    return render_page("desk/ticket.html", "desk/_ticket.html", ticket=ticket, replies=replies)
+    return render_page("desk/ticket.html", "desk/_ticket.html",
+                       **ticket_context(current_user, ticket))
+
+
+@bp.get("/tickets/<int:ticket_id>/row")
+@login_required
+def ticket_row(ticket_id):
+    """One queue row, re-rendered when the ticket changed elsewhere on the page."""
+    ticket = get_visible_ticket(current_user, ticket_id)
+    if current_user.is_customer:
+        abort(404)
+    return render_template("desk/_ticket_row.html", ticket=ticket,
+                           assignees=assignee_options([ticket]))
+
+
+@bp.get("/tickets/counters")
+@login_required
+def counters():
+    """The scoped counters, loaded after the queue so the queue itself stays fast."""
+    if current_user.is_customer:
+        abort(404)
+    return render_template("desk/_counters.html", counters=queue_counters(current_user))
+
+
+@bp.post("/tickets/views")
+@login_required
+def save_view():
+    """Save the current filters under a name (replacing a view of the same name)."""
+    if current_user.is_customer:
+        abort(404)
+    name = (request.form.get("name") or "").strip()[:80]
+    query = urlencode([(k, v) for k, v in parse_qsl(request.form.get("query", ""))
+                       if k not in ("after", "before", "page")])
+    if not name:
+        flash("Give the view a name.", "error")
+        return redirect(url_for("desk.queue") + ("?" + query if query else ""), code=303)
+    view = db.session.scalar(select(SavedView).where(
+        SavedView.user_id == current_user.id, SavedView.name == name))
+    if view is None:
+        view = SavedView(user_id=current_user.id, name=name)
+        db.session.add(view)
+    view.query = query
+    db.session.commit()
+    flash(f"Saved the view “{name}”.", "info")
+    return redirect(url_for("desk.queue") + ("?" + query if query else ""), code=303)
+
+
+@bp.post("/tickets/views/<int:view_id>/delete")
+@login_required
+def delete_view(view_id):
+    """Delete one of the user's saved views."""
+    view = db.session.get(SavedView, view_id)
+    if view is None or view.user_id != current_user.id:
+        abort(404)
+    db.session.delete(view)
+    db.session.commit()
+    return redirect(url_for("desk.queue"), code=303)

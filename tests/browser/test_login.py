@@ -54,9 +54,9 @@ def test_status_filter_swaps_the_table_and_pushes_the_url(page, world, live_serv
     """htmx (with the CSRF header hook loaded) filters the queue in place; Back restores it."""
     sign_in(page, "agent@test.example", "correct-horse-battery")
     expect(page.locator("tr.ticket-row")).to_have_count(6)
-    page.get_by_label("Status").select_option("closed")
+    page.get_by_label("Status", exact=True).select_option("closed")
     expect(page).to_have_url(re.compile(r"status=closed"))
-    expect(page.locator("#ticket-table")).to_contain_text("No tickets match.")
+    expect(page.locator("#queue-results")).to_contain_text("No tickets match.")
     page.go_back()
     expect(page.locator("tr.ticket-row")).to_have_count(6)
     assert page.console_errors == []

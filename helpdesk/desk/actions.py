@@ -1,0 +1,169 @@
+"""What staff and resellers do to a ticket: reply, note, status, assignee, handoff, delete.
+
+Each action is a POST that works as a plain form (redirect after success, the page with the
+error and the typed text after a failure) and with htmx (the updated fragment, or the same
+fragment with the error, status 422). Permission first, through ``helpdesk.access``.
+"""
+
+from flask import abort, flash, redirect, render_template, request, url_for
+from flask_login import current_user, login_required
+
+from helpdesk.access import get_visible_ticket, may
+from helpdesk.desk.ticket_context import ticket_context
+from helpdesk.desk.views import bp
+from helpdesk.extensions import db
+from helpdesk.markdown import render_markdown
+from helpdesk.models import Category, User
+from helpdesk.pages import wants_fragment
+from helpdesk.services import handoff, replies, tickets
+from helpdesk.services.tickets import TicketError, assignable_users
+
+
+def _ticket_for(action, ticket_id):
+    """The ticket if the user may see it (else 404) and do ``action`` (else 404 too)."""
+    ticket = get_visible_ticket(current_user, ticket_id)
+    if not may(current_user, action, ticket):
+        abort(404 if current_user.is_customer else 403)
+    return ticket
+
+
+def _answer(ticket, *, error=None, draft=None, place="header"):
+    """The ticket fragment (htmx) or page, or, after success without htmx, a redirect.
+
+    ``place`` says where an error belongs: the ``header`` controls, the ``reply`` box or the
+    ``handoff`` form, so it shows beside what the user just did.
+    """
+    if error is None and not wants_fragment():
+        return redirect(url_for("desk.ticket", ticket_id=ticket.id), code=303)
+    if error is not None:
+        db.session.rollback()
+    context = ticket_context(current_user, ticket, draft=draft,
+                             error=str(error) if error else None, error_place=place)
+    template = "desk/_ticket.html" if wants_fragment() else "desk/ticket.html"
+    headers = {"Vary": "HX-Request"}
+    if error is None:  # let the ticket's queue row (if on the page) refresh itself
+        headers["HX-Trigger"] = f"ticket-changed-{ticket.id}"
+    return render_template(template, **context), 422 if error else 200, headers
+
+
+def _row_answer(ticket, error=None):
+    """The queue row again, for the inline controls in the queue."""
+    if error is not None:
+        db.session.rollback()
+    html = render_template("desk/_ticket_row.html", ticket=ticket,
+                           assignees={ticket.id: assignable_users(ticket)},
+                           row_error=error and str(error))
+    return html, 422 if error else 200
+
+
+@bp.post("/tickets/<int:ticket_id>/replies")
+@login_required
+def add_reply(ticket_id):
+    """A public reply or internal note, with an optional status, time entry and files."""
+    internal = request.form.get("internal") == "1"
+    ticket = _ticket_for("internal_note" if internal else "reply", ticket_id)
+    draft = {key: request.form.get(key, "") for key in ("body", "status", "minutes",
+                                                        "time_note")} | {"internal": internal}
+    status = request.form.get("status") or None
+    if status and not may(current_user, "edit", ticket) and status != "waiting_on_customer":
+        return _answer(ticket, error=TicketError("You may reply but not set this status.",
+                                                 field="status"), draft=draft, place="reply")
+    try:
+        replies.add_reply(ticket, author=current_user, body=draft["body"], internal=internal,
+                          status=status, minutes=draft["minutes"] or None,
+                          time_note=draft["time_note"])
+    except TicketError as error:
+        return _answer(ticket, error=error, draft=draft, place="reply")
+    return _answer(ticket)
+
+
+@bp.post("/tickets/<int:ticket_id>/status")
+@login_required
+def change_status(ticket_id):
+    """The inline status control, in the ticket header or a queue row."""
+    ticket = _ticket_for("edit", ticket_id)
+    try:
+        tickets.change_status(ticket, request.form.get("status", ""), actor=current_user)
+    except TicketError as error:
+        return _row_answer(ticket, error) if request.form.get("view") == "row" else _answer(
+            ticket, error=error)
+    return _row_answer(ticket) if request.form.get("view") == "row" else _answer(ticket)
+
+
+@bp.post("/tickets/<int:ticket_id>/assignee")
+@login_required
+def change_assignee(ticket_id):
+    """The inline assignee control; an empty value unassigns."""
+    ticket = _ticket_for("edit", ticket_id)
+    raw = request.form.get("assignee", "")
+    assignee = db.session.get(User, int(raw)) if raw.isdigit() else None
+    try:
+        if raw and assignee is None:
+            raise TicketError("That person does not exist.", field="assignee")
+        tickets.assign(ticket, assignee, actor=current_user)
+    except TicketError as error:
+        return _row_answer(ticket, error) if request.form.get("view") == "row" else _answer(
+            ticket, error=error)
+    return _row_answer(ticket) if request.form.get("view") == "row" else _answer(ticket)
+
+
+@bp.post("/tickets/<int:ticket_id>/priority")
+@login_required
+def change_priority(ticket_id):
+    """The inline priority control."""
+    ticket = _ticket_for("edit", ticket_id)
+    try:
+        tickets.change_priority(ticket, request.form.get("priority", ""), actor=current_user)
+    except TicketError as error:
+        return _answer(ticket, error=error)
+    return _answer(ticket)
+
+
+@bp.post("/tickets/<int:ticket_id>/category")
+@login_required
+def change_category(ticket_id):
+    """The inline category control."""
+    ticket = _ticket_for("edit", ticket_id)
+    raw = request.form.get("category", "")
+    category = db.session.get(Category, int(raw)) if raw.isdigit() else None
+    try:
+        tickets.change_category(ticket, category, actor=current_user)
+    except TicketError as error:
+        return _answer(ticket, error=error)
+    return _answer(ticket)
+
+
+@bp.post("/tickets/<int:ticket_id>/handoff")
+@login_required
+def hand_off(ticket_id):
+    """Shift handoff: reassign and leave an internal note, in one submission."""
+    ticket = _ticket_for("edit", ticket_id)
+    raw = request.form.get("assignee", "")
+    to_user = db.session.get(User, int(raw)) if raw.isdigit() else None
+    draft = {"handoff_body": request.form.get("body", ""), "handoff_to": raw}
+    try:
+        handoff.hand_off(ticket, actor=current_user, to_user=to_user,
+                         note=request.form.get("body", ""))
+    except TicketError as error:
+        return _answer(ticket, error=error, draft=draft, place="handoff")
+    return _answer(ticket)
+
+
+@bp.post("/tickets/<int:ticket_id>/delete")
+@login_required
+def delete(ticket_id):
+    """Soft-delete a ticket (``tickets.delete``); it leaves every list."""
+    ticket = _ticket_for("delete", ticket_id)
+    tickets.delete_ticket(ticket, actor=current_user)
+    flash(f"{ticket.number} was deleted.", "info")
+    if wants_fragment():
+        return "", 200, {"HX-Redirect": url_for("desk.queue")}
+    return redirect(url_for("desk.queue"), code=303)
+
+
+@bp.post("/markdown/preview")
+@login_required
+def preview():
+    """Render a draft through the one Markdown module, for the reply box's preview."""
+    html = render_markdown(request.form.get("body", ""))
+    return render_template("desk/_preview.html", html=html)

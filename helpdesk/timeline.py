@@ -1,0 +1,47 @@
+"""A ticket's timeline as one viewer may see it: replies, events and time entries in order.
+
+Customers get public replies and public events only; staff and resellers get everything,
+internal notes and time entries included. Three queries, whatever the thread's length.
+"""
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import select
+
+from helpdesk.access import sees_internal_notes, visible_replies
+from helpdesk.extensions import db
+from helpdesk.models import TicketEvent, TimeEntry
+
+
+@dataclass(frozen=True)
+class TimelineItem:
+    """One line of the timeline: a ``reply`` or an ``event``, with its time entries."""
+
+    kind: str
+    at: datetime
+    item: object
+    time_entries: tuple = ()
+
+
+def timeline_for(viewer, ticket):
+    """The items of ``ticket``'s timeline that ``viewer`` may see, oldest first."""
+    insider = sees_internal_notes(viewer)
+    replies = db.session.scalars(visible_replies(viewer, ticket)).all()
+    events = select(TicketEvent).where(TicketEvent.ticket_id == ticket.id)
+    if not insider:
+        events = events.where(TicketEvent.internal.is_(False))
+    entries_by_reply = {}
+    if insider:
+        for entry in db.session.scalars(
+                select(TimeEntry).where(TimeEntry.ticket_id == ticket.id)):
+            entries_by_reply.setdefault(entry.reply_id, []).append(entry)
+    items = [TimelineItem("reply", r.created_at, r, tuple(entries_by_reply.get(r.id, ())))
+             for r in replies]
+    items += [TimelineItem("event", e.created_at, e) for e in db.session.scalars(events)]
+    return sorted(items, key=lambda i: (i.at, i.kind == "reply", i.item.id))
+
+
+def minutes_logged(items):
+    """Total minutes of the time entries in a timeline."""
+    return sum(entry.minutes for item in items for entry in item.time_entries)

@@ -1,0 +1,91 @@
+"""The desk in Chromium: inline expansion, the internal-note toggle, replying with a status."""
+
+import re
+
+from playwright.sync_api import expect
+
+from tests.browser.test_login import sign_in
+from tests.world import PASSWORD
+
+
+def open_queue(page, world):
+    sign_in(page, "agent@test.example", PASSWORD)
+    expect(page.locator("tr.ticket-row")).to_have_count(len(world.tickets))
+
+
+def test_row_expands_inline_and_collapses(page, world, live_server):
+    """A click opens the ticket under its row without leaving the queue; a second closes it."""
+    open_queue(page, world)
+    ticket_id = world.tickets["dave"]
+    page.locator(f"#row-{ticket_id} a.expand-link").click()
+    expansion = page.locator(f"#expand-{ticket_id}")
+    expect(expansion).to_be_visible()
+    expect(expansion.locator("article.ticket")).to_contain_text("Body of dave")
+    expect(expansion.locator(".internal-note")).to_contain_text("SECRET-INTERNAL-NOTE")
+    expect(page).to_have_url(live_server + "/tickets")
+    page.locator(f"#row-{ticket_id} a.expand-link").click()
+    expect(expansion).to_be_hidden()
+    assert page.console_errors == []
+
+
+def test_keyboard_moves_opens_and_closes(page, world, live_server):
+    """j/k select rows, o opens the selected one, r jumps to its reply box, Esc closes."""
+    open_queue(page, world)
+    page.keyboard.press("j")
+    page.keyboard.press("j")
+    page.keyboard.press("k")
+    first = page.locator("tr.ticket-row").first
+    expect(first).to_have_class(re.compile("is-selected"))
+    page.keyboard.press("o")
+    expansion = page.locator(f"#expand-{first.get_attribute('data-ticket')}")
+    expect(expansion).to_be_visible()
+    page.keyboard.press("r")
+    expect(expansion.locator("form.reply-box textarea")).to_be_focused()
+    page.keyboard.press("Escape")
+    expect(expansion).to_be_hidden()
+
+
+def test_internal_note_toggle_changes_the_box_before_sending(page, world, live_server):
+    """Ticking "Internal note" recolours the box and relabels the button."""
+    open_queue(page, world)
+    ticket_id = world.tickets["bob"]
+    page.locator(f"#row-{ticket_id} a.expand-link").click()
+    box = page.locator(f"#expand-{ticket_id} form.reply-box")
+    button = box.locator("button.primary")
+    expect(button).to_have_text("Send reply", use_inner_text=True)
+    public_colour = box.evaluate("el => getComputedStyle(el).backgroundColor")
+    box.get_by_label("Internal note").check()
+    expect(button).to_have_text("Add internal note", use_inner_text=True)
+    assert box.evaluate("el => getComputedStyle(el).backgroundColor") != public_colour
+
+
+def test_reply_with_a_status_change_updates_thread_and_row(page, world, live_server):
+    """Send a reply choosing On hold: the thread shows it and the queue row follows."""
+    open_queue(page, world)
+    ticket_id = world.tickets["bob"]
+    page.locator(f"#row-{ticket_id} a.expand-link").click()
+    box = page.locator(f"#expand-{ticket_id} form.reply-box")
+    box.locator("textarea").fill("We are waiting for the vendor's **part**.")
+    box.get_by_label("Status after sending").select_option("on_hold")
+    box.locator("button.primary").click()
+    ticket = page.locator(f"#ticket-{ticket_id}")
+    expect(ticket.locator(".timeline")).to_contain_text("We are waiting for the vendor's part.")
+    expect(ticket.locator(".timeline")).to_contain_text("set the status to On hold")
+    expect(ticket.locator("form.reply-box textarea")).to_have_value("")
+    expect(page.locator(f"#row-{ticket_id} select[name=status]")).to_have_value("on_hold")
+    assert page.console_errors == []
+
+
+def test_failed_reply_keeps_the_text_in_the_browser(page, world, live_server):
+    """Resolving from an internal note is refused; the typed text stays in the box."""
+    open_queue(page, world)
+    ticket_id = world.tickets["bob"]
+    page.locator(f"#row-{ticket_id} a.expand-link").click()
+    box = page.locator(f"#expand-{ticket_id} form.reply-box")
+    box.get_by_label("Internal note").check()
+    box.locator("textarea").fill("Half-written thoughts")
+    box.get_by_label("Status after sending").select_option("resolved")
+    box.locator("button.primary").click()
+    expect(page.locator(f"#expand-{ticket_id} [role=alert]")).to_contain_text("public reply")
+    expect(page.locator(f"#expand-{ticket_id} form.reply-box textarea")).to_have_value(
+        "Half-written thoughts")

@@ -1,0 +1,242 @@
+"""The staff desk over HTTP: replies, notes, inline controls, handoff, hubs, filters, views."""
+
+import re
+
+import pytest
+from sqlalchemy import select
+
+from helpdesk.extensions import db
+from helpdesk.models import AuditEntry, Reply, Ticket, User
+from tests.conftest import csrf_token_from
+from tests.world import email
+
+HX = {"HX-Request": "true"}
+
+
+def post(client, path, data, headers=None):
+    """POST with the CSRF token of the queue page."""
+    token = csrf_token_from(client.get("/tickets", follow_redirects=True).text)
+    return client.post(path, data={"csrf_token": token, **data}, headers=headers or {})
+
+
+def ticket_of(app, world, key):
+    with app.app_context():
+        return db.session.get(Ticket, world.tickets[key])
+
+
+def test_plain_reply_redirects_and_waits_on_customer(app, client, auth, world):
+    """Without JavaScript: post, 303 back to the ticket, status moved, reply shown."""
+    auth.login(email("agent"))
+    response = post(client, f"/tickets/{world.tickets['bob']}/replies", {"body": "Try **this**"})
+    assert response.status_code == 303
+    assert response.headers["Location"] == f"/tickets/{world.tickets['bob']}"
+    assert ticket_of(app, world, "bob").status == "waiting_on_customer"
+    assert "Try <strong>this</strong>" in client.get(response.headers["Location"]).text
+
+
+def test_htmx_reply_returns_the_fresh_fragment(client, auth, world):
+    """With htmx: the ticket fragment with the new reply, an empty box, a row-refresh trigger."""
+    auth.login(email("agent"))
+    ticket_id = world.tickets["bob"]
+    response = post(client, f"/tickets/{ticket_id}/replies", {"body": "Fragment reply"}, HX)
+    assert response.status_code == 200
+    assert "<html" not in response.text and "Fragment reply" in response.text
+    assert re.search(r'<textarea[^>]*name="body"[^>]*></textarea>', response.text)
+    assert response.headers["HX-Trigger"] == f"ticket-changed-{ticket_id}"
+
+
+@pytest.mark.parametrize("headers", [{}, HX])
+def test_failed_reply_keeps_the_typed_text(client, auth, world, headers):
+    """A refused submission answers 422 with the error beside the box and the text kept."""
+    auth.login(email("agent"))
+    response = post(client, f"/tickets/{world.tickets['bob']}/replies",
+                    {"body": "My long answer", "status": "resolved", "internal": "1"}, headers)
+    assert response.status_code == 422
+    assert "resolution is a public reply" in response.text
+    assert "My long answer</textarea>" in response.text
+    assert ("<html" in response.text) is (not headers)
+
+
+def test_resolving_inline_without_a_resolution_is_refused(app, client, auth, world):
+    """The status control cannot resolve without the closing reply; the reply box can."""
+    auth.login(email("agent"))
+    ticket_id = world.tickets["bob"]
+    refused = post(client, f"/tickets/{ticket_id}/status", {"status": "resolved"}, HX)
+    assert refused.status_code == 422 and "needs a resolution" in refused.text
+    assert ticket_of(app, world, "bob").status == "open"
+    post(client, f"/tickets/{ticket_id}/replies", {"body": "Fixed", "status": "resolved"}, HX)
+    assert ticket_of(app, world, "bob").status == "resolved"
+
+
+def test_inline_controls_in_the_row_answer_with_the_row(app, client, auth, world):
+    """Status and assignee changed from the queue return the updated row."""
+    auth.login(email("agent"))
+    ticket_id = world.tickets["alice"]
+    response = post(client, f"/tickets/{ticket_id}/assignee",
+                    {"assignee": str(world.users["north_reseller"]), "view": "row"}, HX)
+    assert response.status_code == 200
+    assert response.text.lstrip().startswith(f'<tr id="row-{ticket_id}"')
+    assert ticket_of(app, world, "alice").assignee_id == world.users["north_reseller"]
+    response = post(client, f"/tickets/{ticket_id}/status",
+                    {"status": "on_hold", "view": "row"}, HX)
+    assert 'value="on_hold" selected' in response.text
+
+
+def test_internal_note_is_for_staff_eyes_only(client, auth, world):
+    """A reseller's note shows in the desk, labelled, and never in the portal."""
+    auth.login(email("north_reseller"))
+    post(client, f"/tickets/{world.tickets['alice']}/replies",
+         {"body": "Checked the DSLAM", "internal": "1"})
+    assert "Checked the DSLAM" in client.get(f"/tickets/{world.tickets['alice']}").text
+    auth.logout()
+    auth.login(email("alice"))
+    assert "Checked the DSLAM" not in client.get(f"/portal/tickets/{world.tickets['alice']}").text
+
+
+@pytest.mark.parametrize(("key", "expected"), [
+    ("south_reseller", 404),   # not in scope: never reveals the ticket
+    ("alice", 404),            # customers have no desk actions
+    ("north_viewer", 403),     # sees it, may not act
+])
+def test_actions_refused_for_the_wrong_people(app, client, auth, world, key, expected):
+    """Every desk POST route refuses, and nothing changes."""
+    auth.login(email(key))
+    ticket_id = world.tickets["alice"]
+    for path, data in [("replies", {"body": "x"}), ("status", {"status": "on_hold"}),
+                       ("assignee", {"assignee": ""}), ("priority", {"priority": "urgent"}),
+                       ("category", {"category": "1"}), ("handoff", {"assignee": "1",
+                                                                     "body": "x"}),
+                       ("delete", {})]:
+        response = post(client, f"/tickets/{ticket_id}/{path}", data)
+        assert response.status_code == expected, path
+    ticket = ticket_of(app, world, "alice")
+    assert (ticket.status, ticket.priority, ticket.deleted_at) == ("open", "normal", None)
+
+
+def test_handoff_records_both_names_time_and_ip(app, client, auth, world):
+    """Reassign plus internal note in one submission; the audit log has both names and the IP."""
+    auth.login(email("agent"))
+    ticket_id = world.tickets["alice"]
+    missing = post(client, f"/tickets/{ticket_id}/handoff",
+                   {"assignee": str(world.users["admin"]), "body": ""}, HX)
+    assert missing.status_code == 422 and "needs a note" in missing.text
+    done = post(client, f"/tickets/{ticket_id}/handoff",
+                {"assignee": str(world.users["admin"]), "body": "Call back at 5"})
+    assert done.status_code == 303
+    with app.app_context():
+        entry = db.session.scalars(select(AuditEntry).where(
+            AuditEntry.action == "ticket.handoff")).one()
+        assert entry.new_value == "Admin" and entry.actor_id == world.users["agent"]
+        assert entry.ip == "127.0.0.1" and entry.created_at is not None
+        note = db.session.scalars(select(Reply).where(Reply.body == "Call back at 5")).one()
+        assert note.internal
+
+
+def test_filters_narrow_the_queue(app, client, auth, world):
+    """Priority, assignee (me, unassigned), customer, organisation, q and age filter."""
+    auth.login(email("agent"))
+    post(client, f"/tickets/{world.tickets['zed']}/priority", {"priority": "urgent"})
+    post(client, f"/tickets/{world.tickets['bob']}/assignee",
+         {"assignee": str(world.users["agent"])})
+
+    def listed(query):
+        html = client.get(f"/tickets?{query}").text
+        return {key for key in world.tickets if f">{key} ticket<" in html}
+
+    assert listed("priority=urgent") == {"zed"}
+    assert listed("assignee=me") == {"bob"}
+    assert "bob" not in listed("assignee=unassigned")
+    assert listed(f"customer={world.users['dave']}") == {"dave"}
+    with app.app_context():
+        acme = db.session.get(User, world.users["dave"]).organisation_id
+    assert listed(f"organisation={acme}") == {"carol", "dave", "erin"}
+    assert listed("q=SECRET-INTERNAL-NOTE") == {"alice", "dave"}
+    assert listed("age=over-month") == set()
+    assert len(listed("age=today")) == 6
+    assert listed("priority=urgent&sort=oldest") == {"zed"}
+
+
+def test_counters_are_scoped(client, auth, world):
+    """A reseller's counters count only what they may see."""
+    auth.login(email("south_reseller"))
+    html = client.get("/tickets/counters").text
+    assert re.search(r'<span class="count">1</span> open', html)
+    auth.logout()
+    auth.login(email("agent"))
+    assert re.search(r'<span class="count">6</span> open', client.get("/tickets/counters").text)
+
+
+def test_saved_views_are_personal(client, auth, world):
+    """Save the current filters under a name; only the owner sees or deletes it."""
+    auth.login(email("agent"))
+    response = post(client, "/tickets/views",
+                    {"name": "Urgent", "query": "priority=urgent&after=x"})
+    assert response.headers["Location"] == "/tickets?priority=urgent"
+    html = client.get("/tickets").text
+    assert ">Urgent</a>" in html
+    view_id = re.search(r"/tickets/views/(\d+)/delete", html).group(1)
+    auth.logout()
+    auth.login(email("admin"))
+    assert ">Urgent</a>" not in client.get("/tickets").text
+    assert post(client, f"/tickets/views/{view_id}/delete", {}).status_code == 404
+    auth.logout()
+    auth.login(email("agent"))
+    assert post(client, f"/tickets/views/{view_id}/delete", {}).status_code == 303
+    assert ">Urgent</a>" not in client.get("/tickets").text
+
+
+def test_customer_hubs_follow_the_scope(client, auth, world):
+    """Staff open any hub; a reseller only their own customers'; customers none."""
+    auth.login(email("agent"))
+    hub = client.get(f"/customers/{world.users['dave']}").text
+    assert "dave ticket" in hub and "New ticket" in hub
+    auth.logout()
+    auth.login(email("north_reseller"))
+    assert client.get(f"/customers/{world.users['alice']}").status_code == 200
+    assert client.get(f"/customers/{world.users['bob']}").status_code == 404
+    assert client.get(f"/customers/{world.users['agent']}").status_code == 404
+    auth.logout()
+    auth.login(email("alice"))
+    assert client.get(f"/customers/{world.users['alice']}").status_code == 302
+
+
+def test_opening_a_ticket_for_a_subscriber(app, client, auth, world):
+    """A reseller opens one for their subscriber, not for another reseller's."""
+    auth.login(email("north_reseller"))
+    form = client.get(f"/tickets/new?customer={world.users['alice']}").text
+    assert 'value="alice@test.example"' in form
+    data = {"subject": "Router swap", "category": "1", "priority": "high", "body": "Swap it"}
+    refused = post(client, "/tickets/new", {"subscriber": email("bob"), **data})
+    assert refused.status_code == 422 and "No subscriber you may open" in refused.text
+    assert 'value="Router swap"' in refused.text
+    done = post(client, "/tickets/new", {"subscriber": email("alice"), **data})
+    assert done.status_code == 303
+    with app.app_context():
+        ticket = db.session.scalars(select(Ticket).where(Ticket.subject == "Router swap")).one()
+        assert ticket.subscriber_id == world.users["alice"]
+        assert ticket.reseller.name == "North" and ticket.priority == "high"
+
+
+def test_delete_takes_the_ticket_out_of_every_list(app, client, auth, world):
+    """Soft delete: gone from the queue and 404 on its page."""
+    auth.login(email("agent"))
+    ticket_id = world.tickets["zed"]
+    assert post(client, f"/tickets/{ticket_id}/delete", {}).status_code == 303
+    assert "zed ticket" not in client.get("/tickets").text
+    assert client.get(f"/tickets/{ticket_id}").status_code == 404
+
+
+def test_preview_goes_through_the_markdown_module(client, auth, world):
+    """The preview is sanitised like stored replies."""
+    auth.login(email("agent"))
+    html = post(client, "/markdown/preview", {"body": "**b** <script>x</script>"}, HX).text
+    assert "<strong>b</strong>" in html and "<script>" not in html
+
+
+def test_reply_without_csrf_is_refused(app, client, auth, world):
+    """State changes need the token, htmx included."""
+    auth.login(email("agent"))
+    response = client.post(f"/tickets/{world.tickets['bob']}/replies", data={"body": "x"},
+                           headers=HX)
+    assert response.status_code == 400
+    assert ticket_of(app, world, "bob").status == "open"
