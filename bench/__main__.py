@@ -32,6 +32,8 @@ def ensure_seeded(app, url, plan, *, reseed, say=print):
     have = None if reseed else seed.seeded_ticket_count(url)
     if have == plan.tickets:
         say(f"bench database already has {have} tickets; --reseed to seed again")
+        database.migrate(app)  # new migrations (indexes) still apply to the kept data
+        database.vacuum_analyze(url)
         return
     say(f"seeding {plan.tickets} tickets into {database.plain_url(url)}")
     seed.seed(app, url, plan, say=say)
