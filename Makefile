@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 
-.PHONY: run test lint install install-dev
+.PHONY: run test lint install install-dev bench
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -30,3 +30,9 @@ test: $(VENV)/.installed-dev
 
 lint: $(VENV)/.installed-dev
 	$(BIN)/ruff check .
+
+## bench: seed BENCH_TICKETS tickets into BENCH_DATABASE_URL (once), time the pages, write docs/benchmarks.md
+BENCH_TICKETS ?= 100000
+BENCH_ARGS ?=
+bench: $(VENV)/.installed-dev
+	$(BIN)/python -m bench --tickets $(BENCH_TICKETS) $(BENCH_ARGS)
