@@ -30,8 +30,16 @@ def stored_html(html):
     return Markup(html)  # noqa: S704 - sanitised by helpdesk.markdown before it was stored
 
 
+def now_iso():
+    """The current UTC time, for "changed since" polling."""
+    from helpdesk.models.timestamps import utcnow
+
+    return utcnow().isoformat()
+
+
 def init_app(app):
     """Register the filters."""
+    app.add_template_global(now_iso)
     app.add_template_filter(when)
     app.add_template_filter(status_label)
     app.add_template_filter(stored_html)

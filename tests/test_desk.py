@@ -79,7 +79,9 @@ def test_inline_controls_in_the_row_answer_with_the_row(app, client, auth, world
     assert ticket_of(app, world, "alice").assignee_id == world.users["north_reseller"]
     response = post(client, f"/tickets/{ticket_id}/status",
                     {"status": "on_hold", "view": "row"}, HX)
-    assert 'value="on_hold" selected' in response.text
+    assert "On hold ▾" in response.text
+    control = client.get(f"/tickets/{ticket_id}/controls/assignee", headers=HX).text
+    assert f'value="{world.users["north_reseller"]}" selected' in control
 
 
 def test_internal_note_is_for_staff_eyes_only(client, auth, world):
@@ -240,3 +242,45 @@ def test_reply_without_csrf_is_refused(app, client, auth, world):
                            headers=HX)
     assert response.status_code == 400
     assert ticket_of(app, world, "bob").status == "open"
+
+
+def test_live_section_answers_204_until_something_changes(client, auth, world):
+    """Polling costs nothing while the ticket is unchanged; a change returns the new section."""
+    auth.login(email("agent"))
+    ticket_id = world.tickets["bob"]
+    first = client.get(f"/tickets/{ticket_id}/live", headers=HX)
+    assert first.status_code == 200
+    version = re.search(r"/live\?v=([\w-]+)", first.text).group(1)
+    etag = first.headers["ETag"]
+    assert client.get(f"/tickets/{ticket_id}/live?v={version}", headers=HX).status_code == 204
+    assert client.get(f"/tickets/{ticket_id}/live",
+                      headers={"If-None-Match": etag}).status_code == 304
+    post(client, f"/tickets/{ticket_id}/replies", {"body": "Seen elsewhere"}, HX)
+    changed = client.get(f"/tickets/{ticket_id}/live?v={version}", headers=HX)
+    assert changed.status_code == 200 and "Seen elsewhere" in changed.text
+    assert "<textarea" not in changed.text  # the reply box is never replaced
+
+
+def test_queue_changes_swap_only_changed_rows(client, auth, world):
+    """Rows on the page that changed come back out-of-band; others are counted."""
+    auth.login(email("agent"))
+    since = client.get("/tickets").text
+    since = re.search(r'"since": "([^"]+)"', since).group(1)
+    shown = [world.tickets["bob"], world.tickets["alice"]]
+    query = f"/tickets/changes?since={since}&ids={shown[0]}&ids={shown[1]}"
+    assert client.get(query.replace("+", "%2B"), headers=HX).status_code == 204
+    post(client, f"/tickets/{world.tickets['bob']}/replies", {"body": "x"}, HX)
+    post(client, f"/tickets/{world.tickets['zed']}/replies", {"body": "y"}, HX)
+    response = client.get(query.replace("+", "%2B"), headers=HX)
+    assert f'id="row-{world.tickets["bob"]}"' in response.text
+    assert f'id="row-{world.tickets["alice"]}"' not in response.text
+    assert "1 other ticket changed" in response.text
+
+
+def test_live_routes_are_scoped(client, auth, world):
+    """Out of scope: 404; customers have no desk polling."""
+    auth.login(email("south_reseller"))
+    assert client.get(f"/tickets/{world.tickets['alice']}/live").status_code == 404
+    auth.logout()
+    auth.login(email("alice"))
+    assert client.get(f"/tickets/{world.tickets['alice']}/live").status_code == 404

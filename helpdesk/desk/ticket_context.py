@@ -13,7 +13,10 @@ def ticket_context(user, ticket, *, draft=None, error=None, error_place=None):
     """Template context for a ticket as ``user`` sees it; ``draft`` refills the reply box."""
     items = timeline_for(user, ticket)
     can_edit = may(user, "edit", ticket)
+    from helpdesk.desk.live import ticket_version
+
     return {
+        "ticket_version": ticket_version,
         "ticket": ticket,
         "timeline": items,
         "minutes_logged": minutes_logged(items),

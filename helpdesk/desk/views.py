@@ -15,7 +15,7 @@ from flask import (
 from flask_login import current_user, login_required
 from sqlalchemy import select
 
-from helpdesk.access import get_visible_ticket, visible_tickets
+from helpdesk.access import get_visible_ticket, may, visible_tickets
 from helpdesk.desk.counters import queue_counters
 from helpdesk.desk.queue_filters import (
     AGES,
@@ -28,7 +28,7 @@ from helpdesk.desk.queue_filters import (
 )
 from helpdesk.desk.ticket_context import ticket_context
 from helpdesk.extensions import db
-from helpdesk.models import PRIORITIES, STATUSES, Category, SavedView, User
+from helpdesk.models import PRIORITIES, STATUSES, Category, SavedView, Ticket, User
 from helpdesk.pages import render_page
 from helpdesk.services.tickets import assignee_options
 
@@ -60,7 +60,8 @@ def desk_only():
 def queue_page(user, filters):
     """One page of the queue by keyset (``after``/``before``) or, for small pages, offset."""
     per_page = current_app.config["TICKETS_PER_PAGE"]
-    query = visible_tickets(user).where(*filters.conditions(user))
+    query = visible_tickets(user).options(*Ticket.row_loading()).where(
+        *filters.conditions(user))
     order, backwards = filters.order, False
     after = decode_cursor(filters.after, order) if filters.after else None
     before = decode_cursor(filters.before, order) if filters.before else None
@@ -170,3 +171,15 @@ def delete_view(view_id):
     db.session.delete(view)
     db.session.commit()
     return redirect(url_for("desk.queue"), code=303)
+
+
+@bp.get("/tickets/<int:ticket_id>/controls/<any(status, assignee):control>")
+@login_required
+def row_control(ticket_id, control):
+    """A row's status or assignee dropdown, fetched when its badge is clicked."""
+    ticket = get_visible_ticket(current_user, ticket_id)
+    if not may(current_user, "edit", ticket):
+        abort(404 if current_user.is_customer else 403)
+    return render_template("desk/_row_control.html", ticket=ticket, control=control,
+                           statuses=STATUSES,
+                           assignees=assignee_options([ticket])[ticket.id])

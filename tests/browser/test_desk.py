@@ -72,7 +72,7 @@ def test_reply_with_a_status_change_updates_thread_and_row(page, world, live_ser
     expect(ticket.locator(".timeline")).to_contain_text("We are waiting for the vendor's part.")
     expect(ticket.locator(".timeline")).to_contain_text("set the status to On hold")
     expect(ticket.locator("form.reply-box textarea")).to_have_value("")
-    expect(page.locator(f"#row-{ticket_id} select[name=status]")).to_have_value("on_hold")
+    expect(page.locator(f"#row-{ticket_id} a.control-badge.badge")).to_contain_text("On hold")
     assert page.console_errors == []
 
 
@@ -89,3 +89,15 @@ def test_failed_reply_keeps_the_text_in_the_browser(page, world, live_server):
     expect(page.locator(f"#expand-{ticket_id} [role=alert]")).to_contain_text("public reply")
     expect(page.locator(f"#expand-{ticket_id} form.reply-box textarea")).to_have_value(
         "Half-written thoughts")
+
+
+def test_row_status_control_appears_on_click_and_applies(page, world, live_server):
+    """The row's status badge turns into a dropdown; choosing applies without a reload."""
+    open_queue(page, world)
+    ticket_id = world.tickets["zed"]
+    page.get_by_label(re.compile(r"^Status of TKT-\d+: Open")).first.wait_for()
+    page.locator(f"#row-{ticket_id} a.control-badge.badge").click()
+    page.locator(f"#row-{ticket_id} select[name=status]").select_option("waiting_on_vendor")
+    expect(page.locator(f"#row-{ticket_id} a.control-badge.badge")).to_contain_text(
+        "Waiting on vendor")
+    expect(page).to_have_url(live_server + "/tickets")

@@ -1,0 +1,69 @@
+"""Live updates by polling: what changed since the page was drawn, cheaply.
+
+An open ticket polls ``/tickets/<id>/live?v=<version>``: ``204 No Content`` while nothing
+changed (htmx then leaves the page alone), else its header and timeline with an ``ETag``
+(a client that sends ``If-None-Match`` gets ``304``). The reply box is outside that section,
+so a reply being typed is never disturbed. The queue polls ``/tickets/changes`` with the ids
+it shows; changed rows come back as out-of-band swaps, and a notice counts the rest.
+"""
+
+from datetime import datetime
+
+from flask import abort, render_template, request
+from flask_login import current_user, login_required
+from sqlalchemy import func, select
+
+from helpdesk.access import get_visible_ticket, visible_tickets
+from helpdesk.desk.ticket_context import ticket_context
+from helpdesk.desk.views import bp
+from helpdesk.extensions import db
+from helpdesk.models import Ticket
+from helpdesk.models.timestamps import utcnow
+from helpdesk.services.tickets import assignee_options
+
+MAX_ROWS = 100
+
+
+def ticket_version(ticket):
+    """Changes whenever a service touches the ticket (each sets ``updated_at``)."""
+    return f"{int(ticket.updated_at.timestamp() * 1_000_000)}-{ticket.status}"
+
+
+@bp.get("/tickets/<int:ticket_id>/live")
+@login_required
+def ticket_live(ticket_id):
+    """The live section of a ticket, or 204/304 when the viewer already has this version."""
+    if current_user.is_customer:
+        abort(404)
+    ticket = get_visible_ticket(current_user, ticket_id)
+    version = ticket_version(ticket)
+    etag = f'"{version}"'
+    if request.args.get("v") == version:
+        return "", 204
+    if etag in request.headers.get("If-None-Match", ""):
+        return "", 304, {"ETag": etag}
+    html = render_template("desk/_ticket_live.html", **ticket_context(current_user, ticket))
+    return html, 200, {"ETag": etag, "Cache-Control": "private, no-cache"}
+
+
+@bp.get("/tickets/changes")
+@login_required
+def queue_changes():
+    """Rows of the page that changed since ``since``, and a count of other changed tickets."""
+    if current_user.is_customer:
+        abort(404)
+    try:
+        since = datetime.fromisoformat(request.args.get("since", ""))
+    except ValueError:
+        abort(400)
+    shown = [int(i) for i in request.args.getlist("ids")[:MAX_ROWS] if i.isdigit()]
+    changed = visible_tickets(current_user).where(Ticket.updated_at > since)
+    rows = db.session.scalars(
+        changed.options(*Ticket.row_loading()).where(Ticket.id.in_(shown))
+    ).all() if shown else []
+    elsewhere = db.session.scalar(
+        select(func.count()).select_from(changed.where(Ticket.id.not_in(shown)).subquery()))
+    if not rows and not elsewhere:
+        return "", 204
+    return render_template("desk/_queue_changes.html", tickets=rows, elsewhere=elsewhere,
+                           assignees=assignee_options(rows), since=utcnow().isoformat())
