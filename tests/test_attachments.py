@@ -318,3 +318,48 @@ def test_request_limit_leaves_room_for_a_full_size_attachment(app):
     cap = app.config["MAX_ATTACHMENT_MB"] * 1024 * 1024
     assert app.config["MAX_CONTENT_LENGTH"] > 3 * cap
     assert request_size_limit(25, 10) > 25 * 1024 * 1024
+
+
+def test_files_from_a_real_multipart_request(app, world):
+    """What the reply box will pass: ``request.files.getlist`` of a parsed form."""
+    big = b"y" * (700 * 1024)  # spooled to a temporary file by Werkzeug
+    data = {"body": "see files", "attachments": [
+        (io.BytesIO(big), "trace.txt", "text/plain"),
+        (io.BytesIO(b""), ""),  # a blank second file input
+    ]}
+    with app.test_request_context("/", method="POST", data=data,
+                                  content_type="multipart/form-data"):
+        from flask import request
+
+        ticket = db.session.get(Ticket, world.tickets["alice"])
+        rows = store_attachments(ticket, uploader=ticket.subscriber,
+                                 files=request.files.getlist("attachments"))
+        db.session.commit()
+        assert [(row.filename, row.size) for row in rows] == [("trace.txt", len(big))]
+        assert attachment_path(rows[0]).read_bytes() == big
+
+
+def test_thread_grouping_hides_internal_note_files_from_customers(app, world):
+    """``visible_attachments`` + ``thread_attachments``: what a timeline shows per reply."""
+    from helpdesk.access import visible_attachments
+    from helpdesk.services.attachments import thread_attachments
+
+    with app.app_context():
+        ticket_id = world.tickets["alice"]
+        [opening] = attach(ticket_id, world.users["alice"], upload("photo.jpg", b"j"))
+        [public] = attach(ticket_id, world.users["agent"], upload("a.txt", b"a"),
+                          internal_note=False)
+        [note] = attach(ticket_id, world.users["agent"], upload("n.txt", b"n"),
+                        internal_note=True)
+        ticket = db.session.get(Ticket, ticket_id)
+
+        def grouped(key):
+            user = db.session.get(User, world.users[key])
+            rows = db.session.scalars(visible_attachments(user, ticket)).all()
+            return {reply: [a.id for a in files]
+                    for reply, files in thread_attachments(rows).items()}
+
+        for_agent, for_alice = grouped("agent"), grouped("alice")
+    assert for_agent[None] == [opening] and for_alice[None] == [opening]
+    assert sorted(i for files in for_agent.values() for i in files) == [opening, public, note]
+    assert sorted(i for files in for_alice.values() for i in files) == [opening, public]
