@@ -49,8 +49,9 @@ def create_app(config=None):
     template_filters.init_app(app)
     cli.init_app(app)
 
-    from helpdesk import auth, desk, health, portal
+    from helpdesk import admin, auth, desk, health, portal
 
+    admin.init_app(app)
     auth.init_app(app)
     desk.init_app(app)
     portal.init_app(app)

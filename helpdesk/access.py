@@ -11,13 +11,16 @@ what the user may do to it; the access tests check that both agree for every rol
 | company_admin | every ticket of their organisation     | never          |
 | reseller      | own subscribers' tickets (all with tickets.view_all) | yes |
 | agent, admin  | all                                    | yes            |
+
+Attachments follow their ticket, and an internal note's files follow the note
+(``visible_attachments``). The admin pages are for the admin role only (``may_administer``).
 """
 
 from flask import abort
-from sqlalchemy import false, select, true
+from sqlalchemy import false, or_, select, true
 
 from helpdesk.extensions import db
-from helpdesk.models import Reply, Ticket
+from helpdesk.models import Attachment, Reply, Ticket
 
 ACTIONS = frozenset({"view", "reply", "internal_note", "edit", "delete", "comment", "rate"})
 
@@ -160,3 +163,31 @@ def visible_replies(user, ticket):
     if not sees_internal_notes(user):
         query = query.where(Reply.internal.is_(False))
     return query.order_by(Reply.created_at, Reply.id)
+
+
+def visible_attachments(user, ticket):
+    """``select(Attachment)`` of a ticket the user may see; files of internal notes only for
+    those who read internal notes. Load ``ticket`` with ``get_visible_ticket`` first."""
+    query = select(Attachment).where(Attachment.ticket_id == ticket.id)
+    if not sees_internal_notes(user):
+        query = query.outerjoin(Reply, Attachment.reply_id == Reply.id).where(
+            or_(Attachment.reply_id.is_(None), Reply.internal.is_(False))
+        )
+    return query.order_by(Attachment.created_at, Attachment.id)
+
+
+def get_visible_attachment(user, ticket, attachment_id):
+    """One attachment of ``ticket`` the user may see, or 404 (another ticket's file, or an
+    internal note's file for a customer, does not exist for them)."""
+    attachment = db.session.scalar(
+        visible_attachments(user, ticket).where(Attachment.id == attachment_id)
+    )
+    if attachment is None:
+        abort(404)
+    return attachment
+
+
+def may_administer(user):
+    """The admin pages (audit log, settings) are for active admins; everyone else gets 404."""
+    return bool(user is not None and user.is_authenticated and user.is_active
+                and user.role == "admin")

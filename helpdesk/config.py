@@ -43,13 +43,26 @@ def secret_key(instance_path):
     return key
 
 
+def request_size_limit(attachment_mb, upload_mb):
+    """Bytes one request may carry: the upload total, never less than one whole attachment.
+
+    A megabyte on top leaves room for the form's other fields and the multipart framing, so
+    a file just under the per-file cap is refused by the attachment check (which names the
+    file) rather than by the blunt 413 page.
+    """
+    return (max(attachment_mb, upload_mb) + 1) * 1024 * 1024
+
+
 class Config:
     """Settings shared by every environment; values come from the environment."""
 
     TICKET_PREFIX = os.environ.get("TICKET_PREFIX", "TKT")
     FIRST_REPLY_STARTS_WORK = env_bool("FIRST_REPLY_STARTS_WORK", False)
     TICKETS_PER_PAGE = int(os.environ.get("TICKETS_PER_PAGE", "50"))
-    MAX_CONTENT_LENGTH = int(os.environ.get("MAX_UPLOAD_MB", "25")) * 1024 * 1024 + 1024 * 1024
+    # One attachment may be this large (HaloPSA's own cap); a request carries a few of them.
+    MAX_ATTACHMENT_MB = int(os.environ.get("MAX_ATTACHMENT_MB", "25"))
+    MAX_UPLOAD_MB = int(os.environ.get("MAX_UPLOAD_MB", str(4 * MAX_ATTACHMENT_MB)))
+    MAX_CONTENT_LENGTH = request_size_limit(MAX_ATTACHMENT_MB, MAX_UPLOAD_MB)
 
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"
@@ -76,6 +89,8 @@ class Config:
         self.SECRET_KEY = secret_key(instance_path)
         self.SQLALCHEMY_DATABASE_URI = database_url(os.environ.get("DATABASE_URL"), instance_path)
         self.REDIS_URL = os.environ.get("REDIS_URL") or None
+        # Attachment bytes live here, outside the web root; default <instance>/attachments.
+        self.ATTACHMENTS_PATH = os.environ.get("ATTACHMENTS_PATH") or None
 
 
 class ProductionConfig(Config):

@@ -25,6 +25,19 @@ def status_label(status):
     return STATUS_LABELS.get(status, status)
 
 
+def filesize(size):
+    """A byte count as people read it: ``512 bytes``, ``3.4 KB``, ``12.0 MB``."""
+    if size is None:
+        return ""
+    if size < 1024:
+        return f"{size} byte{'' if size == 1 else 's'}"
+    for unit in ("KB", "MB", "GB"):
+        size /= 1024
+        if size < 1024 or unit == "GB":
+            return f"{size:.1f} {unit}"
+    return ""
+
+
 def stored_html(html):
     """HTML produced and sanitised by helpdesk.markdown, stored with the reply."""
     return Markup(html)  # noqa: S704 - sanitised by helpdesk.markdown before it was stored
@@ -43,3 +56,4 @@ def init_app(app):
     app.add_template_filter(when)
     app.add_template_filter(status_label)
     app.add_template_filter(stored_html)
+    app.add_template_filter(filesize)

@@ -18,7 +18,8 @@ from flask import (
 from flask_login import current_user, login_required, login_user, logout_user
 
 from helpdesk.auth.forms import LoginForm
-from helpdesk.extensions import limiter
+from helpdesk.extensions import db, limiter
+from helpdesk.services import audit
 from helpdesk.services.accounts import authenticate, normalise_email
 
 bp = Blueprint("auth", __name__)
@@ -102,6 +103,8 @@ def login():
             session.clear()
             login_user(user, remember=form.remember.data)
             session.permanent = True
+            audit.record("user.login", actor=user, subject_user=user)
+            db.session.commit()
             return redirect(target or landing_url(user))
         g.login_failed = True
         error = "That email and password do not match an active account."
@@ -113,6 +116,9 @@ def login():
 @login_required
 def logout():
     """Sign out and drop the session."""
+    user = current_user._get_current_object()
+    audit.record("user.logout", actor=user, subject_user=user)
+    db.session.commit()
     logout_user()
     session.clear()
     flash("You are signed out.", "info")

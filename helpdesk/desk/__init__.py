@@ -1,9 +1,10 @@
-"""The staff and reseller desk: the queue and the ticket pages."""
+"""The staff and reseller desk: the queue and the ticket pages, and attachment downloads."""
 
-from helpdesk.desk import actions, customers, live  # noqa: F401 - routes on the blueprint
+from helpdesk.desk import actions, attachments, customers, live  # noqa: F401 - routes
 from helpdesk.desk.views import bp
 
 
 def init_app(app):
-    """Register the blueprint."""
+    """Register the blueprints."""
     app.register_blueprint(bp)
+    app.register_blueprint(attachments.bp)

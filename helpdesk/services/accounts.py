@@ -10,6 +10,7 @@ from sqlalchemy import func, select
 from helpdesk.extensions import db
 from helpdesk.models import ROLES, Organisation, Reseller, User
 from helpdesk.models.timestamps import utcnow
+from helpdesk.services import audit
 
 MIN_PASSWORD_LENGTH = 10
 DEFAULT_RESELLER_PERMISSIONS = ("tickets.view", "tickets.create", "tickets.edit", "tickets.reply")
@@ -108,13 +109,22 @@ def create_user(*, email, name, role, password, reseller=None, organisation=None
     return user
 
 
-def set_disabled(user, *, disabled):
-    """Disable (ending every session at once) or re-enable a user."""
+def set_disabled(user, *, disabled, actor=None):
+    """Disable (ending every session at once) or re-enable a user; audited when it changes.
+
+    ``actor`` is who did it; None means the CLI (an operator at the server).
+    """
+    was_disabled = user.disabled_at is not None
     if disabled:
         user.disabled_at = user.disabled_at or utcnow()
         user.end_sessions()
     else:
         user.disabled_at = None
+    if disabled != was_disabled:
+        audit.record("user.disable" if disabled else "user.enable", actor=actor,
+                     subject_user=user, field="account",
+                     old="disabled" if was_disabled else "active",
+                     new="disabled" if disabled else "active")
     db.session.commit()
     return user
 

@@ -1,0 +1,72 @@
+"""Reading the audit log: newest first, filtered by ticket or user, a page at a time.
+
+Writing lives in ``helpdesk.services.audit``. Pages use a keyset cursor (``before``: the id
+of the last entry shown), so paging stays fast and stable while new entries arrive.
+"""
+
+from flask import current_app
+from sqlalchemy import or_, select
+
+from helpdesk.extensions import db
+from helpdesk.models import AuditEntry, User
+from helpdesk.services.accounts import find_user
+
+PER_PAGE = 50
+
+
+class AuditFilterError(ValueError):
+    """A filter the log cannot apply; the message says why, ``field`` names the input."""
+
+    def __init__(self, message, *, field):
+        super().__init__(message)
+        self.field = field
+
+
+def ticket_id_from(text):
+    """A ticket filter as typed: ``1042`` or ``TKT-1042``; None when blank."""
+    text = (text or "").strip()
+    if not text:
+        return None
+    prefix = current_app.config["TICKET_PREFIX"] + "-"
+    if text.upper().startswith(prefix.upper()):
+        text = text[len(prefix):]
+    if not text.isdigit():
+        raise AuditFilterError(f"{text!r} is not a ticket number.", field="ticket")
+    return int(text)
+
+
+def user_from(text):
+    """A user filter as typed: an id or an email; None when blank."""
+    text = (text or "").strip()
+    if not text:
+        return None
+    user = db.session.get(User, int(text)) if text.isdigit() else find_user(text)
+    if user is None:
+        raise AuditFilterError(f"No user matches {text!r}.", field="user")
+    return user
+
+
+def entries_page(*, ticket_id=None, user=None, before=None, per_page=PER_PAGE):
+    """One page of entries, newest first, and the cursor of the next page (or None).
+
+    ``user`` matches entries the user did and entries done to them (sign-ins, disabling).
+    ``before`` is the id of the last entry of the previous page.
+    """
+    query = select(AuditEntry)
+    if ticket_id is not None:
+        query = query.where(AuditEntry.ticket_id == ticket_id)
+    if user is not None:
+        query = query.where(or_(AuditEntry.actor_id == user.id,
+                                AuditEntry.subject_user_id == user.id))
+    if before is not None:
+        cursor = db.session.get(AuditEntry, before)
+        if cursor is not None:
+            query = query.where(or_(
+                AuditEntry.created_at < cursor.created_at,
+                (AuditEntry.created_at == cursor.created_at) & (AuditEntry.id < cursor.id),
+            ))
+    query = query.order_by(AuditEntry.created_at.desc(), AuditEntry.id.desc())
+    rows = db.session.scalars(query.limit(per_page + 1)).unique().all()
+    has_more = len(rows) > per_page
+    rows = rows[:per_page]
+    return rows, (rows[-1].id if has_more else None)
