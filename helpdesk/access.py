@@ -17,7 +17,8 @@ from flask import abort
 from sqlalchemy import false, select, true
 
 from helpdesk.extensions import db
-from helpdesk.models import Reply, Ticket
+from helpdesk.models import Reply, Ticket, TicketEvent
+from helpdesk.models.ticket_event import PUBLIC_EVENT_KINDS
 
 ACTIONS = frozenset({"view", "reply", "internal_note", "edit", "delete", "comment", "rate"})
 
@@ -132,3 +133,16 @@ def visible_replies(user, ticket):
     if not sees_internal_notes(user):
         query = query.where(Reply.internal.is_(False))
     return query.order_by(Reply.created_at, Reply.id)
+
+
+def visible_events(user, ticket):
+    """``select(TicketEvent)`` of a ticket's timeline as ``user`` may read it, oldest first.
+
+    Customers get public events only (status changes): never an assignment, a handoff or
+    anything else that names staff or shows internal work.
+    """
+    query = select(TicketEvent).where(TicketEvent.ticket_id == ticket.id)
+    if not sees_internal_notes(user):
+        query = query.where(TicketEvent.internal.is_(False),
+                            TicketEvent.kind.in_(sorted(PUBLIC_EVENT_KINDS)))
+    return query.order_by(TicketEvent.created_at, TicketEvent.id)
