@@ -72,7 +72,7 @@ def test_pills_filter_the_list(app, client, auth, world):
         assert subjects_in(html, world) == keys, status
     set_status(app, world.tickets["dave"], "on_hold")
     assert subjects_in(client.get("/portal/tickets?status=in_progress").text, world) == {"dave"}
-    assert "No closed tickets." in client.get("/portal/tickets?status=closed").text
+    assert "No tickets under “Closed”." in client.get("/portal/tickets?status=closed").text
 
 
 def test_pills_are_links_that_htmx_swaps(client, auth, world):
