@@ -20,7 +20,8 @@ from flask import abort
 from sqlalchemy import false, or_, select, true
 
 from helpdesk.extensions import db
-from helpdesk.models import Attachment, Reply, Ticket
+from helpdesk.models import Attachment, Reply, Ticket, TicketEvent
+from helpdesk.models.ticket_event import PUBLIC_EVENT_KINDS
 
 ACTIONS = frozenset({"view", "reply", "internal_note", "edit", "delete", "comment", "rate"})
 
@@ -191,3 +192,16 @@ def may_administer(user):
     """The admin pages (audit log, settings) are for active admins; everyone else gets 404."""
     return bool(user is not None and user.is_authenticated and user.is_active
                 and user.role == "admin")
+
+
+def visible_events(user, ticket):
+    """``select(TicketEvent)`` of a ticket's timeline as ``user`` may read it, oldest first.
+
+    Customers get public events only (status changes): never an assignment, a handoff or
+    anything else that names staff or shows internal work.
+    """
+    query = select(TicketEvent).where(TicketEvent.ticket_id == ticket.id)
+    if not sees_internal_notes(user):
+        query = query.where(TicketEvent.internal.is_(False),
+                            TicketEvent.kind.in_(sorted(PUBLIC_EVENT_KINDS)))
+    return query.order_by(TicketEvent.created_at, TicketEvent.id)

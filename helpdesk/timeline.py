@@ -9,9 +9,9 @@ from datetime import datetime
 
 from sqlalchemy import select
 
-from helpdesk.access import sees_internal_notes, visible_replies
+from helpdesk.access import sees_internal_notes, visible_events, visible_replies
 from helpdesk.extensions import db
-from helpdesk.models import TicketEvent, TimeEntry
+from helpdesk.models import TimeEntry
 
 
 @dataclass(frozen=True)
@@ -28,9 +28,7 @@ def timeline_for(viewer, ticket):
     """The items of ``ticket``'s timeline that ``viewer`` may see, oldest first."""
     insider = sees_internal_notes(viewer)
     replies = db.session.scalars(visible_replies(viewer, ticket)).all()
-    events = select(TicketEvent).where(TicketEvent.ticket_id == ticket.id)
-    if not insider:
-        events = events.where(TicketEvent.internal.is_(False))
+    events = visible_events(viewer, ticket)
     entries_by_reply = {}
     if insider:
         for entry in db.session.scalars(
@@ -39,7 +37,8 @@ def timeline_for(viewer, ticket):
     items = [TimelineItem("reply", r.created_at, r, tuple(entries_by_reply.get(r.id, ())))
              for r in replies]
     items += [TimelineItem("event", e.created_at, e) for e in db.session.scalars(events)]
-    return sorted(items, key=lambda i: (i.at, i.kind == "reply", i.item.id))
+    # A reply and the status change it caused share a timestamp: the reply comes first.
+    return sorted(items, key=lambda i: (i.at, i.kind == "event", i.item.id))
 
 
 def minutes_logged(items):

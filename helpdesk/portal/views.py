@@ -1,38 +1,149 @@
-"""``/portal/tickets`` and ``/portal/tickets/<id>`` for subscribers and company admins."""
+"""The subscriber portal: list, open, read, comment on and rate one's own tickets.
 
-from flask import Blueprint, redirect, url_for
+Every ticket is loaded through ``helpdesk.access`` (out of scope answers 404); the rules
+about what a comment or a rating does live in the services. Staff and resellers who land
+here are sent to the desk.
+"""
+
+from flask import Blueprint, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
-from helpdesk.access import get_visible_ticket, visible_replies, visible_tickets
+from helpdesk.access import get_visible_ticket, may, visible_tickets
 from helpdesk.desk.views import page_number, paginate
-from helpdesk.extensions import db
 from helpdesk.models import Ticket
-from helpdesk.pages import render_page
+from helpdesk.pages import render_page, wants_fragment
+from helpdesk.portal.forms import CommentForm, NewTicketForm, RatingForm
+from helpdesk.portal.status_filters import STATUS_FILTERS, status_filter
+from helpdesk.services import ratings, replies, tickets
+from helpdesk.services.tickets import TicketError
+from helpdesk.timeline import timeline_for
 
 bp = Blueprint("portal", __name__, url_prefix="/portal")
 
+CLOSED_MESSAGE = ("This ticket is closed, so it can no longer take comments. "
+                  "Open a new ticket if you need more help.")
+NOT_RATABLE_MESSAGE = "You can rate a ticket once it is resolved."
+ALREADY_RATED_MESSAGE = "This ticket has been rated already; a ticket is rated once."
 
-@bp.get("/tickets")
+
+@bp.get("/tickets", endpoint="tickets")
 @login_required
-def tickets():
-    """The customer's tickets, latest update first."""
+def ticket_list():
+    """The customer's tickets, latest update first, narrowed by a status pill."""
     if not current_user.is_customer:
         return redirect(url_for("desk.queue"))
-    query = visible_tickets(current_user).order_by(Ticket.updated_at.desc(), Ticket.id.desc())
+    pill = status_filter(request.args.get("status"))
+    query = visible_tickets(current_user)
+    if pill.statuses:
+        query = query.where(Ticket.status.in_(pill.statuses))
     page = page_number()
-    rows, has_next = paginate(query, page)
+    rows, has_next = paginate(query.order_by(Ticket.updated_at.desc(), Ticket.id.desc()), page)
     return render_page(
         "portal/tickets.html", "portal/_ticket_list.html",
-        tickets=rows, page=page, has_next=has_next,
+        tickets=rows, page=page, has_next=has_next, pills=STATUS_FILTERS, pill=pill,
     )
+
+
+@bp.route("/tickets/new", methods=["GET", "POST"])
+@login_required
+def new_ticket():
+    """Open a ticket; whose it is comes from the session, never from the form."""
+    if not current_user.is_customer:
+        return redirect(url_for("desk.queue"))
+    form = NewTicketForm()
+    if form.validate_on_submit():
+        try:
+            ticket = tickets.open_ticket(
+                subscriber=current_user._get_current_object(), subject=form.subject.data,
+                body=form.description.data, category=form.chosen_category(),
+                priority=form.priority.data,
+            )
+        except TicketError as error:
+            _show_error(form, error, fields={"body": "description"})
+        else:
+            return redirect(url_for("portal.ticket", ticket_id=ticket.id), 303)
+    status = 422 if form.is_submitted() else 200
+    return render_template("portal/new_ticket.html", form=form), status
 
 
 @bp.get("/tickets/<int:ticket_id>")
 @login_required
 def ticket(ticket_id):
-    """One ticket as the customer sees it: public replies only."""
+    """One ticket as the customer sees it: body, public replies and status changes."""
     ticket = get_visible_ticket(current_user, ticket_id)
     if not current_user.is_customer:
         return redirect(url_for("desk.ticket", ticket_id=ticket.id))
-    replies = db.session.scalars(visible_replies(current_user, ticket)).all()
-    return render_page("portal/ticket.html", "portal/_thread.html", ticket=ticket, replies=replies)
+    return _ticket_answer(ticket)
+
+
+@bp.post("/tickets/<int:ticket_id>/comments")
+@login_required
+def comment(ticket_id):
+    """Add the customer's comment (which reopens the ticket); refused on a closed ticket."""
+    ticket = get_visible_ticket(current_user, ticket_id)
+    if not current_user.is_customer:
+        return redirect(url_for("desk.ticket", ticket_id=ticket.id), 303)
+    form = CommentForm()
+    if not may(current_user, "comment", ticket):
+        return _ticket_answer(ticket, comment_form=form, error=CLOSED_MESSAGE, status=409)
+    if form.validate():
+        try:
+            reply = replies.add_reply(ticket, author=current_user._get_current_object(),
+                                      body=form.body.data)
+        except TicketError as error:
+            _show_error(form, error, fields={})
+        else:
+            return _after_change(ticket, anchor=f"reply-{reply.id}")
+    return _ticket_answer(ticket, comment_form=form, status=422)
+
+
+@bp.post("/tickets/<int:ticket_id>/rating")
+@login_required
+def rating(ticket_id):
+    """Record the customer's satisfaction rating, once, on a resolved or closed ticket."""
+    ticket = get_visible_ticket(current_user, ticket_id)
+    if not current_user.is_customer:
+        return redirect(url_for("desk.ticket", ticket_id=ticket.id), 303)
+    form = RatingForm()
+    if ticket.rating is not None:
+        return _ticket_answer(ticket, error=ALREADY_RATED_MESSAGE, status=409)
+    if not may(current_user, "rate", ticket):
+        return _ticket_answer(ticket, error=NOT_RATABLE_MESSAGE, status=409)
+    if form.validate():
+        try:
+            ratings.rate(ticket, customer=current_user._get_current_object(),
+                         score=form.rating.data, comment=form.comment.data)
+        except TicketError as error:
+            _show_error(form, error, fields={})
+        else:
+            return _after_change(ticket, anchor="rating")
+    return _ticket_answer(ticket, rating_form=form, status=422)
+
+
+def _after_change(ticket, *, anchor):
+    """htmx gets the refreshed ticket (with empty forms); a plain post is redirected (303)."""
+    if wants_fragment():
+        return _ticket_answer(ticket)
+    return redirect(url_for("portal.ticket", ticket_id=ticket.id, _anchor=anchor), 303)
+
+
+def _ticket_answer(ticket, *, comment_form=None, rating_form=None, error=None, status=200):
+    """The ticket page or its fragment; forms passed in keep what the customer typed."""
+    html, _, headers = render_page(
+        "portal/ticket.html", "portal/_thread.html",
+        ticket=ticket, entries=timeline_for(current_user, ticket), error=error,
+        may_comment=may(current_user, "comment", ticket),
+        may_rate=may(current_user, "rate", ticket) and ticket.rating is None,
+        comment_form=comment_form or CommentForm(formdata=None),
+        rating_form=rating_form or RatingForm(formdata=None),
+    )
+    return html, status, headers
+
+
+def _show_error(form, error, *, fields):
+    """Put a service's refusal beside the field it names (``fields`` maps service names)."""
+    name = fields.get(error.field, error.field)
+    field = form._fields.get(name) if name else None
+    if field is None:
+        field = next(f for f in form if f.name != "csrf_token")
+    field.errors = [*field.errors, str(error)]

@@ -8,6 +8,19 @@ from tests.browser.test_login import sign_in
 from tests.world import PASSWORD
 
 
+def settled(locator):
+    """Wait until htmx has finished swapping ``locator`` in (it wires up new content in its
+    settle step, a few milliseconds after the swap): no person acts faster than that."""
+    expect(locator).not_to_have_class(re.compile(r"\bhtmx-(added|settling)\b"))
+
+
+def expand(page, ticket_id):
+    """Open a ticket inline under its row and wait until htmx has settled it."""
+    page.locator(f"#row-{ticket_id} a.expand-link").click()
+    settled(page.locator(f"#ticket-{ticket_id}"))
+    return page.locator(f"#expand-{ticket_id}")
+
+
 def open_queue(page, world):
     sign_in(page, "agent@test.example", PASSWORD)
     expect(page.locator("tr.ticket-row")).to_have_count(len(world.tickets))
@@ -49,7 +62,7 @@ def test_internal_note_toggle_changes_the_box_before_sending(page, world, live_s
     """Ticking "Internal note" recolours the box and relabels the button."""
     open_queue(page, world)
     ticket_id = world.tickets["bob"]
-    page.locator(f"#row-{ticket_id} a.expand-link").click()
+    expand(page, ticket_id)
     box = page.locator(f"#expand-{ticket_id} form.reply-box")
     button = box.locator("button.primary")
     expect(button).to_have_text("Send reply", use_inner_text=True)
@@ -63,7 +76,7 @@ def test_reply_with_a_status_change_updates_thread_and_row(page, world, live_ser
     """Send a reply choosing On hold: the thread shows it and the queue row follows."""
     open_queue(page, world)
     ticket_id = world.tickets["bob"]
-    page.locator(f"#row-{ticket_id} a.expand-link").click()
+    expand(page, ticket_id)
     box = page.locator(f"#expand-{ticket_id} form.reply-box")
     box.locator("textarea").fill("We are waiting for the vendor's **part**.")
     box.get_by_label("Status after sending").select_option("on_hold")
@@ -80,7 +93,7 @@ def test_failed_reply_keeps_the_text_in_the_browser(page, world, live_server):
     """Resolving from an internal note is refused; the typed text stays in the box."""
     open_queue(page, world)
     ticket_id = world.tickets["bob"]
-    page.locator(f"#row-{ticket_id} a.expand-link").click()
+    expand(page, ticket_id)
     box = page.locator(f"#expand-{ticket_id} form.reply-box")
     box.get_by_label("Internal note").check()
     box.locator("textarea").fill("Half-written thoughts")
@@ -97,7 +110,10 @@ def test_row_status_control_appears_on_click_and_applies(page, world, live_serve
     ticket_id = world.tickets["zed"]
     page.get_by_label(re.compile(r"^Status of TKT-\d+: Open")).first.wait_for()
     page.locator(f"#row-{ticket_id} a.control-badge.badge").click()
-    page.locator(f"#row-{ticket_id} select[name=status]").select_option("waiting_on_vendor")
+    dropdown = page.locator(f"#row-{ticket_id} select[name=status]")
+    expect(dropdown).to_be_focused()
+    settled(page.locator(f"#row-{ticket_id} form.inline-control"))
+    dropdown.select_option("waiting_on_vendor")
     expect(page.locator(f"#row-{ticket_id} a.control-badge.badge")).to_contain_text(
         "Waiting on vendor")
     expect(page).to_have_url(live_server + "/tickets")
