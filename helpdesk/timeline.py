@@ -9,7 +9,12 @@ from datetime import datetime
 
 from sqlalchemy import select
 
-from helpdesk.access import sees_internal_notes, visible_events, visible_replies
+from helpdesk.access import (
+    sees_internal_notes,
+    visible_attachments,
+    visible_events,
+    visible_replies,
+)
 from helpdesk.extensions import db
 from helpdesk.models import TimeEntry
 
@@ -44,3 +49,10 @@ def timeline_for(viewer, ticket):
 def minutes_logged(items):
     """Total minutes of the time entries in a timeline."""
     return sum(entry.minutes for item in items for entry in item.time_entries)
+
+
+def attachments_by_reply(viewer, ticket):
+    """The files of a thread ``viewer`` may see, by reply id (None: the opening message)."""
+    from helpdesk.services.attachments import thread_attachments
+
+    return thread_attachments(db.session.scalars(visible_attachments(viewer, ticket)).all())

@@ -284,3 +284,32 @@ def test_live_routes_are_scoped(client, auth, world):
     auth.logout()
     auth.login(email("alice"))
     assert client.get(f"/tickets/{world.tickets['alice']}/live").status_code == 404
+
+
+def test_reply_with_files_lands_together_or_not_at_all(app, client, auth, world):
+    """Files ride along with the reply; one over the cap saves nothing and keeps the text."""
+    import io
+
+    app.config["MAX_ATTACHMENT_MB"] = 1
+    auth.login(email("agent"))
+    ticket_id = world.tickets["bob"]
+    token = csrf_token_from(client.get("/tickets").text)
+    big = client.post(f"/tickets/{ticket_id}/replies", headers=HX, data={
+        "csrf_token": token, "body": "See the log",
+        "attachments": [(io.BytesIO(b"x" * (1024 * 1024 + 1)), "huge.log")]})
+    assert big.status_code == 422 and "huge.log" in big.text
+    assert "See the log</textarea>" in big.text
+    with app.app_context():
+        assert not db.session.scalars(select(Reply).where(Reply.body == "See the log")).all()
+    ok = client.post(f"/tickets/{ticket_id}/replies", headers=HX, data={
+        "csrf_token": token, "body": "See the log",
+        "attachments": [(io.BytesIO(b"line 1\n"), "modem.log")]})
+    assert ok.status_code == 200
+    link = re.search(r'href="(/tickets/\d+/attachments/\d+)"[^>]*>modem.log<', ok.text).group(1)
+    download = client.get(link)
+    assert download.data == b"line 1\n"
+    assert download.headers["Content-Disposition"].startswith("attachment")
+    auth.logout()
+    auth.login(email("bob"))
+    assert "modem.log" in client.get(f"/portal/tickets/{ticket_id}").text
+    assert client.get(link).status_code == 200

@@ -71,7 +71,8 @@ def add_reply(ticket_id):
     try:
         replies.add_reply(ticket, author=current_user, body=draft["body"], internal=internal,
                           status=status, minutes=draft["minutes"] or None,
-                          time_note=draft["time_note"])
+                          time_note=draft["time_note"],
+                          files=request.files.getlist("attachments"))
     except TicketError as error:
         return _answer(ticket, error=error, draft=draft, place="reply")
     return _answer(ticket)

@@ -73,7 +73,7 @@ def new_ticket():
                 ticket = tickets.open_ticket(
                     subscriber=subscriber, subject=form.subject.data, body=form.body.data,
                     category=form.category_choice(), priority=form.priority.data,
-                    opened_by=current_user)
+                    opened_by=current_user, files=request.files.getlist("attachments"))
             except TicketError as error:
                 getattr(form, error.field, form.subject).errors.append(str(error))
             else:

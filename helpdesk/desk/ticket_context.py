@@ -6,7 +6,7 @@ from helpdesk.access import may
 from helpdesk.extensions import db
 from helpdesk.models import PRIORITIES, STATUSES, Category
 from helpdesk.services.tickets import assignable_users
-from helpdesk.timeline import minutes_logged, timeline_for
+from helpdesk.timeline import attachments_by_reply, minutes_logged, timeline_for
 
 
 def ticket_context(user, ticket, *, draft=None, error=None, error_place=None):
@@ -19,6 +19,7 @@ def ticket_context(user, ticket, *, draft=None, error=None, error_place=None):
         "ticket_version": ticket_version,
         "ticket": ticket,
         "timeline": items,
+        "attachments": attachments_by_reply(user, ticket),
         "minutes_logged": minutes_logged(items),
         "can_reply": may(user, "reply", ticket),
         "can_edit": can_edit,

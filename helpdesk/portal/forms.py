@@ -6,7 +6,14 @@ user, so nothing posted can change whose ticket it is.
 
 from flask_wtf import FlaskForm
 from sqlalchemy import select
-from wtforms import RadioField, SelectChoice, SelectField, StringField, TextAreaField
+from wtforms import (
+    MultipleFileField,
+    RadioField,
+    SelectChoice,
+    SelectField,
+    StringField,
+    TextAreaField,
+)
 from wtforms.validators import AnyOf, DataRequired, Length, Optional, ValidationError
 
 from helpdesk.extensions import db
@@ -48,6 +55,7 @@ class NewTicketForm(FlaskForm):
         validate_choice=False,
         validators=[AnyOf(PRIORITIES, message="Choose low, normal, high or urgent.")],
     )
+    attachments = MultipleFileField("Attachments (optional)")
     description = TextAreaField("Description", validators=[
         DataRequired("Describe the problem."),
         Length(max=MAX_BODY_LENGTH,
@@ -78,6 +86,7 @@ class CommentForm(FlaskForm):
         Length(max=MAX_BODY_LENGTH,
                message=f"A comment can be at most {MAX_BODY_LENGTH:,} characters."),
     ])
+    attachments = MultipleFileField("Attach files (optional)")
 
 
 class RatingForm(FlaskForm):

@@ -16,7 +16,7 @@ from helpdesk.portal.forms import CommentForm, NewTicketForm, RatingForm
 from helpdesk.portal.status_filters import STATUS_FILTERS, status_filter
 from helpdesk.services import ratings, replies, tickets
 from helpdesk.services.tickets import TicketError
-from helpdesk.timeline import timeline_for
+from helpdesk.timeline import attachments_by_reply, timeline_for
 
 bp = Blueprint("portal", __name__, url_prefix="/portal")
 
@@ -56,7 +56,7 @@ def new_ticket():
             ticket = tickets.open_ticket(
                 subscriber=current_user._get_current_object(), subject=form.subject.data,
                 body=form.description.data, category=form.chosen_category(),
-                priority=form.priority.data,
+                priority=form.priority.data, files=request.files.getlist("attachments"),
             )
         except TicketError as error:
             _show_error(form, error, fields={"body": "description"})
@@ -89,7 +89,8 @@ def comment(ticket_id):
     if form.validate():
         try:
             reply = replies.add_reply(ticket, author=current_user._get_current_object(),
-                                      body=form.body.data)
+                                      body=form.body.data,
+                                      files=request.files.getlist("attachments"))
         except TicketError as error:
             _show_error(form, error, fields={})
         else:
@@ -132,6 +133,7 @@ def _ticket_answer(ticket, *, comment_form=None, rating_form=None, error=None, s
     html, _, headers = render_page(
         "portal/ticket.html", "portal/_thread.html",
         ticket=ticket, entries=timeline_for(current_user, ticket), error=error,
+        attachments=attachments_by_reply(current_user, ticket),
         may_comment=may(current_user, "comment", ticket),
         may_rate=may(current_user, "rate", ticket) and ticket.rating is None,
         comment_form=comment_form or CommentForm(formdata=None),

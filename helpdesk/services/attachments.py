@@ -27,7 +27,7 @@ from werkzeug.utils import secure_filename
 from helpdesk.extensions import db
 from helpdesk.models import Attachment
 from helpdesk.services import audit
-from helpdesk.services.tickets import TicketError
+from helpdesk.services.errors import TicketError
 
 log = logging.getLogger(__name__)
 

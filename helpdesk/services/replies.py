@@ -19,14 +19,19 @@ from helpdesk.models import Reply, TimeEntry
 from helpdesk.models.time_entry import MAX_MINUTES
 from helpdesk.models.timestamps import utcnow
 from helpdesk.services import audit
+from helpdesk.services.attachments import store_attachments
 from helpdesk.services.tickets import TicketError, apply_status
 
 MAX_BODY_LENGTH = 100_000
 
 
 def add_reply(ticket, *, author, body, internal=False, status=None, minutes=None,
-              time_note=None, created_at=None):
-    """Add a reply (or internal note) and apply the status rules, in one commit."""
+              time_note=None, files=None, created_at=None):
+    """Add a reply (or internal note), its files and the status change, in one commit.
+
+    Nothing is saved when any part is refused (a file over the cap, say): the reply, its
+    files and the status change land together or not at all.
+    """
     body = (body or "").strip()
     if not body:
         raise TicketError("Write a reply first." if not internal else "Write the note first.",
@@ -54,6 +59,11 @@ def add_reply(ticket, *, author, body, internal=False, status=None, minutes=None
     db.session.add(reply)
     db.session.flush()
     search.index_reply(reply)
+    try:
+        store_attachments(ticket, uploader=author, files=files, reply=reply)
+    except TicketError:
+        db.session.rollback()  # also removes the files already written
+        raise
     audit.record("reply.internal_note" if internal else "reply.public", actor=author,
                  ticket=ticket, new=f"reply {reply.id}")
     if minutes:

@@ -14,22 +14,21 @@ from helpdesk.models import PRIORITIES, STATUSES, Category, Ticket, TicketEvent,
 from helpdesk.models.ticket_event import PUBLIC_EVENT_KINDS
 from helpdesk.models.timestamps import utcnow
 from helpdesk.services import audit
+from helpdesk.services.attachments import store_attachments
+from helpdesk.services.errors import TicketError
+
+__all__ = ["TicketError"]  # re-exported: callers import it from here too
 
 MAX_SUBJECT_LENGTH = 500
 CLOSING_STATUSES = ("resolved", "closed")
 
 
-class TicketError(ValueError):
-    """A ticket operation was refused; the message says why, ``field`` names the input."""
-
-    def __init__(self, message, *, field=None):
-        super().__init__(message)
-        self.field = field
-
-
 def open_ticket(*, subscriber, subject, body, category, priority="normal", opened_by=None,
-                created_at=None):
-    """Open a ticket for ``subscriber``; organisation and reseller come from the subscriber."""
+                files=None, created_at=None):
+    """Open a ticket for ``subscriber``; organisation and reseller come from the subscriber.
+
+    The ticket and its files are saved together, or (a file refused) not at all.
+    """
     subject = (subject or "").strip()
     if not subject:
         raise TicketError("A ticket needs a subject.", field="subject")
@@ -52,6 +51,11 @@ def open_ticket(*, subscriber, subject, body, category, priority="normal", opene
     db.session.add(ticket)
     db.session.flush()
     search.index_ticket(ticket)
+    try:
+        store_attachments(ticket, uploader=opened_by or subscriber, files=files)
+    except TicketError:
+        db.session.rollback()
+        raise
     audit.record("ticket.open", actor=opened_by or subscriber, ticket=ticket, new=subject)
     db.session.commit()
     return ticket
