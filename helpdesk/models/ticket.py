@@ -139,3 +139,8 @@ Index(
     "ix_tickets_reseller_queue", Ticket.reseller_id, Ticket.queue_rank,
     Ticket.updated_at.desc(), Ticket.id.desc(),
 )
+# The queue filtered by status and category (the commonest pair of filters), in queue order.
+Index(
+    "ix_tickets_status_category_queue", Ticket.status, Ticket.category_id, Ticket.queue_rank,
+    Ticket.updated_at.desc(), Ticket.id.desc(),
+)
