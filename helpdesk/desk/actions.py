@@ -78,60 +78,56 @@ def add_reply(ticket_id):
     return _answer(ticket)
 
 
+def _inline_change(ticket_id, change):
+    """Apply one inline control's change; answer with the row or the ticket it came from."""
+    ticket = _ticket_for("edit", ticket_id)
+    in_row = request.form.get("view") == "row"
+    try:
+        change(ticket)
+    except TicketError as error:
+        return _row_answer(ticket, error) if in_row else _answer(ticket, error=error)
+    return _row_answer(ticket) if in_row else _answer(ticket)
+
+
+def _chosen(model, name):
+    """The row a select's value names, None for an empty value; a bad value is refused."""
+    raw = request.form.get(name, "")
+    found = db.session.get(model, int(raw)) if raw.isdigit() else None
+    if raw and found is None:
+        raise TicketError(f"That {name} does not exist.", field=name)
+    return found
+
+
 @bp.post("/tickets/<int:ticket_id>/status")
 @login_required
 def change_status(ticket_id):
     """The inline status control, in the ticket header or a queue row."""
-    ticket = _ticket_for("edit", ticket_id)
-    try:
-        tickets.change_status(ticket, request.form.get("status", ""), actor=current_user)
-    except TicketError as error:
-        return _row_answer(ticket, error) if request.form.get("view") == "row" else _answer(
-            ticket, error=error)
-    return _row_answer(ticket) if request.form.get("view") == "row" else _answer(ticket)
+    return _inline_change(ticket_id, lambda ticket: tickets.change_status(
+        ticket, request.form.get("status", ""), actor=current_user))
 
 
 @bp.post("/tickets/<int:ticket_id>/assignee")
 @login_required
 def change_assignee(ticket_id):
     """The inline assignee control; an empty value unassigns."""
-    ticket = _ticket_for("edit", ticket_id)
-    raw = request.form.get("assignee", "")
-    assignee = db.session.get(User, int(raw)) if raw.isdigit() else None
-    try:
-        if raw and assignee is None:
-            raise TicketError("That person does not exist.", field="assignee")
-        tickets.assign(ticket, assignee, actor=current_user)
-    except TicketError as error:
-        return _row_answer(ticket, error) if request.form.get("view") == "row" else _answer(
-            ticket, error=error)
-    return _row_answer(ticket) if request.form.get("view") == "row" else _answer(ticket)
+    return _inline_change(ticket_id, lambda ticket: tickets.assign(
+        ticket, _chosen(User, "assignee"), actor=current_user))
 
 
 @bp.post("/tickets/<int:ticket_id>/priority")
 @login_required
 def change_priority(ticket_id):
     """The inline priority control."""
-    ticket = _ticket_for("edit", ticket_id)
-    try:
-        tickets.change_priority(ticket, request.form.get("priority", ""), actor=current_user)
-    except TicketError as error:
-        return _answer(ticket, error=error)
-    return _answer(ticket)
+    return _inline_change(ticket_id, lambda ticket: tickets.change_priority(
+        ticket, request.form.get("priority", ""), actor=current_user))
 
 
 @bp.post("/tickets/<int:ticket_id>/category")
 @login_required
 def change_category(ticket_id):
     """The inline category control."""
-    ticket = _ticket_for("edit", ticket_id)
-    raw = request.form.get("category", "")
-    category = db.session.get(Category, int(raw)) if raw.isdigit() else None
-    try:
-        tickets.change_category(ticket, category, actor=current_user)
-    except TicketError as error:
-        return _answer(ticket, error=error)
-    return _answer(ticket)
+    return _inline_change(ticket_id, lambda ticket: tickets.change_category(
+        ticket, _chosen(Category, "category"), actor=current_user))
 
 
 @bp.post("/tickets/<int:ticket_id>/handoff")

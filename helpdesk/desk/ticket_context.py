@@ -6,6 +6,7 @@ from helpdesk.access import may
 from helpdesk.extensions import db
 from helpdesk.models import PRIORITIES, STATUSES, Category
 from helpdesk.services.tickets import assignable_users
+from helpdesk.template_filters import status_label
 from helpdesk.timeline import attachments_by_reply, minutes_logged, timeline_for
 
 
@@ -13,6 +14,10 @@ def ticket_context(user, ticket, *, draft=None, error=None, error_place=None):
     """Template context for a ticket as ``user`` sees it; ``draft`` refills the reply box."""
     items = timeline_for(user, ticket)
     can_edit = may(user, "edit", ticket)
+    assignees = assignable_users(ticket) if can_edit else []
+    categories = db.session.scalars(
+        select(Category).where(Category.active.is_(True)).order_by(Category.position)
+    ).all() if can_edit else []
     from helpdesk.desk.live import ticket_version
 
     return {
@@ -24,10 +29,13 @@ def ticket_context(user, ticket, *, draft=None, error=None, error_place=None):
         "can_reply": may(user, "reply", ticket),
         "can_edit": can_edit,
         "can_delete": may(user, "delete", ticket),
-        "assignees": assignable_users(ticket) if can_edit else [],
-        "categories": db.session.scalars(
-            select(Category).where(Category.active.is_(True)).order_by(Category.position)
-        ).all() if can_edit else [],
+        "assignees": assignees,
+        "options": {  # (value, label) pairs for the header's inline controls
+            "status": [(s, status_label(s)) for s in STATUSES],
+            "priority": [(p, p.capitalize()) for p in PRIORITIES],
+            "category": [(c.id, c.name) for c in categories],
+            "assignee": [("", "Unassigned"), *((u.id, u.name) for u in assignees)],
+        },
         "statuses": STATUSES,
         "priorities": PRIORITIES,
         "draft": draft or {},
