@@ -56,3 +56,9 @@ def attachments_by_reply(viewer, ticket):
     from helpdesk.services.attachments import thread_attachments
 
     return thread_attachments(db.session.scalars(visible_attachments(viewer, ticket)).all())
+
+
+def ticket_version(ticket):
+    """Changes whenever a service touches the ticket (each sets ``updated_at``): what live
+    polling compares to decide whether a viewer's copy is current."""
+    return f"{int(ticket.updated_at.timestamp() * 1_000_000)}-{ticket.status}"

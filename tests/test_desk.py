@@ -313,3 +313,27 @@ def test_reply_with_files_lands_together_or_not_at_all(app, client, auth, world)
     auth.login(email("bob"))
     assert "modem.log" in client.get(f"/portal/tickets/{ticket_id}").text
     assert client.get(link).status_code == 200
+
+
+@pytest.mark.parametrize("key", ["south_reseller", "north_none", "alice", "carol"])
+def test_every_desk_read_route_hides_out_of_scope_tickets(client, auth, world, key):
+    """Pages, fragments, rows, controls, live polling: 404 for a ticket outside the scope."""
+    from tests.test_access import ALL, VISIBLE
+
+    auth.login(email(key))
+    for ticket_key in sorted(ALL - VISIBLE[key]):
+        ticket_id = world.tickets[ticket_key]
+        for path in (f"/tickets/{ticket_id}", f"/tickets/{ticket_id}/row",
+                     f"/tickets/{ticket_id}/controls/status",
+                     f"/tickets/{ticket_id}/controls/assignee",
+                     f"/tickets/{ticket_id}/live", f"/tickets/{ticket_id}/attachments/1"):
+            for headers in ({}, HX):
+                assert client.get(path, headers=headers).status_code == 404, (path, headers)
+
+
+def test_search_never_leaks_across_scopes(client, auth, world):
+    """A reseller searching a word from another reseller's ticket finds nothing."""
+    auth.login(email("south_reseller"))
+    html = client.get("/tickets?q=alice").text
+    assert "alice ticket" not in html and "No tickets match." in html
+    assert "SECRET-INTERNAL-NOTE" not in client.get("/tickets?q=SECRET").text

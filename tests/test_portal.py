@@ -534,3 +534,33 @@ def test_new_ticket_with_a_file_and_a_comment_with_one(app, client, auth, world)
         "csrf_token": token, "body": "And the log",
         "attachments": [(io.BytesIO(b"log"), "router.log")]})
     assert "router.log" in client.get(f"/portal/tickets/{ticket_id}").text
+
+
+def test_open_ticket_sees_a_staff_reply_by_polling(app, client, auth, world):
+    """204 while unchanged; after a staff reply the header and timeline come back."""
+    auth.login(email("alice"))
+    ticket_id = world.tickets["alice"]
+    page = client.get(f"/portal/tickets/{ticket_id}").text
+    poll = re.search(r'hx-get="(/portal/tickets/\d+/live\?v=[\w-]+)"', page).group(1)
+    assert client.get(poll, headers={"HX-Request": "true"}).status_code == 204
+    staff_reply(app, world, "alice", status="waiting_on_customer", body="Please reboot")
+    changed = client.get(poll, headers={"HX-Request": "true"})
+    assert changed.status_code == 200
+    assert "Please reboot" in changed.text and "Waiting on customer" in changed.text
+    assert "<textarea" not in changed.text  # the comment box is left alone
+    assert world.internal_note_text not in changed.text
+
+
+def test_portal_live_is_scoped(client, auth, world):
+    """Another customer's ticket: 404."""
+    auth.login(email("bob"))
+    assert client.get(f"/portal/tickets/{world.tickets['alice']}/live").status_code == 404
+
+
+def test_portal_search_finds_own_tickets_never_notes(client, auth, world):
+    """Search is scoped to the customer and never matches an internal note."""
+    auth.login(email("dave"))
+    assert "dave ticket" in client.get("/portal/tickets?q=dave").text
+    assert "dave ticket" in client.get("/portal/tickets?q=public+answer").text
+    assert "dave ticket" not in client.get("/portal/tickets?q=SECRET-INTERNAL-NOTE").text
+    assert "alice ticket" not in client.get("/portal/tickets?q=alice").text

@@ -20,13 +20,9 @@ from helpdesk.extensions import db
 from helpdesk.models import Ticket
 from helpdesk.models.timestamps import utcnow
 from helpdesk.services.tickets import assignee_options
+from helpdesk.timeline import ticket_version
 
 MAX_ROWS = 100
-
-
-def ticket_version(ticket):
-    """Changes whenever a service touches the ticket (each sets ``updated_at``)."""
-    return f"{int(ticket.updated_at.timestamp() * 1_000_000)}-{ticket.status}"
 
 
 @bp.get("/tickets/<int:ticket_id>/live")

@@ -7,7 +7,12 @@ from helpdesk.extensions import db
 from helpdesk.models import PRIORITIES, STATUSES, Category
 from helpdesk.services.tickets import assignable_users
 from helpdesk.template_filters import status_label
-from helpdesk.timeline import attachments_by_reply, minutes_logged, timeline_for
+from helpdesk.timeline import (
+    attachments_by_reply,
+    minutes_logged,
+    ticket_version,
+    timeline_for,
+)
 
 
 def ticket_context(user, ticket, *, draft=None, error=None, error_place=None):
@@ -18,8 +23,6 @@ def ticket_context(user, ticket, *, draft=None, error=None, error_place=None):
     categories = db.session.scalars(
         select(Category).where(Category.active.is_(True)).order_by(Category.position)
     ).all() if can_edit else []
-    from helpdesk.desk.live import ticket_version
-
     return {
         "ticket_version": ticket_version,
         "ticket": ticket,

@@ -14,9 +14,10 @@ from helpdesk.models import Ticket
 from helpdesk.pages import render_page, wants_fragment
 from helpdesk.portal.forms import CommentForm, NewTicketForm, RatingForm
 from helpdesk.portal.status_filters import STATUS_FILTERS, status_filter
+from helpdesk.search import matching_ticket_ids
 from helpdesk.services import ratings, replies, tickets
 from helpdesk.services.tickets import TicketError
-from helpdesk.timeline import attachments_by_reply, timeline_for
+from helpdesk.timeline import attachments_by_reply, ticket_version, timeline_for
 
 bp = Blueprint("portal", __name__, url_prefix="/portal")
 
@@ -33,14 +34,18 @@ def ticket_list():
     if not current_user.is_customer:
         return redirect(url_for("desk.queue"))
     pill = status_filter(request.args.get("status"))
+    q = (request.args.get("q") or "").strip()[:200]
     query = visible_tickets(current_user)
     if pill.statuses:
         query = query.where(Ticket.status.in_(pill.statuses))
+    matches = matching_ticket_ids(q, include_internal=False)
+    if matches is not None:
+        query = query.where(Ticket.id.in_(matches))
     page = page_number()
     rows, has_next = paginate(query.order_by(Ticket.updated_at.desc(), Ticket.id.desc()), page)
     return render_page(
         "portal/tickets.html", "portal/_ticket_list.html",
-        tickets=rows, page=page, has_next=has_next, pills=STATUS_FILTERS, pill=pill,
+        tickets=rows, page=page, has_next=has_next, pills=STATUS_FILTERS, pill=pill, q=q,
     )
 
 
@@ -74,6 +79,20 @@ def ticket(ticket_id):
     if not current_user.is_customer:
         return redirect(url_for("desk.ticket", ticket_id=ticket.id))
     return _ticket_answer(ticket)
+
+
+@bp.get("/tickets/<int:ticket_id>/live")
+@login_required
+def ticket_live(ticket_id):
+    """Polled by an open ticket: 204 while unchanged, else its header and timeline."""
+    ticket = get_visible_ticket(current_user, ticket_id)
+    if not current_user.is_customer:
+        return redirect(url_for("desk.ticket_live", ticket_id=ticket.id))
+    if request.args.get("v") == ticket_version(ticket):
+        return "", 204
+    return render_template(
+        "portal/_ticket_live.html", ticket=ticket, entries=timeline_for(current_user, ticket),
+        attachments=attachments_by_reply(current_user, ticket), ticket_version=ticket_version)
 
 
 @bp.post("/tickets/<int:ticket_id>/comments")
@@ -133,7 +152,7 @@ def _ticket_answer(ticket, *, comment_form=None, rating_form=None, error=None, s
     html, _, headers = render_page(
         "portal/ticket.html", "portal/_thread.html",
         ticket=ticket, entries=timeline_for(current_user, ticket), error=error,
-        attachments=attachments_by_reply(current_user, ticket),
+        attachments=attachments_by_reply(current_user, ticket), ticket_version=ticket_version,
         may_comment=may(current_user, "comment", ticket),
         may_rate=may(current_user, "rate", ticket) and ticket.rating is None,
         comment_form=comment_form or CommentForm(formdata=None),

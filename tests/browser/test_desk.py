@@ -117,3 +117,27 @@ def test_row_status_control_appears_on_click_and_applies(page, world, live_serve
     expect(page.locator(f"#row-{ticket_id} a.control-badge.badge")).to_contain_text(
         "Waiting on vendor")
     expect(page).to_have_url(live_server + "/tickets")
+
+
+def test_a_change_in_one_view_appears_in_another_without_losing_a_draft(
+        browser, page, world, live_server):
+    """The subscriber comments in the portal; the agent's open ticket shows it within 5 s
+    while the agent's half-written reply stays as typed."""
+    ticket_id = world.tickets["alice"]
+    sign_in(page, "agent@test.example", PASSWORD)
+    page.goto(f"/tickets/{ticket_id}")
+    draft = page.locator("form.reply-box textarea")
+    draft.fill("Half-written answer")
+    customer = browser.new_context(base_url=live_server)
+    try:
+        other = customer.new_page()
+        sign_in(other, "alice@test.example", PASSWORD)
+        other.goto(f"/portal/tickets/{ticket_id}")
+        other.get_by_label("Add a comment").fill("It works again after the reboot")
+        other.get_by_role("button", name="Send comment").click()
+        expect(other.locator(".timeline")).to_contain_text("It works again")
+    finally:
+        customer.close()
+    expect(page.locator(".timeline")).to_contain_text("It works again after the reboot",
+                                                      timeout=5_000 + 1_000)
+    expect(draft).to_have_value("Half-written answer")
