@@ -141,3 +141,16 @@ def test_a_change_in_one_view_appears_in_another_without_losing_a_draft(
     expect(page.locator(".timeline")).to_contain_text("It works again after the reboot",
                                                       timeout=5_000 + 1_000)
     expect(draft).to_have_value("Half-written answer")
+
+
+def test_saving_a_view_saves_the_filters_on_screen(page, world, live_server):
+    """Filter in place (no reload), save the view: its link carries those filters."""
+    open_queue(page, world)
+    page.get_by_label("Priority", exact=True).select_option("urgent")
+    expect(page).to_have_url(re.compile(r"priority=urgent"))
+    expect(page.locator("#queue-results")).to_contain_text("No tickets match.")
+    page.get_by_placeholder("Name this view").fill("Urgent only")
+    with page.expect_navigation(wait_until="load"):
+        page.get_by_role("button", name="Save view").click()
+    expect(page.get_by_role("link", name="Urgent only")).to_have_attribute(
+        "href", re.compile(r"priority=urgent"))
