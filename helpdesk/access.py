@@ -132,19 +132,16 @@ def may_open_ticket_for(user, subscriber):
 
 def may_view_customer(user, person):
     """May ``user`` open the hub of ``person`` (a subscriber or company admin)?"""
-    if not (user.is_authenticated and user.is_active) or not person.is_customer:
-        return False
-    if user.is_staff:
-        return True
-    if user.role != "reseller":
-        return False
-    if "tickets.view_all" in user.permissions:
-        return True
-    return "tickets.view" in user.permissions and person.reseller_id == user.reseller_id
+    return person.is_customer and _may_view_customers_of(user, person.reseller_id)
 
 
 def may_view_organisation(user, organisation):
     """May ``user`` open an organisation's hub?"""
+    return _may_view_customers_of(user, organisation.reseller_id)
+
+
+def _may_view_customers_of(user, reseller_id):
+    """Staff see every customer; a reseller their own (or all, with tickets.view_all)."""
     if not (user.is_authenticated and user.is_active):
         return False
     if user.is_staff:
@@ -153,9 +150,8 @@ def may_view_organisation(user, organisation):
         return False
     if "tickets.view_all" in user.permissions:
         return True
-    return ("tickets.view" in user.permissions
-            and organisation.reseller_id is not None
-            and organisation.reseller_id == user.reseller_id)
+    return ("tickets.view" in user.permissions and reseller_id is not None
+            and reseller_id == user.reseller_id)
 
 
 def visible_replies(user, ticket):
