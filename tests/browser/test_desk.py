@@ -154,3 +154,44 @@ def test_saving_a_view_saves_the_filters_on_screen(page, world, live_server):
         page.get_by_role("button", name="Save view").click()
     expect(page.get_by_role("link", name="Urgent only")).to_have_attribute(
         "href", re.compile(r"priority=urgent"))
+
+
+def test_preview_renders_markdown_in_place(page, world, live_server):
+    """Preview goes through the server's Markdown module and shows under the box."""
+    open_queue(page, world)
+    ticket_id = world.tickets["bob"]
+    expansion = expand(page, ticket_id)
+    expansion.locator("form.reply-box textarea").fill("Try **this** <script>x</script>")
+    expansion.get_by_role("button", name="Preview").click()
+    preview = expansion.locator(f"#preview-{ticket_id}")
+    expect(preview.locator("strong")).to_have_text("this")
+    expect(preview.locator("script")).to_have_count(0)
+
+
+def test_hand_off_from_the_expanded_ticket(page, world, live_server):
+    """Pick the next person, write the note: reassigned, and the note is in the thread."""
+    open_queue(page, world)
+    ticket_id = world.tickets["alice"]
+    expansion = expand(page, ticket_id)
+    expansion.locator("details.handoff summary").click()
+    expansion.get_by_label("Hand over to").select_option(label="Admin")
+    expansion.get_by_label("Note for the next shift (internal)").fill("Call back at 17:00")
+    expansion.get_by_role("button", name="Hand off").click()
+    ticket = page.locator(f"#ticket-{ticket_id}")
+    expect(ticket.locator(".internal-note").last).to_contain_text("Call back at 17:00")
+    expect(ticket.get_by_label("Assignee", exact=True)).to_have_value(str(world.users["admin"]))
+    expect(page.locator(f"#row-{ticket_id}")).to_contain_text("Admin")
+
+
+def test_attach_a_file_from_the_reply_box(page, world, live_server):
+    """A file chosen in the reply box is sent with the reply and listed under it."""
+    open_queue(page, world)
+    ticket_id = world.tickets["bob"]
+    expansion = expand(page, ticket_id)
+    expansion.locator("form.reply-box textarea").fill("Config attached")
+    expansion.locator("form.reply-box input[type=file]").set_input_files(
+        {"name": "router.cfg", "mimeType": "text/plain", "buffer": b"wan=dhcp\n"})
+    expansion.locator("form.reply-box button.primary").click()
+    link = page.locator(f"#ticket-{ticket_id} .attachments a", has_text="router.cfg")
+    expect(link).to_be_visible()
+    expect(link).to_have_attribute("href", re.compile(rf"/tickets/{ticket_id}/attachments/\d+"))
