@@ -58,6 +58,15 @@ class Config:
 
     TICKET_PREFIX = os.environ.get("TICKET_PREFIX", "TKT")
     FIRST_REPLY_STARTS_WORK = env_bool("FIRST_REPLY_STARTS_WORK", False)
+    # Outgoing mail (notifications). Without SMTP_HOST nothing is sent: notifications are
+    # recorded as skipped.
+    SMTP_HOST = os.environ.get("SMTP_HOST") or None
+    SMTP_PORT = int(os.environ.get("SMTP_PORT", "587"))
+    SMTP_USERNAME = os.environ.get("SMTP_USERNAME") or None
+    SMTP_PASSWORD = os.environ.get("SMTP_PASSWORD") or None
+    SMTP_STARTTLS = env_bool("SMTP_STARTTLS", True)
+    MAIL_FROM = os.environ.get("MAIL_FROM", "helpdesk@localhost")
+    PUBLIC_URL = os.environ.get("PUBLIC_URL", "http://127.0.0.1:5000")
     TICKETS_PER_PAGE = int(os.environ.get("TICKETS_PER_PAGE", "50"))
     # One attachment may be this large (HaloPSA's own cap); a request carries a few of them.
     MAX_ATTACHMENT_MB = int(os.environ.get("MAX_ATTACHMENT_MB", "25"))

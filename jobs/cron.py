@@ -3,5 +3,7 @@
 from rq import cron
 
 from jobs.housekeeping import record_heartbeat
+from jobs.notifications import dispatch_stalled
 
 cron.register(record_heartbeat, queue_name="default", interval=60)
+cron.register(dispatch_stalled, queue_name="notifications", interval=60)

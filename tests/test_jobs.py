@@ -38,6 +38,8 @@ def test_cron_configuration_registers_the_heartbeat(app):
         scheduler = CronScheduler(connection=get_redis())
         scheduler.load_config_from_file("jobs.cron")
         names = [job.func_name for job in scheduler.get_jobs()]
-        assert names == ["jobs.housekeeping.record_heartbeat"]
+        assert names == ["jobs.housekeeping.record_heartbeat",
+                         "jobs.notifications.dispatch_stalled"]
         scheduler.enqueue_jobs()
         assert get_queue("default").count == 1
+        assert get_queue("notifications").count == 1

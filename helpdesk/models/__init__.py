@@ -3,6 +3,7 @@
 from helpdesk.models.attachment import Attachment
 from helpdesk.models.audit_entry import AuditEntry
 from helpdesk.models.category import Category
+from helpdesk.models.notification import Notification
 from helpdesk.models.organisation import Organisation
 from helpdesk.models.reply import Reply
 from helpdesk.models.reseller import Reseller
@@ -14,6 +15,6 @@ from helpdesk.models.user import PERMISSIONS, ROLES, User
 
 __all__ = [
     "PERMISSIONS", "PRIORITIES", "ROLES", "STATUSES", "UNRESOLVED_STATUSES", "Attachment",
-    "AuditEntry", "Category", "Organisation", "Reply", "Reseller", "SavedView", "Ticket",
-    "TicketEvent", "TimeEntry", "User",
+    "AuditEntry", "Category", "Notification", "Organisation", "Reply", "Reseller", "SavedView",
+    "Ticket", "TicketEvent", "TimeEntry", "User",
 ]

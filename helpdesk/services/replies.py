@@ -4,7 +4,8 @@ The status rules of DESIGN.md live here:
 - a staff or reseller public reply moves the ticket to ``waiting_on_customer`` unless the
   same submission picks another status (with ``FIRST_REPLY_STARTS_WORK``, the first staff
   reply on an ``open`` ticket moves it to ``in_progress`` instead);
-- a customer reply moves it to ``open`` (reopening a resolved ticket);
+- a customer reply moves it to ``open`` (reopening a resolved ticket) and notifies the
+  assignee (see ``services.notifications``);
 - an internal note changes no status by itself;
 - resolved and closed need a resolution: a public reply in the same submission;
 - customers cannot comment on a closed ticket.
@@ -20,6 +21,7 @@ from helpdesk.models.time_entry import MAX_MINUTES
 from helpdesk.models.timestamps import utcnow
 from helpdesk.services import audit
 from helpdesk.services.attachments import store_attachments
+from helpdesk.services.notifications import dispatch, notify_assignee_of_customer_reply
 from helpdesk.services.tickets import TicketError, apply_status
 
 MAX_BODY_LENGTH = 100_000
@@ -79,7 +81,10 @@ def add_reply(ticket, *, author, body, internal=False, status=None, minutes=None
     if not customer and not internal and ticket.first_response_at is None:
         ticket.first_response_at = now
     ticket.updated_at = max(ticket.updated_at or now, now)
+    notification = notify_assignee_of_customer_reply(ticket, reply) if customer else None
     db.session.commit()
+    if notification is not None:
+        dispatch([notification.id])
     return reply
 
 
