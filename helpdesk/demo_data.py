@@ -139,13 +139,13 @@ def _finish(ticket, status, *, author, at):
     """Bring a demo ticket to its final status the way staff would."""
     if status in ("resolved", "closed"):
         replies.add_reply(ticket, author=author, status="resolved", created_at=at,
-                          body=rng_resolution(ticket.id))
+                          body=resolution_text(ticket.id))
         if status == "closed":
             tickets.apply_status(ticket, "closed", actor=author, at=at + timedelta(days=2))
     elif status != ticket.status:
         tickets.apply_status(ticket, status, actor=author, at=at)
 
 
-def rng_resolution(seed):
+def resolution_text(seed):
     """A closing reply, varied by ticket."""
     return RESOLUTIONS[seed % len(RESOLUTIONS)]

@@ -7,13 +7,15 @@ from helpdesk.queues import QUEUE_NAMES, get_redis
 
 
 class _AppContextMixin:
-    """Push the Flask app context around each job, with a database pool of the job's own."""
+    """Push the Flask app context around each job."""
 
     app = None
+    forks = False
 
     def perform_job(self, job, queue, *args, **kwargs):
         with self.app.app_context():
-            db.engine.dispose(close=False)  # never share pooled connections across a fork
+            if self.forks:  # a forked work horse must not share its parent's connections
+                db.engine.dispose(close=False)
             try:
                 return super().perform_job(job, queue, *args, **kwargs)
             finally:
@@ -22,6 +24,8 @@ class _AppContextMixin:
 
 class HelpdeskWorker(_AppContextMixin, Worker):
     """The production worker: forks a work horse per job."""
+
+    forks = True
 
 
 class HelpdeskSimpleWorker(_AppContextMixin, SimpleWorker):

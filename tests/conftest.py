@@ -174,36 +174,9 @@ def world(app):
         return build_world()
 
 
-class QueryCounter:
-    """Counts SQL statements sent while active."""
-
-    def __init__(self):
-        self.statements = []
-
-    def __call__(self, conn, cursor, statement, parameters, context, executemany):
-        self.statements.append(statement)
-
-    @property
-    def count(self):
-        return len(self.statements)
-
-
 @pytest.fixture
 def count_queries(app):
-    """``with count_queries() as counter:`` counts the statements of the block."""
-    from contextlib import contextmanager
+    """``with count_queries() as counter:`` counts the block's SQL statements."""
+    from bench.measure import counting_statements
 
-    from sqlalchemy import event
-
-    @contextmanager
-    def counting():
-        counter = QueryCounter()
-        with app.app_context():
-            engine = db.engine
-        event.listen(engine, "before_cursor_execute", counter)
-        try:
-            yield counter
-        finally:
-            event.remove(engine, "before_cursor_execute", counter)
-
-    return counting
+    return lambda: counting_statements(app)

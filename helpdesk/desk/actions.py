@@ -16,7 +16,7 @@ from helpdesk.markdown import render_markdown
 from helpdesk.models import Category, User
 from helpdesk.pages import wants_fragment
 from helpdesk.services import handoff, replies, tickets
-from helpdesk.services.tickets import TicketError, assignable_users
+from helpdesk.services.tickets import TicketError
 
 
 def _ticket_for(action, ticket_id):
@@ -51,7 +51,6 @@ def _row_answer(ticket, error=None):
     if error is not None:
         db.session.rollback()
     html = render_template("desk/_ticket_row.html", ticket=ticket,
-                           assignees={ticket.id: assignable_users(ticket)},
                            row_error=error and str(error))
     return html, 422 if error else 200
 

@@ -13,13 +13,12 @@ from helpdesk.models import Organisation, User
 from helpdesk.pages import render_page
 from helpdesk.services import tickets
 from helpdesk.services.accounts import find_user
-from helpdesk.services.tickets import TicketError, assignee_options
+from helpdesk.services.tickets import TicketError
 
 
 def _hub(template, *, filters, **context):
-    page = queue_page(current_user, filters)
-    return render_page(template, "desk/_queue_results.html", filters=filters, **page,
-                       assignees=assignee_options(page["tickets"]), **context)
+    return render_page(template, "desk/_queue_results.html", filters=filters,
+                       **queue_page(current_user, filters), **context)
 
 
 @bp.get("/customers/<int:user_id>")

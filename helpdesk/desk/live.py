@@ -19,7 +19,6 @@ from helpdesk.desk.views import bp
 from helpdesk.extensions import db
 from helpdesk.models import Ticket
 from helpdesk.models.timestamps import utcnow
-from helpdesk.services.tickets import assignee_options
 from helpdesk.timeline import ticket_version
 
 MAX_ROWS = 100
@@ -62,4 +61,4 @@ def queue_changes():
     if not rows and not elsewhere:
         return "", 204
     return render_template("desk/_queue_changes.html", tickets=rows, elsewhere=elsewhere,
-                           assignees=assignee_options(rows), since=utcnow().isoformat())
+                           since=utcnow().isoformat())

@@ -29,25 +29,10 @@ from helpdesk.desk.queue_filters import (
 from helpdesk.desk.ticket_context import ticket_context
 from helpdesk.extensions import db
 from helpdesk.models import PRIORITIES, STATUSES, Category, SavedView, Ticket, User
-from helpdesk.pages import render_page
-from helpdesk.services.tickets import assignee_options
+from helpdesk.pages import render_page, wants_fragment
+from helpdesk.services.tickets import assignable_users
 
 bp = Blueprint("desk", __name__)
-
-
-def page_number():
-    """The ``page`` query parameter as a positive int; junk answers 404 like a missing page."""
-    raw = request.args.get("page", "1")
-    if not raw.isdigit() or int(raw) < 1:
-        abort(404)
-    return int(raw)
-
-
-def paginate(query, page):
-    """One page of ``query`` and whether another follows, without a slow total count."""
-    per_page = current_app.config["TICKETS_PER_PAGE"]
-    rows = db.session.scalars(query.limit(per_page + 1).offset((page - 1) * per_page)).all()
-    return rows[:per_page], len(rows) > per_page
 
 
 def desk_only():
@@ -93,18 +78,25 @@ def queue():
     if (elsewhere := desk_only()) is not None:
         return elsewhere
     filters = QueueFilters.from_args(request.args)
-    page = queue_page(current_user, filters)
-    return render_page(
-        "desk/queue.html", "desk/_queue_results.html",
-        filters=filters, **page, assignees=assignee_options(page["tickets"]),
-        statuses=STATUSES, priorities=PRIORITIES, sorts=SORTS, ages=AGES,
-        categories=db.session.scalars(select(Category).order_by(Category.position)).all(),
-        staff=db.session.scalars(select(User).where(
+    surroundings = {} if wants_fragment() else queue_surroundings(current_user)
+    return render_page("desk/queue.html", "desk/_queue_results.html", filters=filters,
+                       **queue_page(current_user, filters), **surroundings)
+
+
+def queue_surroundings(user):
+    """What the full queue page shows around the results: filter choices and saved views.
+
+    An htmx filter or paging request swaps only the results, so it skips these queries.
+    """
+    return {
+        "statuses": STATUSES, "priorities": PRIORITIES, "sorts": SORTS, "ages": AGES,
+        "categories": db.session.scalars(select(Category).order_by(Category.position)).all(),
+        "staff": db.session.scalars(select(User).where(
             User.role.in_(("agent", "admin")), User.disabled_at.is_(None)
         ).order_by(User.name)).all(),
-        saved_views=db.session.scalars(select(SavedView).where(
-            SavedView.user_id == current_user.id).order_by(SavedView.name)).all(),
-    )
+        "saved_views": db.session.scalars(select(SavedView).where(
+            SavedView.user_id == user.id).order_by(SavedView.name)).all(),
+    }
 
 
 @bp.get("/tickets/<int:ticket_id>")
@@ -125,8 +117,7 @@ def ticket_row(ticket_id):
     ticket = get_visible_ticket(current_user, ticket_id)
     if current_user.is_customer:
         abort(404)
-    return render_template("desk/_ticket_row.html", ticket=ticket,
-                           assignees=assignee_options([ticket]))
+    return render_template("desk/_ticket_row.html", ticket=ticket)
 
 
 @bp.get("/tickets/counters")
@@ -181,5 +172,4 @@ def row_control(ticket_id, control):
     if not may(current_user, "edit", ticket):
         abort(404 if current_user.is_customer else 403)
     return render_template("desk/_row_control.html", ticket=ticket, control=control,
-                           statuses=STATUSES,
-                           assignees=assignee_options([ticket])[ticket.id])
+                           statuses=STATUSES, assignees=assignable_users(ticket))

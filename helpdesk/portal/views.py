@@ -5,11 +5,11 @@ about what a comment or a rating does live in the services. Staff and resellers 
 here are sent to the desk.
 """
 
-from flask import Blueprint, redirect, render_template, request, url_for
+from flask import Blueprint, abort, current_app, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
 from helpdesk.access import get_visible_ticket, may, visible_tickets
-from helpdesk.desk.views import page_number, paginate
+from helpdesk.extensions import db
 from helpdesk.models import Ticket
 from helpdesk.pages import render_page, wants_fragment
 from helpdesk.portal.forms import CommentForm, NewTicketForm, RatingForm
@@ -25,6 +25,21 @@ CLOSED_MESSAGE = ("This ticket is closed, so it can no longer take comments. "
                   "Open a new ticket if you need more help.")
 NOT_RATABLE_MESSAGE = "You can rate a ticket once it is resolved."
 ALREADY_RATED_MESSAGE = "This ticket has been rated already; a ticket is rated once."
+
+
+def page_number():
+    """The ``page`` query parameter as a positive int; junk answers 404 like a missing page."""
+    raw = request.args.get("page", "1")
+    if not raw.isdigit() or int(raw) < 1:
+        abort(404)
+    return int(raw)
+
+
+def paginate(query, page):
+    """One page of ``query`` and whether another follows, without a slow total count."""
+    per_page = current_app.config["TICKETS_PER_PAGE"]
+    rows = db.session.scalars(query.limit(per_page + 1).offset((page - 1) * per_page)).all()
+    return rows[:per_page], len(rows) > per_page
 
 
 @bp.get("/tickets", endpoint="tickets")

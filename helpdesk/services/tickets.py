@@ -17,8 +17,6 @@ from helpdesk.services import audit
 from helpdesk.services.attachments import store_attachments
 from helpdesk.services.errors import TicketError
 
-__all__ = ["TicketError"]  # re-exported: callers import it from here too
-
 MAX_SUBJECT_LENGTH = 500
 CLOSING_STATUSES = ("resolved", "closed")
 
@@ -109,31 +107,15 @@ def change_status(ticket, status, *, actor):
     return ticket
 
 
-def assignee_options(tickets):
-    """Who may be assigned each ticket: active staff, and active staff of its reseller.
-
-    One query for any number of tickets, so a queue page costs the same at any size.
-    """
-    if not tickets:
-        return {}
+def assignable_users(ticket):
+    """Who may be assigned ``ticket``: active staff, and active staff of its reseller."""
     who = User.role.in_(("agent", "admin"))
-    reseller_ids = {ticket.reseller_id for ticket in tickets if ticket.reseller_id}
-    if reseller_ids:
-        who = who | ((User.role == "reseller") & User.reseller_id.in_(reseller_ids))
+    if ticket.reseller_id is not None:
+        who = who | ((User.role == "reseller") & (User.reseller_id == ticket.reseller_id))
     users = db.session.scalars(
         select(User).where(User.disabled_at.is_(None), who).order_by(User.name)
     ).all()
-    return {
-        ticket.id: [user for user in users
-                    if (user.is_staff or user.reseller_id == ticket.reseller_id)
-                    and can_see(user, ticket)]
-        for ticket in tickets
-    }
-
-
-def assignable_users(ticket):
-    """Who may be assigned ``ticket``."""
-    return assignee_options([ticket])[ticket.id]
+    return [user for user in users if can_see(user, ticket)]
 
 
 def apply_assignee(ticket, assignee, *, actor, at=None):
