@@ -2,6 +2,8 @@
 
 from markupsafe import Markup
 
+from helpdesk.markdown import current_html, render_markdown
+
 STATUS_LABELS = {
     "open": "Open",
     "in_progress": "In progress",
@@ -38,9 +40,16 @@ def filesize(size):
     return ""
 
 
-def stored_html(html):
-    """HTML produced and sanitised by helpdesk.markdown, stored with the reply."""
-    return Markup(html)  # noqa: S704 - sanitised by helpdesk.markdown before it was stored
+def body_html(item):
+    """A ticket's or reply's body as HTML: the stored copy, or a fresh render when an older
+    renderer made it. Either way it comes from ``helpdesk.markdown``, which sanitised it."""
+    html = current_html(item.body, item.body_html, item.body_renderer)
+    return Markup(html)  # noqa: S704 - sanitised by helpdesk.markdown
+
+
+def markdown(source):
+    """Markdown source rendered and sanitised by ``helpdesk.markdown`` (the reply preview)."""
+    return Markup(render_markdown(source))  # noqa: S704 - sanitised by helpdesk.markdown
 
 
 def now_iso():
@@ -55,5 +64,6 @@ def init_app(app):
     app.add_template_global(now_iso)
     app.add_template_filter(when)
     app.add_template_filter(status_label)
-    app.add_template_filter(stored_html)
+    app.add_template_filter(body_html)
+    app.add_template_filter(markdown)
     app.add_template_filter(filesize)

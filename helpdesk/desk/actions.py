@@ -12,7 +12,6 @@ from helpdesk.access import get_visible_ticket, may
 from helpdesk.desk.ticket_context import ticket_context
 from helpdesk.desk.views import bp
 from helpdesk.extensions import db
-from helpdesk.markdown import render_markdown
 from helpdesk.models import Category, User
 from helpdesk.pages import wants_fragment
 from helpdesk.services import handoff, replies, tickets
@@ -161,5 +160,4 @@ def delete(ticket_id):
 @login_required
 def preview():
     """Render a draft through the one Markdown module, for the reply box's preview."""
-    html = render_markdown(request.form.get("body", ""))
-    return render_template("desk/_preview.html", html=html)
+    return render_template("desk/_preview.html", source=request.form.get("body", ""))
