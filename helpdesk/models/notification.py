@@ -6,8 +6,19 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from helpdesk.extensions import db
 from helpdesk.models.timestamps import UTCDateTime, utcnow
 
-# queued: waiting for the job; sent; skipped (no mail server configured); failed (gave up)
-NOTIFICATION_STATES = ("queued", "sent", "skipped", "failed")
+# What a row's ``state`` means (``services.notifications`` moves it; ``last_error`` says why
+# for every state but ``sent``):
+# - queued:   waiting for a worker; with ``attempts`` > 0 it waits for its retry after a
+#             transient failure (``last_error`` is that failure);
+# - sending:  claimed by one worker (``claimed_at``), which is talking to the mail server;
+# - sent:     the mail server took it (``sent_at``);
+# - withheld: not sent because at send time the recipient could not read it (disabled,
+#             no longer sees the ticket, the ticket was deleted, the reply is an internal note
+#             and the recipient a customer);
+# - skipped:  not sent because no mail server is configured (no ``SMTP_HOST``);
+# - failed:   given up: the message could not be built, or the last retry failed.
+NOTIFICATION_STATES = ("queued", "sending", "sent", "withheld", "skipped", "failed")
+FINAL_STATES = frozenset({"sent", "withheld", "skipped", "failed"})
 
 
 class Notification(db.Model):
@@ -25,9 +36,11 @@ class Notification(db.Model):
     reply_id: Mapped[int] = mapped_column(ForeignKey("replies.id"))
     recipient_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
     state: Mapped[str] = mapped_column(String(16), default="queued", index=True)
+    # Every claim adds one, so ``attempts`` also tells one claim from the next.
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     last_error: Mapped[str | None] = mapped_column(Text)
     created_at = mapped_column(UTCDateTime, default=utcnow, nullable=False)
+    claimed_at = mapped_column(UTCDateTime)  # when a worker last claimed it
     sent_at = mapped_column(UTCDateTime)
 
     recipient = relationship("User", lazy="joined")
