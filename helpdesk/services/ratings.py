@@ -3,15 +3,16 @@
 from helpdesk.extensions import db
 from helpdesk.models.timestamps import utcnow
 from helpdesk.services import audit
+from helpdesk.services.permissions import require
 from helpdesk.services.tickets import TicketError
 
 MAX_COMMENT_LENGTH = 2000
 
 
 def rate(ticket, *, customer, score, comment=None):
-    """Record the rating; refuse a second one, a bad score or an unresolved ticket."""
-    if ticket.status not in ("resolved", "closed"):
-        raise TicketError("You can rate a ticket once it is resolved.", field="rating")
+    """Record the rating; refuse a second one, a bad score, an unresolved ticket, or anyone but
+    a customer who sees the ticket (``may(customer, "rate", ticket)``)."""
+    require(customer, "rate", ticket)
     if ticket.rating is not None:
         raise TicketError("This ticket has been rated already.", field="rating")
     try:
