@@ -28,7 +28,7 @@ from helpdesk.services import audit
 from helpdesk.services.attachments import store_attachments
 from helpdesk.services.notifications import dispatch, notify_assignee_of_customer_reply
 from helpdesk.services.permissions import require
-from helpdesk.services.tickets import TicketError, apply_status
+from helpdesk.services.tickets import TicketError, apply_status, mark_activity
 
 MAX_BODY_LENGTH = 100_000
 
@@ -85,7 +85,7 @@ def add_reply(ticket, *, author, body, internal=False, status=None, minutes=None
                      resolution_reply=None if internal else reply)
     if not customer and not internal and ticket.first_response_at is None:
         ticket.first_response_at = now
-    ticket.updated_at = max(ticket.updated_at or now, now)
+    mark_activity(ticket, at=now, public=not internal)
     notification = notify_assignee_of_customer_reply(ticket, reply) if customer else None
     db.session.commit()
     if notification is not None:

@@ -1,10 +1,10 @@
 """Ticket operations: opening, and changing status, assignee, priority and category.
 
-Each change sets ``updated_at``, adds a timeline event and an audit entry, in one commit.
-Each operation first asks ``helpdesk.access`` whether the actor may
-(``services.permissions``), so no caller can go around the rules. The ``apply_*`` functions
-are steps inside another service's transaction (a reply that also sets a status, a handoff):
-they check nothing themselves, and only services that checked call them.
+Each change adds a timeline event and an audit entry and moves the ticket's clocks (see
+``mark_activity``), in one commit. Each operation first asks ``helpdesk.access`` whether the
+actor may (``services.permissions``), so no caller can go around the rules. The ``apply_*``
+functions are steps inside another service's transaction (a reply that also sets a status, a
+handoff): they check nothing themselves, and only services that checked call them.
 """
 
 from sqlalchemy import select
@@ -48,7 +48,7 @@ def open_ticket(*, subscriber, subject, body, category, priority="normal", opene
         subject=subject, body=body or "", body_html=render_markdown(body),
         body_renderer=RENDERER_VERSION, priority=priority, status="open", category=category,
         subscriber=subscriber, organisation=subscriber.organisation,
-        reseller=subscriber.reseller, created_at=now, updated_at=now,
+        reseller=subscriber.reseller, created_at=now, updated_at=now, public_updated_at=now,
     )
     db.session.add(ticket)
     db.session.flush()
@@ -63,13 +63,26 @@ def open_ticket(*, subscriber, subject, body, category, priority="normal", opene
     return ticket
 
 
+def mark_activity(ticket, *, at, public):
+    """Move the ticket's clocks to ``at`` (never back): ``updated_at`` on every change, what
+    staff sort and poll by; ``public_updated_at`` only on what the customer sees (opening,
+    public replies and comments, status changes, the rating), what the portal shows, sorts
+    and polls by, so internal work never shows there as an update."""
+    ticket.updated_at = max(ticket.updated_at or at, at)
+    if public:
+        ticket.public_updated_at = max(ticket.public_updated_at or at, at)
+
+
 def add_event(ticket, *, actor, kind, old, new, at=None):
-    """Add a timeline event and its audit entry (no commit)."""
+    """Add a timeline event and its audit entry and move the clocks (no commit)."""
+    at = at or utcnow()
+    public = kind in PUBLIC_EVENT_KINDS
     db.session.add(TicketEvent(
         ticket_id=ticket.id, actor_id=getattr(actor, "id", None), kind=kind,
         old_value=None if old is None else str(old), new_value=None if new is None else str(new),
-        internal=kind not in PUBLIC_EVENT_KINDS, created_at=at or utcnow(),
+        internal=not public, created_at=at,
     ))
+    mark_activity(ticket, at=at, public=public)
     audit.record(f"ticket.{kind}", actor=actor, ticket=ticket, field=kind, old=old, new=new)
 
 
@@ -99,7 +112,6 @@ def apply_status(ticket, status, *, actor, resolution_reply=None, at=None):
         ticket.resolved_at = ticket.closed_at = ticket.resolution_reply_id = None
     old = ticket.status
     ticket.status = status
-    ticket.updated_at = now
     add_event(ticket, actor=actor, kind="status", old=old, new=status, at=now)
     return True
 
@@ -137,7 +149,6 @@ def apply_assignee(ticket, assignee, *, actor, at=None):
         return False
     old = ticket.assignee.name if ticket.assignee else None
     ticket.assignee = assignee
-    ticket.updated_at = at or utcnow()
     add_event(ticket, actor=actor, kind="assignment", old=old,
               new=assignee.name if assignee else None, at=at)
     return True
@@ -158,7 +169,6 @@ def change_priority(ticket, priority, *, actor):
         raise TicketError(f"Unknown priority {priority!r}.", field="priority")
     if priority != ticket.priority:
         old, ticket.priority = ticket.priority, priority
-        ticket.updated_at = utcnow()
         add_event(ticket, actor=actor, kind="priority", old=old, new=priority)
         db.session.commit()
     return ticket
@@ -172,7 +182,6 @@ def change_category(ticket, category, *, actor):
     if category.id != ticket.category_id:
         old = ticket.category.name
         ticket.category = category
-        ticket.updated_at = utcnow()
         add_event(ticket, actor=actor, kind="category", old=old, new=category.name)
         db.session.commit()
     return ticket
