@@ -5,7 +5,8 @@ for people, hours for 100,000 tickets. Here every table is filled by one
 ``INSERT ... SELECT generate_series`` whose random choices come from PostgreSQL's seeded
 ``random()``, so a run is repeatable. What the services keep consistent is kept here too:
 ``queue_rank``, the organisation and reseller copied from the subscriber, a search document
-per ticket and per reply, and timestamps that follow each other.
+per ticket and per reply, timestamps that follow each other, and the time of each ticket's
+last public activity (what the portal shows and sorts by).
 """
 
 import time
@@ -82,6 +83,7 @@ def seed(app, url, plan, *, say=print):
         _replies(connection, plan, replies)
         say(f"  replies: {time.perf_counter() - started:.1f} s")
         _events(connection)
+        _public_activity(connection)
         _search_documents(connection)
         say(f"  events and search documents: {time.perf_counter() - started:.1f} s")
         database.rebuild_indexes(connection, indexes)
@@ -167,7 +169,7 @@ def _tickets(connection, plan, subjects, pool):
     connection.execute(
         "INSERT INTO tickets (subject, body, body_html, body_renderer, status, priority,"  # noqa: S608
         " category_id, subscriber_id, organisation_id, reseller_id, assignee_id, created_at,"
-        " updated_at, first_response_at, resolved_at, closed_at, queue_rank)"
+        " updated_at, public_updated_at, first_response_at, resolved_at, closed_at, queue_rank)"
         " SELECT (%(subjects)s::text[])[j], (%(bodies)s::text[])[j], (%(html)s::text[])[j],"
         "  %(renderer)s, status, priority, (%(categories)s::int[])[j], u.id,"
         "  u.organisation_id, u.reseller_id,"
@@ -176,7 +178,7 @@ def _tickets(connection, plan, subjects, pool):
         "    * %(agents)s)::int END,"
         "  opened, least(opened + step * 5 + CASE WHEN status = 'closed'"
         "   THEN interval '2 days' ELSE interval '0' END, now()),"
-        "  least(opened + step, now()),"
+        "  opened, least(opened + step, now()),"
         "  CASE WHEN status IN ('resolved', 'closed') THEN least(opened + step * 5, now()) END,"
         "  CASE WHEN status = 'closed' THEN least(opened + step * 5 + interval '2 days', now())"
         "   END,"
@@ -247,6 +249,19 @@ def _events(connection):
         " created_at)"
         " SELECT id, assignee_id, 'status', 'open', status, FALSE, first_response_at"
         " FROM tickets WHERE status <> 'open'"
+    )
+
+
+def _public_activity(connection):
+    """Move each ticket's public clock to its last public reply or public event, as the
+    services do (tickets start with their opening time)."""
+    connection.execute(
+        "UPDATE tickets t SET public_updated_at = greatest(t.public_updated_at, a.at)"
+        " FROM (SELECT ticket_id, max(created_at) AS at FROM ("
+        "   SELECT ticket_id, created_at FROM replies WHERE NOT internal"
+        "   UNION ALL SELECT ticket_id, created_at FROM ticket_events WHERE NOT internal) p"
+        "  GROUP BY ticket_id) a"
+        " WHERE a.ticket_id = t.id"
     )
 
 

@@ -3,7 +3,7 @@
 Every ticket query goes through ``visible_tickets`` (or ``ticket_scope``): lists, detail pages,
 partials, searches, counts, exports, the API and notifications. A ticket outside the scope
 answers 404, never 403. ``may`` answers the same question for a ticket already loaded, plus
-what the user may do to it; the access tests check that both agree for every role.
+what the user may do to it; the services call it before every change (``services.permissions``).
 
 | role          | sees                                   | internal notes |
 |---------------|----------------------------------------|----------------|
@@ -12,9 +12,17 @@ what the user may do to it; the access tests check that both agree for every rol
 | reseller      | own subscribers' tickets (all with tickets.view_all) | yes |
 | agent, admin  | all                                    | yes            |
 
+The table is written once, in ``scope_of``, as data (a ``Scope``: everything, nothing, or the
+tickets whose column equals a value). The SQL filter (``ticket_scope``), the check on a loaded
+ticket (``can_see``), the customer hubs and opening tickets on someone's behalf all derive from
+it, so they cannot drift apart; the access tests check SQL and Python agree for generated users
+and tickets.
+
 Attachments follow their ticket, and an internal note's files follow the note
 (``visible_attachments``). The admin pages are for the admin role only (``may_administer``).
 """
+
+from dataclasses import dataclass
 
 from flask import abort
 from sqlalchemy import false, or_, select, true
@@ -24,30 +32,74 @@ from helpdesk.models import Attachment, Reply, Ticket, TicketEvent
 from helpdesk.models.ticket_event import PUBLIC_EVENT_KINDS
 
 ACTIONS = frozenset({"view", "reply", "internal_note", "edit", "delete", "comment", "rate"})
+# The ticket columns a scope may match on: who opened it, their organisation, their reseller.
+SCOPE_COLUMNS = ("subscriber_id", "organisation_id", "reseller_id")
+
+
+@dataclass(frozen=True)
+class Scope:
+    """The tickets someone may see, as data: ``everything``, or the tickets whose ``column``
+    equals ``value`` (no column: nothing). Deleted tickets are outside every scope."""
+
+    everything: bool = False
+    column: str | None = None
+    value: int | None = None
+
+    def condition(self):
+        """The scope as an SQL condition on ``Ticket``."""
+        if self.everything:
+            return true()
+        if self.column is None:
+            return false()
+        return getattr(Ticket, self.column) == self.value
+
+    def admits(self, **columns):
+        """Does a ticket with these ``SCOPE_COLUMNS`` values fall in the scope? A column not
+        given does not match, as NULL never equals anything in SQL."""
+        if self.everything:
+            return True
+        if self.column is None:
+            return False
+        found = columns.get(self.column)
+        return found is not None and found == self.value
+
+
+EVERYTHING = Scope(everything=True)
+NOTHING = Scope()
+
+
+def _matching(column, value):
+    """The tickets whose ``column`` equals ``value``; nothing when there is no value."""
+    return NOTHING if value is None else Scope(column=column, value=value)
+
+
+def is_signed_in(user):
+    """A signed-in, active user: anyone else sees and may nothing."""
+    return user is not None and user.is_authenticated and user.is_active
+
+
+def scope_of(user):
+    """The one visibility rule of the table above, as a ``Scope``."""
+    if not is_signed_in(user):
+        return NOTHING
+    if user.is_staff:
+        return EVERYTHING
+    if user.role == "reseller":
+        if "tickets.view_all" in user.permissions:
+            return EVERYTHING
+        if "tickets.view" in user.permissions:
+            return _matching("reseller_id", user.reseller_id)
+        return NOTHING
+    if user.role == "company_admin" and user.organisation_id is not None:
+        return _matching("organisation_id", user.organisation_id)
+    if user.is_customer:
+        return _matching("subscriber_id", user.id)
+    return NOTHING
 
 
 def ticket_scope(user):
     """The SQL condition selecting the tickets ``user`` may see (deleted ones excluded)."""
-    return Ticket.deleted_at.is_(None) & _role_scope(user)
-
-
-def _role_scope(user):
-    """The per-role half of ``ticket_scope``; a user who fits no rule sees nothing."""
-    if user is None or not user.is_authenticated or not user.is_active:
-        return false()
-    if user.is_staff:
-        return true()
-    if user.role == "reseller":
-        if "tickets.view_all" in user.permissions:
-            return true()
-        if "tickets.view" in user.permissions and user.reseller_id is not None:
-            return Ticket.reseller_id == user.reseller_id
-        return false()
-    if user.role == "company_admin" and user.organisation_id is not None:
-        return Ticket.organisation_id == user.organisation_id
-    if user.role in ("subscriber", "company_admin"):
-        return Ticket.subscriber_id == user.id
-    return false()
+    return Ticket.deleted_at.is_(None) & scope_of(user).condition()
 
 
 def visible_tickets(user):
@@ -64,29 +116,15 @@ def get_visible_ticket(user, ticket_id):
 
 
 def can_see(user, ticket):
-    """The scope rule for a loaded ticket; must agree with ``ticket_scope``."""
-    if user is None or not user.is_authenticated or not user.is_active:
-        return False
+    """The scope rule for a loaded ticket: ``ticket_scope`` evaluated in Python."""
     if ticket.deleted_at is not None:
         return False
-    if user.is_staff:
-        return True
-    if user.role == "reseller":
-        if "tickets.view_all" in user.permissions:
-            return True
-        return (
-            "tickets.view" in user.permissions
-            and user.reseller_id is not None
-            and ticket.reseller_id == user.reseller_id
-        )
-    if user.role == "company_admin" and user.organisation_id is not None:
-        return ticket.organisation_id == user.organisation_id
-    return user.role in ("subscriber", "company_admin") and ticket.subscriber_id == user.id
+    return scope_of(user).admits(**{column: getattr(ticket, column) for column in SCOPE_COLUMNS})
 
 
 def sees_internal_notes(user):
     """Staff and resellers read internal notes; subscribers and company admins never do."""
-    return user.is_authenticated and user.is_active and not user.is_customer
+    return is_signed_in(user) and not user.is_customer
 
 
 def may(user, action, ticket):
@@ -115,19 +153,20 @@ def may(user, action, ticket):
 
 
 def may_open_ticket_for(user, subscriber):
-    """May ``user`` open a ticket on behalf of ``subscriber`` (a customer-role user)?"""
-    if not (user.is_authenticated and user.is_active) or not subscriber.is_customer:
+    """May ``user`` open a ticket on behalf of ``subscriber`` (a customer-role user)?
+
+    Customers open their own; staff and resellers (with ``tickets.create``) open tickets that
+    will be in their scope: the new ticket takes the subscriber's organisation and reseller.
+    """
+    if not is_signed_in(user) or not subscriber.is_customer:
         return False
-    if user.is_staff:
-        return True
-    if user.role == "reseller":
-        if "tickets.create" not in user.permissions:
-            return False
-        return (
-            "tickets.view_all" in user.permissions
-            or subscriber.reseller_id == user.reseller_id
-        )
-    return subscriber.id == user.id
+    if user.is_customer:
+        return subscriber.id == user.id
+    if user.role == "reseller" and "tickets.create" not in user.permissions:
+        return False
+    return scope_of(user).admits(subscriber_id=subscriber.id,
+                                 organisation_id=subscriber.organisation_id,
+                                 reseller_id=subscriber.reseller_id)
 
 
 def may_view_customer(user, person):
@@ -141,17 +180,11 @@ def may_view_organisation(user, organisation):
 
 
 def _may_view_customers_of(user, reseller_id):
-    """Staff see every customer; a reseller their own (or all, with tickets.view_all)."""
-    if not (user.is_authenticated and user.is_active):
+    """Hubs are desk pages: staff see every customer, a reseller those whose tickets would be
+    in their scope (their own subscribers, or all with tickets.view_all)."""
+    if not is_signed_in(user) or user.is_customer:
         return False
-    if user.is_staff:
-        return True
-    if user.role != "reseller":
-        return False
-    if "tickets.view_all" in user.permissions:
-        return True
-    return ("tickets.view" in user.permissions and reseller_id is not None
-            and reseller_id == user.reseller_id)
+    return scope_of(user).admits(reseller_id=reseller_id)
 
 
 def visible_replies(user, ticket):
@@ -186,8 +219,7 @@ def get_visible_attachment(user, ticket, attachment_id):
 
 def may_administer(user):
     """The admin pages (audit log, settings) are for active admins; everyone else gets 404."""
-    return bool(user is not None and user.is_authenticated and user.is_active
-                and user.role == "admin")
+    return is_signed_in(user) and user.role == "admin"
 
 
 def visible_events(user, ticket):

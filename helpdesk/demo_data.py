@@ -1,7 +1,9 @@
 """The demo: two resellers, an organisation, one login per role and 64 lived-in tickets.
 
 Deterministic (a fixed random seed), so the same demo appears on every machine. Every login
-uses ``DEMO_PASSWORD``; the README lists them.
+uses ``DEMO_PASSWORD``; the README lists them. Everything goes through the services as a real
+person would do it (subscribers open and comment on their own tickets, staff and reseller
+staff answer and assign), so the services' permission checks hold for the demo too.
 """
 
 import random
@@ -116,7 +118,7 @@ def _load_tickets(subscribers, *, staff, resellers):
         moment = opened
         if assignee is not None:
             moment += timedelta(minutes=rng.randint(5, 90))
-            tickets.apply_assignee(ticket, assignee, actor=staff[0], at=moment)
+            tickets.assign(ticket, assignee, actor=staff[0], at=moment)
         for turn in range(index % 5):
             moment += timedelta(hours=rng.randint(1, 9))
             if turn % 2 == 0:
@@ -141,9 +143,9 @@ def _finish(ticket, status, *, author, at):
         replies.add_reply(ticket, author=author, status="resolved", created_at=at,
                           body=resolution_text(ticket.id))
         if status == "closed":
-            tickets.apply_status(ticket, "closed", actor=author, at=at + timedelta(days=2))
+            tickets.change_status(ticket, "closed", actor=author, at=at + timedelta(days=2))
     elif status != ticket.status:
-        tickets.apply_status(ticket, status, actor=author, at=at)
+        tickets.change_status(ticket, status, actor=author, at=at)
 
 
 def resolution_text(seed):

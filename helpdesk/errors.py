@@ -6,9 +6,10 @@ import redis
 from flask import jsonify, render_template, request
 from flask_wtf.csrf import CSRFError
 from sqlalchemy.exc import OperationalError
-from werkzeug.exceptions import HTTPException, InternalServerError
+from werkzeug.exceptions import Forbidden, HTTPException, InternalServerError, NotFound
 
 from helpdesk.extensions import db
+from helpdesk.services.errors import NotAllowed, TicketNotFound
 
 log = logging.getLogger(__name__)
 
@@ -65,6 +66,15 @@ def init_app(app):
         if error.code == 405 and hasattr(error, "valid_methods") and error.valid_methods:
             return response[0], 405, {"Allow": ", ".join(error.valid_methods)}
         return response
+
+    @app.errorhandler(NotAllowed)
+    def refused_by_a_service(error):
+        """A service refused the actor: 404 outside their scope (the ticket does not exist for
+        them), else 403 saying what they may not do."""
+        db.session.rollback()
+        if isinstance(error, TicketNotFound):
+            return http_error(NotFound())
+        return http_error(Forbidden(description=str(error)))
 
     @app.errorhandler(OperationalError)
     @app.errorhandler(redis.ConnectionError)

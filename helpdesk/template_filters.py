@@ -1,7 +1,12 @@
-"""Small formatting helpers for templates."""
+"""Small formatting helpers for templates, and the access questions templates may ask.
+
+Templates ask ``may(current_user, "edit", ticket)`` and ``may_administer(current_user)``
+instead of repeating roles and permissions: the rule stays in ``helpdesk.access``.
+"""
 
 from markupsafe import Markup
 
+from helpdesk.access import may, may_administer
 from helpdesk.markdown import current_html, render_markdown
 
 STATUS_LABELS = {
@@ -62,6 +67,8 @@ def now_iso():
 def init_app(app):
     """Register the filters."""
     app.add_template_global(now_iso)
+    app.add_template_global(may)
+    app.add_template_global(may_administer)
     app.add_template_filter(when)
     app.add_template_filter(status_label)
     app.add_template_filter(body_html)

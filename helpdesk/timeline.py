@@ -59,6 +59,16 @@ def attachments_by_reply(viewer, ticket):
 
 
 def ticket_version(ticket):
-    """Changes whenever a service touches the ticket (each sets ``updated_at``): what live
-    polling compares to decide whether a viewer's copy is current."""
-    return f"{int(ticket.updated_at.timestamp() * 1_000_000)}-{ticket.status}"
+    """Changes whenever a service touches the ticket (each sets ``updated_at``): what the
+    desk's live polling compares to decide whether a viewer's copy is current."""
+    return _version(ticket.updated_at, ticket.status)
+
+
+def customer_ticket_version(ticket):
+    """The portal's version: changes only with public activity (``public_updated_at``), so
+    internal work never wakes a customer's page nor hints that something happened."""
+    return _version(ticket.public_updated_at, ticket.status)
+
+
+def _version(moment, status):
+    return f"{int(moment.timestamp() * 1_000_000)}-{status}"

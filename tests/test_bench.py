@@ -46,6 +46,15 @@ def test_bench_seeds_measures_and_reports(bench_url, redis_url, tmp_path):
     assert 0 < notes < replies
     assert documents == TICKETS + replies
     assert wrong_rank == 0
+    with database.connect(bench_url) as connection:
+        (wrong_public,) = connection.execute(
+            "SELECT count(*) FROM tickets t WHERE t.public_updated_at IS DISTINCT FROM"
+            " greatest(t.created_at,"
+            "  (SELECT max(created_at) FROM replies WHERE ticket_id = t.id AND NOT internal),"
+            "  (SELECT max(created_at) FROM ticket_events WHERE ticket_id = t.id"
+            "   AND NOT internal))"
+        ).fetchone()
+    assert wrong_public == 0, "the portal's time is the last public activity"
 
     numbers = measure_all(app, bench_url, runs=2, warmups=1)
     by_name = {result.name: result for result in numbers["results"]}

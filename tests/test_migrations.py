@@ -1,11 +1,17 @@
 """The schema comes from the migrations, and the migrations match the models."""
 
+from datetime import UTC, datetime, timedelta
+
+import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-from sqlalchemy import inspect, select
+from flask_migrate import upgrade
+from sqlalchemy import MetaData, inspect, select, text
+from sqlalchemy.engine import make_url
 
+from helpdesk import create_app
 from helpdesk.extensions import db
-from helpdesk.models import Category
+from helpdesk.models import Category, Ticket
 from helpdesk.models.category import DEFAULT_CATEGORIES
 from helpdesk.search import include_in_migrations
 
@@ -32,3 +38,73 @@ def test_default_categories_come_with_the_first_migration(app):
     with app.app_context():
         names = db.session.scalars(select(Category.name).order_by(Category.position)).all()
     assert tuple(names) == DEFAULT_CATEGORIES
+
+
+@pytest.fixture
+def empty_database_url(database_url, tmp_path):
+    """An empty database on the same backend, for running the migrations step by step."""
+    if database_url.startswith("sqlite"):
+        yield f"sqlite:///{tmp_path / 'stepwise.db'}"
+        return
+    from bench import database
+
+    url = make_url(database_url)
+    url = url.set(database=f"{url.database}_stepwise").render_as_string(hide_password=False)
+    database.drop_database(url)
+    database.create_database(url)
+    yield url
+    database.drop_database(url)
+
+
+def test_public_activity_backfill(empty_database_url, redis_url, tmp_path):
+    """0007 fills ``public_updated_at`` from what customers could see: the opening, public
+    replies and events, the rating; never an internal note or an internal event."""
+    app = create_app({
+        "TESTING": True, "INSTANCE_PATH": str(tmp_path / "instance"), "REDIS_URL": redis_url,
+        "SECRET_KEY": "test-secret-key-not-for-production",
+        "SQLALCHEMY_DATABASE_URI": empty_database_url.replace(
+            "postgresql://", "postgresql+psycopg://", 1),
+    })
+    start = datetime(2026, 1, 1, tzinfo=UTC)
+    at = {n: start + timedelta(hours=n) for n in range(8)}
+    with app.app_context():
+        upgrade(revision="0005")
+        tables = MetaData()
+        tables.reflect(db.engine, only=("users", "tickets", "replies", "ticket_events"))
+        users, tickets, replies, events = (tables.tables[name] for name in (
+            "users", "tickets", "replies", "ticket_events"))
+        with db.engine.begin() as connection:
+            category = connection.scalar(text("SELECT min(id) FROM categories"))
+            person = connection.execute(users.insert().values(
+                email="old@example.test", name="Old", password_hash="x", role="subscriber",
+                permission_names="", session_token="old-token", created_at=at[0])
+            ).inserted_primary_key[0]
+
+            def ticket(subject, **times):
+                return connection.execute(tickets.insert().values(
+                    subject=subject, body="", body_html="", body_renderer=1, status="open",
+                    priority="normal", category_id=category, subscriber_id=person,
+                    queue_rank=1, **times)).inserted_primary_key[0]
+
+            quiet = ticket("quiet", created_at=at[0], updated_at=at[0])
+            busy = ticket("busy", created_at=at[0], updated_at=at[7])
+            rated = ticket("rated", created_at=at[0], updated_at=at[2], rated_at=at[5])
+            for ticket_id, internal, when in [(busy, False, at[1]), (busy, True, at[6]),
+                                              (quiet, True, at[4])]:
+                connection.execute(replies.insert().values(
+                    ticket_id=ticket_id, author_id=person, body="b", body_html="b",
+                    body_renderer=1, internal=internal, created_at=when))
+            for ticket_id, kind, internal, when in [(busy, "status", False, at[3]),
+                                                    (busy, "assignment", True, at[7])]:
+                connection.execute(events.insert().values(
+                    ticket_id=ticket_id, actor_id=person, kind=kind, internal=internal,
+                    created_at=when))
+        upgrade()
+        found = dict(db.session.execute(select(Ticket.id, Ticket.public_updated_at)).all())
+        assert found == {quiet: at[0], busy: at[3], rated: at[5]}
+        if db.engine.dialect.name == "sqlite":  # the table rebuild kept the DESC indexes
+            queue = db.session.scalar(text(
+                "SELECT sql FROM sqlite_master WHERE name = 'ix_tickets_queue'"))
+            assert "updated_at DESC" in queue
+        db.session.remove()
+        db.engine.dispose()

@@ -144,7 +144,7 @@ def test_only_customer_replies_on_assigned_tickets_notify(app, world, inbox):
     """Staff replies, notes and unassigned tickets queue nothing."""
     with app.app_context():
         before = db.session.scalar(select(db.func.count(Notification.id)))
-    customer_writes(app, world, world.tickets["bob"])  # unassigned
+    customer_writes(app, world, world.tickets["alice"])  # her own ticket, not yet assigned
     with app.app_context():
         agent = db.session.get(User, world.users["agent"])
         ticket = db.session.get(Ticket, world.tickets["alice"])

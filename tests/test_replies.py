@@ -6,6 +6,7 @@ from sqlalchemy import select
 from helpdesk.extensions import db
 from helpdesk.models import AuditEntry, Reply, Ticket, TicketEvent, TimeEntry, User
 from helpdesk.services import handoff, ratings, replies, tickets
+from helpdesk.services.errors import NotAllowed
 from helpdesk.services.tickets import TicketError
 
 
@@ -90,17 +91,18 @@ def test_customers_cannot_comment_on_closed_tickets(people):
     """Closed means read-only for the customer."""
     ticket = people["ticket"]
     replies.add_reply(ticket, author=people["agent"], body="Done", status="closed")
-    with pytest.raises(TicketError, match="closed"):
+    with pytest.raises(NotAllowed, match="closed"):
         replies.add_reply(ticket, author=people["alice"], body="One more thing")
 
 
 def test_customers_write_no_notes_set_no_status_log_no_time(people):
-    """Those are staff tools."""
+    """Those are staff tools: a note is not the customer's to write at all (NotAllowed), a
+    status or time entry is refused as input."""
     ticket = people["ticket"]
-    for kwargs, message in [({"internal": True}, "internal notes"),
-                            ({"status": "on_hold"}, "cannot set the status"),
-                            ({"minutes": 5}, "do not log time")]:
-        with pytest.raises(TicketError, match=message):
+    for kwargs, refusal, message in [({"internal": True}, NotAllowed, "internal notes"),
+                                     ({"status": "on_hold"}, TicketError, "cannot set the status"),
+                                     ({"minutes": 5}, TicketError, "do not log time")]:
+        with pytest.raises(refusal, match=message):
             replies.add_reply(ticket, author=people["alice"], body="x", **kwargs)
 
 
@@ -159,7 +161,7 @@ def test_handoff_reassigns_and_notes_in_one_step(people):
 def test_rating_once_after_resolution(people):
     """1 to 5, once, and only when resolved or closed."""
     ticket = people["ticket"]
-    with pytest.raises(TicketError, match="once it is resolved"):
+    with pytest.raises(NotAllowed, match="once it is resolved"):
         ratings.rate(ticket, customer=people["alice"], score=5)
     replies.add_reply(ticket, author=people["agent"], body="Done", status="resolved")
     for bad in (0, 6, "x"):

@@ -2,13 +2,14 @@
 
 Each action is a POST that works as a plain form (redirect after success, the page with the
 error and the typed text after a failure) and with htmx (the updated fragment, or the same
-fragment with the error, status 422). Permission first, through ``helpdesk.access``.
+fragment with the error, status 422). The services ask ``helpdesk.access`` whether the user
+may; a refusal answers 403 (404 outside the user's scope), see ``helpdesk.errors``.
 """
 
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
-from helpdesk.access import get_visible_ticket, may
+from helpdesk.access import get_visible_ticket
 from helpdesk.desk.ticket_context import ticket_context
 from helpdesk.desk.views import bp
 from helpdesk.extensions import db
@@ -18,11 +19,12 @@ from helpdesk.services import handoff, replies, tickets
 from helpdesk.services.tickets import TicketError
 
 
-def _ticket_for(action, ticket_id):
-    """The ticket if the user may see it (else 404) and do ``action`` (else 404 too)."""
+def _desk_ticket(ticket_id):
+    """The ticket if the user may see it (else 404); customers have no desk actions (404).
+    What the user may do to it, the service decides."""
     ticket = get_visible_ticket(current_user, ticket_id)
-    if not may(current_user, action, ticket):
-        abort(404 if current_user.is_customer else 403)
+    if current_user.is_customer:
+        abort(404)
     return ticket
 
 
@@ -59,13 +61,10 @@ def _row_answer(ticket, error=None):
 def add_reply(ticket_id):
     """A public reply or internal note, with an optional status, time entry and files."""
     internal = request.form.get("internal") == "1"
-    ticket = _ticket_for("internal_note" if internal else "reply", ticket_id)
+    ticket = _desk_ticket(ticket_id)
     draft = {key: request.form.get(key, "") for key in ("body", "status", "minutes",
                                                         "time_note")} | {"internal": internal}
     status = request.form.get("status") or None
-    if status and not may(current_user, "edit", ticket) and status != "waiting_on_customer":
-        return _answer(ticket, error=TicketError("You may reply but not set this status.",
-                                                 field="status"), draft=draft, place="reply")
     try:
         replies.add_reply(ticket, author=current_user, body=draft["body"], internal=internal,
                           status=status, minutes=draft["minutes"] or None,
@@ -78,7 +77,7 @@ def add_reply(ticket_id):
 
 def _inline_change(ticket_id, change):
     """Apply one inline control's change; answer with the row or the ticket it came from."""
-    ticket = _ticket_for("edit", ticket_id)
+    ticket = _desk_ticket(ticket_id)
     in_row = request.form.get("view") == "row"
     try:
         change(ticket)
@@ -132,7 +131,7 @@ def change_category(ticket_id):
 @login_required
 def hand_off(ticket_id):
     """Shift handoff: reassign and leave an internal note, in one submission."""
-    ticket = _ticket_for("edit", ticket_id)
+    ticket = _desk_ticket(ticket_id)
     raw = request.form.get("assignee", "")
     to_user = db.session.get(User, int(raw)) if raw.isdigit() else None
     draft = {"handoff_body": request.form.get("body", ""), "handoff_to": raw}
@@ -148,7 +147,7 @@ def hand_off(ticket_id):
 @login_required
 def delete(ticket_id):
     """Soft-delete a ticket (``tickets.delete``); it leaves every list."""
-    ticket = _ticket_for("delete", ticket_id)
+    ticket = _desk_ticket(ticket_id)
     tickets.delete_ticket(ticket, actor=current_user)
     flash(f"{ticket.number} was deleted.", "info")
     if wants_fragment():

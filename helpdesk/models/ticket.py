@@ -66,6 +66,9 @@ class Ticket(db.Model):
     created_at = mapped_column(UTCDateTime, default=utcnow, nullable=False)
     # Set by the services on every change people care about (not on any write at all).
     updated_at = mapped_column(UTCDateTime, default=utcnow, nullable=False)
+    # The last public activity (opening, public replies, comments, status changes, rating):
+    # all a customer sees of when the ticket moved, so internal work never shows in the portal.
+    public_updated_at = mapped_column(UTCDateTime, default=utcnow, nullable=False)
     first_response_at = mapped_column(UTCDateTime)
     resolved_at = mapped_column(UTCDateTime)
     closed_at = mapped_column(UTCDateTime)
@@ -139,6 +142,11 @@ Index(
     "ix_tickets_reseller_queue", Ticket.reseller_id, Ticket.queue_rank,
     Ticket.updated_at.desc(), Ticket.id.desc(),
 )
+# The portal's list, a subscriber's or an organisation's tickets by last public activity.
+Index("ix_tickets_subscriber_public_updated", Ticket.subscriber_id,
+      Ticket.public_updated_at.desc(), Ticket.id.desc())
+Index("ix_tickets_organisation_public_updated", Ticket.organisation_id,
+      Ticket.public_updated_at.desc(), Ticket.id.desc())
 # The queue filtered by status and category (the commonest pair of filters), in queue order.
 Index(
     "ix_tickets_status_category_queue", Ticket.status, Ticket.category_id, Ticket.queue_rank,

@@ -17,7 +17,7 @@ from helpdesk.portal.status_filters import STATUS_FILTERS, status_filter
 from helpdesk.search import matching_ticket_ids
 from helpdesk.services import ratings, replies, tickets
 from helpdesk.services.tickets import TicketError
-from helpdesk.timeline import attachments_by_reply, ticket_version, timeline_for
+from helpdesk.timeline import attachments_by_reply, customer_ticket_version, timeline_for
 
 bp = Blueprint("portal", __name__, url_prefix="/portal")
 
@@ -45,7 +45,7 @@ def paginate(query, page):
 @bp.get("/tickets", endpoint="tickets")
 @login_required
 def ticket_list():
-    """The customer's tickets, latest update first, narrowed by a status pill."""
+    """The customer's tickets, latest public activity first, narrowed by a status pill."""
     if not current_user.is_customer:
         return redirect(url_for("desk.queue"))
     pill = status_filter(request.args.get("status"))
@@ -57,7 +57,8 @@ def ticket_list():
     if matches is not None:
         query = query.where(Ticket.id.in_(matches))
     page = page_number()
-    rows, has_next = paginate(query.order_by(Ticket.updated_at.desc(), Ticket.id.desc()), page)
+    rows, has_next = paginate(
+        query.order_by(Ticket.public_updated_at.desc(), Ticket.id.desc()), page)
     return render_page(
         "portal/tickets.html", "portal/_ticket_list.html",
         tickets=rows, page=page, has_next=has_next, pills=STATUS_FILTERS, pill=pill, q=q,
@@ -99,15 +100,17 @@ def ticket(ticket_id):
 @bp.get("/tickets/<int:ticket_id>/live")
 @login_required
 def ticket_live(ticket_id):
-    """Polled by an open ticket: 204 while unchanged, else its header and timeline."""
+    """Polled by an open ticket: 204 while nothing public changed, else its header and
+    timeline (an internal note does not wake it)."""
     ticket = get_visible_ticket(current_user, ticket_id)
     if not current_user.is_customer:
         return redirect(url_for("desk.ticket_live", ticket_id=ticket.id))
-    if request.args.get("v") == ticket_version(ticket):
+    if request.args.get("v") == customer_ticket_version(ticket):
         return "", 204
     return render_template(
         "portal/_ticket_live.html", ticket=ticket, entries=timeline_for(current_user, ticket),
-        attachments=attachments_by_reply(current_user, ticket), ticket_version=ticket_version)
+        attachments=attachments_by_reply(current_user, ticket),
+        ticket_version=customer_ticket_version)
 
 
 @bp.post("/tickets/<int:ticket_id>/comments")
@@ -167,8 +170,8 @@ def _ticket_answer(ticket, *, comment_form=None, rating_form=None, error=None, s
     html, _, headers = render_page(
         "portal/ticket.html", "portal/_thread.html",
         ticket=ticket, entries=timeline_for(current_user, ticket), error=error,
-        attachments=attachments_by_reply(current_user, ticket), ticket_version=ticket_version,
-        may_comment=may(current_user, "comment", ticket),
+        attachments=attachments_by_reply(current_user, ticket),
+        ticket_version=customer_ticket_version, may_comment=may(current_user, "comment", ticket),
         may_rate=may(current_user, "rate", ticket) and ticket.rating is None,
         comment_form=comment_form or CommentForm(formdata=None),
         rating_form=rating_form or RatingForm(formdata=None),

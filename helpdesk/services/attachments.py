@@ -6,7 +6,9 @@ uuid: nothing a user typed ever becomes part of a path. The row keeps the saniti
 name for display and downloads.
 
 ``store_attachments`` adds rows and audit entries to the session and leaves the commit to the
-caller, so a reply and its files land in one transaction. Files it wrote are deleted again if
+caller, so a reply and its files land in one transaction. It asks ``helpdesk.access`` first:
+files on a reply need what the reply needed, files on the opening message that the uploader
+may open a ticket for its subscriber. Files it wrote are deleted again if
 that transaction ends without a commit (rollback, failed flush, closed session), so a failed
 submission leaves no orphans on disk.
 """
@@ -28,6 +30,7 @@ from helpdesk.extensions import db
 from helpdesk.models import Attachment
 from helpdesk.services import audit
 from helpdesk.services.errors import TicketError
+from helpdesk.services.permissions import require, require_open_for
 
 log = logging.getLogger(__name__)
 
@@ -137,8 +140,10 @@ def store_attachments(ticket, *, uploader, files, reply=None):
     inputs are skipped. Returns the new ``Attachment`` rows, flushed so they have ids. A file
     over ``MAX_ATTACHMENT_MB`` raises ``TicketError(field="attachments")`` naming it, after
     removing every file this call had written: all or nothing. The caller should roll back
-    on that error, as on any other ``TicketError``.
+    on that error, as on any other ``TicketError``. An uploader who may not add to this
+    reply (or open this ticket) gets ``NotAllowed`` before anything is written.
     """
+    _require_may_attach(uploader, ticket, reply)
     cap = max_attachment_bytes()
     if reply is not None and reply.id is None:
         db.session.flush()  # the reply needs its id before its files point at it
@@ -168,6 +173,18 @@ def store_attachments(ticket, *, uploader, files, reply=None):
         _remove_stored(written)
         raise
     return attachments
+
+
+def _require_may_attach(uploader, ticket, reply):
+    """Files go where their uploader may write: the reply's own action, or opening the ticket."""
+    if reply is None:
+        require(uploader, "view", ticket)
+        require_open_for(uploader, ticket.subscriber)
+    elif reply.internal:
+        require(uploader, "internal_note", ticket)
+    else:
+        customer = uploader.is_authenticated and uploader.is_customer
+        require(uploader, "comment" if customer else "reply", ticket)
 
 
 def open_attachment(attachment):

@@ -9,11 +9,16 @@ The status rules of DESIGN.md live here:
 - an internal note changes no status by itself;
 - resolved and closed need a resolution: a public reply in the same submission;
 - customers cannot comment on a closed ticket.
+
+Who may write what is asked of ``helpdesk.access`` first: a public reply needs ``reply``, an
+internal note ``internal_note``, a customer's comment ``comment``; choosing a status other than
+the one the reply moves to anyway needs ``edit``.
 """
 
 from flask import current_app
 
 from helpdesk import search
+from helpdesk.access import may
 from helpdesk.extensions import db
 from helpdesk.markdown import RENDERER_VERSION, render_markdown
 from helpdesk.models import Reply, TimeEntry
@@ -22,7 +27,8 @@ from helpdesk.models.timestamps import utcnow
 from helpdesk.services import audit
 from helpdesk.services.attachments import store_attachments
 from helpdesk.services.notifications import dispatch, notify_assignee_of_customer_reply
-from helpdesk.services.tickets import TicketError, apply_status
+from helpdesk.services.permissions import require
+from helpdesk.services.tickets import TicketError, apply_status, mark_activity
 
 MAX_BODY_LENGTH = 100_000
 
@@ -34,6 +40,8 @@ def add_reply(ticket, *, author, body, internal=False, status=None, minutes=None
     Nothing is saved when any part is refused (a file over the cap, say): the reply, its
     files and the status change land together or not at all.
     """
+    customer = author.is_authenticated and author.is_customer
+    require(author, _action(internal=internal, customer=customer), ticket)
     body = (body or "").strip()
     if not body:
         raise TicketError("Write a reply first." if not internal else "Write the note first.",
@@ -41,14 +49,11 @@ def add_reply(ticket, *, author, body, internal=False, status=None, minutes=None
     if len(body) > MAX_BODY_LENGTH:
         raise TicketError(f"A reply can be at most {MAX_BODY_LENGTH:,} characters.",
                           field="body")
-    customer = author.is_customer
-    if internal and customer:
-        raise TicketError("Only staff and resellers write internal notes.", field="internal")
-    if customer and ticket.status == "closed":
-        raise TicketError("This ticket is closed. Open a new ticket if you need more help.",
-                          field="body")
     if customer and status is not None:
         raise TicketError("Customers cannot set the status.", field="status")
+    default_status = _status_after(ticket, author=author, internal=internal)
+    if status not in (None, default_status) and not may(author, "edit", ticket):
+        raise TicketError("You may reply but not set this status.", field="status")
     minutes = _check_minutes(minutes, customer=customer)
     if internal and status in ("resolved", "closed"):
         raise TicketError("A resolution is a public reply: untick Internal note to resolve.",
@@ -74,18 +79,25 @@ def add_reply(ticket, *, author, body, internal=False, status=None, minutes=None
                                  created_at=now))
         audit.record("ticket.time_entry", actor=author, ticket=ticket, field="minutes",
                      new=minutes)
-    target = status or _status_after(ticket, author=author, internal=internal)
+    target = status or default_status
     if target is not None:
         apply_status(ticket, target, actor=author, at=now,
                      resolution_reply=None if internal else reply)
     if not customer and not internal and ticket.first_response_at is None:
         ticket.first_response_at = now
-    ticket.updated_at = max(ticket.updated_at or now, now)
+    mark_activity(ticket, at=now, public=not internal)
     notification = notify_assignee_of_customer_reply(ticket, reply) if customer else None
     db.session.commit()
     if notification is not None:
         dispatch([notification.id])
     return reply
+
+
+def _action(*, internal, customer):
+    """The ``may`` action a submission needs: a note, a customer's comment, or a reply."""
+    if internal:
+        return "internal_note"
+    return "comment" if customer else "reply"
 
 
 def _status_after(ticket, *, author, internal):

@@ -1,7 +1,10 @@
 """Ticket operations: opening, and changing status, assignee, priority and category.
 
-Each change sets ``updated_at``, adds a timeline event and an audit entry, in one commit.
-Permission checks live in ``helpdesk.access``; views call ``may`` before calling these.
+Each change adds a timeline event and an audit entry and moves the ticket's clocks (see
+``mark_activity``), in one commit. Each operation first asks ``helpdesk.access`` whether the
+actor may (``services.permissions``), so no caller can go around the rules. The ``apply_*``
+functions are steps inside another service's transaction (a reply that also sets a status, a
+handoff): they check nothing themselves, and only services that checked call them.
 """
 
 from sqlalchemy import select
@@ -16,6 +19,7 @@ from helpdesk.models.timestamps import utcnow
 from helpdesk.services import audit
 from helpdesk.services.attachments import store_attachments
 from helpdesk.services.errors import TicketError
+from helpdesk.services.permissions import require, require_open_for
 
 MAX_SUBJECT_LENGTH = 500
 CLOSING_STATUSES = ("resolved", "closed")
@@ -25,8 +29,10 @@ def open_ticket(*, subscriber, subject, body, category, priority="normal", opene
                 files=None, created_at=None):
     """Open a ticket for ``subscriber``; organisation and reseller come from the subscriber.
 
-    The ticket and its files are saved together, or (a file refused) not at all.
+    ``opened_by`` is who opens it on the subscriber's behalf (None: the subscriber). The
+    ticket and its files are saved together, or (a file refused) not at all.
     """
+    require_open_for(opened_by or subscriber, subscriber)
     subject = (subject or "").strip()
     if not subject:
         raise TicketError("A ticket needs a subject.", field="subject")
@@ -37,14 +43,12 @@ def open_ticket(*, subscriber, subject, body, category, priority="normal", opene
         raise TicketError(f"Unknown priority {priority!r}.", field="priority")
     if category is None:
         raise TicketError("Choose a category.", field="category")
-    if not subscriber.is_customer:
-        raise TicketError("Tickets are opened for subscribers.", field="subscriber")
     now = created_at or utcnow()
     ticket = Ticket(
         subject=subject, body=body or "", body_html=render_markdown(body),
         body_renderer=RENDERER_VERSION, priority=priority, status="open", category=category,
         subscriber=subscriber, organisation=subscriber.organisation,
-        reseller=subscriber.reseller, created_at=now, updated_at=now,
+        reseller=subscriber.reseller, created_at=now, updated_at=now, public_updated_at=now,
     )
     db.session.add(ticket)
     db.session.flush()
@@ -59,13 +63,26 @@ def open_ticket(*, subscriber, subject, body, category, priority="normal", opene
     return ticket
 
 
+def mark_activity(ticket, *, at, public):
+    """Move the ticket's clocks to ``at`` (never back): ``updated_at`` on every change, what
+    staff sort and poll by; ``public_updated_at`` only on what the customer sees (opening,
+    public replies and comments, status changes, the rating), what the portal shows, sorts
+    and polls by, so internal work never shows there as an update."""
+    ticket.updated_at = max(ticket.updated_at or at, at)
+    if public:
+        ticket.public_updated_at = max(ticket.public_updated_at or at, at)
+
+
 def add_event(ticket, *, actor, kind, old, new, at=None):
-    """Add a timeline event and its audit entry (no commit)."""
+    """Add a timeline event and its audit entry and move the clocks (no commit)."""
+    at = at or utcnow()
+    public = kind in PUBLIC_EVENT_KINDS
     db.session.add(TicketEvent(
         ticket_id=ticket.id, actor_id=getattr(actor, "id", None), kind=kind,
         old_value=None if old is None else str(old), new_value=None if new is None else str(new),
-        internal=kind not in PUBLIC_EVENT_KINDS, created_at=at or utcnow(),
+        internal=not public, created_at=at,
     ))
+    mark_activity(ticket, at=at, public=public)
     audit.record(f"ticket.{kind}", actor=actor, ticket=ticket, field=kind, old=old, new=new)
 
 
@@ -95,14 +112,14 @@ def apply_status(ticket, status, *, actor, resolution_reply=None, at=None):
         ticket.resolved_at = ticket.closed_at = ticket.resolution_reply_id = None
     old = ticket.status
     ticket.status = status
-    ticket.updated_at = now
     add_event(ticket, actor=actor, kind="status", old=old, new=status, at=now)
     return True
 
 
-def change_status(ticket, status, *, actor):
-    """Change the status alone (the inline control); see ``apply_status``."""
-    apply_status(ticket, status, actor=actor)
+def change_status(ticket, status, *, actor, at=None):
+    """Change the status alone (the inline control; ``tickets.edit``); see ``apply_status``."""
+    require(actor, "edit", ticket)
+    apply_status(ticket, status, actor=actor, at=at)
     db.session.commit()
     return ticket
 
@@ -119,57 +136,63 @@ def assignable_users(ticket):
 
 
 def apply_assignee(ticket, assignee, *, actor, at=None):
-    """Assign (or, with None, unassign) a ticket (no commit)."""
+    """Assign (or, with None, unassign) a ticket (no commit).
+
+    The refusal names nobody: the id may be another reseller's user, picked or forged, whom
+    the actor may not know.
+    """
     if assignee is not None and assignee not in assignable_users(ticket):
-        raise TicketError(f"{assignee.name} cannot be assigned this ticket.", field="assignee")
+        raise TicketError("That person cannot be assigned this ticket.", field="assignee")
     if assignee is None and ticket.assignee_id is None:
         return False
     if assignee is not None and assignee.id == ticket.assignee_id:
         return False
     old = ticket.assignee.name if ticket.assignee else None
     ticket.assignee = assignee
-    ticket.updated_at = at or utcnow()
     add_event(ticket, actor=actor, kind="assignment", old=old,
               new=assignee.name if assignee else None, at=at)
     return True
 
 
-def assign(ticket, assignee, *, actor):
-    """Assign or unassign a ticket."""
-    apply_assignee(ticket, assignee, actor=actor)
+def assign(ticket, assignee, *, actor, at=None):
+    """Assign or unassign a ticket (``tickets.edit``)."""
+    require(actor, "edit", ticket)
+    apply_assignee(ticket, assignee, actor=actor, at=at)
     db.session.commit()
     return ticket
 
 
 def change_priority(ticket, priority, *, actor):
-    """Change the priority."""
+    """Change the priority (``tickets.edit``)."""
+    require(actor, "edit", ticket)
     if priority not in PRIORITIES:
         raise TicketError(f"Unknown priority {priority!r}.", field="priority")
     if priority != ticket.priority:
         old, ticket.priority = ticket.priority, priority
-        ticket.updated_at = utcnow()
         add_event(ticket, actor=actor, kind="priority", old=old, new=priority)
         db.session.commit()
     return ticket
 
 
 def change_category(ticket, category, *, actor):
-    """Move the ticket to another category."""
+    """Move the ticket to another category (``tickets.edit``)."""
+    require(actor, "edit", ticket)
     if not isinstance(category, Category):
         raise TicketError("Choose a category.", field="category")
     if category.id != ticket.category_id:
         old = ticket.category.name
         ticket.category = category
-        ticket.updated_at = utcnow()
         add_event(ticket, actor=actor, kind="category", old=old, new=category.name)
         db.session.commit()
     return ticket
 
 
 def delete_ticket(ticket, *, actor):
-    """Soft-delete: the ticket leaves every scope; the row and its thread stay for the audit."""
-    if ticket.deleted_at is None:
-        ticket.deleted_at = utcnow()
-        audit.record("ticket.delete", actor=actor, ticket=ticket)
-        db.session.commit()
+    """Soft-delete (``tickets.delete``): the ticket leaves every scope; the row and its thread
+    stay for the audit. A deleted ticket is out of every scope, so deleting it again is
+    refused as not found."""
+    require(actor, "delete", ticket)
+    ticket.deleted_at = utcnow()
+    audit.record("ticket.delete", actor=actor, ticket=ticket)
+    db.session.commit()
     return ticket
