@@ -68,6 +68,7 @@ class Config:
     MAIL_FROM = os.environ.get("MAIL_FROM", "helpdesk@localhost")
     PUBLIC_URL = os.environ.get("PUBLIC_URL", "http://127.0.0.1:5000")
     TICKETS_PER_PAGE = int(os.environ.get("TICKETS_PER_PAGE", "50"))
+    USERS_PER_PAGE = int(os.environ.get("USERS_PER_PAGE", "50"))
     # One attachment may be this large (HaloPSA's own cap); a request carries a few of them.
     MAX_ATTACHMENT_MB = int(os.environ.get("MAX_ATTACHMENT_MB", "25"))
     MAX_UPLOAD_MB = int(os.environ.get("MAX_UPLOAD_MB", str(4 * MAX_ATTACHMENT_MB)))

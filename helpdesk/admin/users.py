@@ -4,7 +4,16 @@ Its own blueprint under ``/admin``, behind the same admins-only check as the oth
 pages (404 for everyone else).
 """
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask_login import current_user
 
 from helpdesk.admin.views import admins_only
@@ -31,7 +40,8 @@ def _text_arg(name):
 def users():
     """Users by email, filtered by ``q`` (name or email), paged by ``after`` (an email)."""
     text, after = _text_arg("q"), _text_arg("after")
-    rows, next_after = accounts.users_page(text=text, after=after or None)
+    rows, next_after = accounts.users_page(text=text, after=after or None,
+                                           limit=current_app.config["USERS_PER_PAGE"])
     return render_template("admin/users.html", rows=rows, next_after=next_after, text=text,
                            paged=bool(after))
 

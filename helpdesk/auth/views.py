@@ -104,14 +104,11 @@ def sign_out_this_browser():
 
 def start_browser_session(user, *, remember):
     """A new session for a fresh sign-in; nothing the session held before survives."""
-    had_remember_cookie = current_app.config["REMEMBER_COOKIE_NAME"] in request.cookies
     session.clear()
     g.sign_in = sign_ins.start(user, remember=remember, ip=audit.client_ip(),
                                user_agent=request.user_agent.string)
     login_user(user, remember=remember)
     session.permanent = True
-    if had_remember_cookie and not remember:
-        session["_remember"] = "clear"  # an older sign-in's cookie must not outlive this one
 
 
 @bp.get("/")

@@ -14,7 +14,6 @@ from helpdesk.services import audit, sign_ins
 
 MIN_PASSWORD_LENGTH = 10
 DEFAULT_RESELLER_PERMISSIONS = ("tickets.view", "tickets.create", "tickets.edit", "tickets.reply")
-USERS_PER_PAGE = 50
 
 
 @cache
@@ -157,7 +156,7 @@ def change_password(user, *, current_password, new_password, keep):
     return ended
 
 
-def users_page(*, text="", after=None, limit=USERS_PER_PAGE):
+def users_page(*, text="", after=None, limit):
     """A page of users by email, filtered by ``text`` in name or email, after email ``after``.
 
     Returns ``(rows, next_after)``: rows are ``(user, open sign-ins)``; ``next_after`` is the

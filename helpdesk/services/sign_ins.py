@@ -18,6 +18,7 @@ from datetime import timedelta
 
 from flask import current_app
 from sqlalchemy import and_, select, update
+from sqlalchemy.orm import contains_eager
 
 from helpdesk.extensions import db
 from helpdesk.models import SignIn, User
@@ -74,18 +75,17 @@ def find_open(token):
     it also writes the last-seen time.
     """
     now = utcnow()
-    found = db.session.execute(
-        select(SignIn, User).join(User, User.id == SignIn.user_id)
+    sign_in = db.session.scalar(
+        select(SignIn).join(SignIn.user).options(contains_eager(SignIn.user))
         .where(SignIn.token_hash == hash_token(token), open_now(now),
                User.disabled_at.is_(None))
-    ).first()
-    if found is None:
+    )
+    if sign_in is None:
         return None
-    sign_in, user = found
     if now - sign_in.last_seen_at >= LAST_SEEN_EVERY:
         sign_in.last_seen_at = now
         db.session.commit()
-    user.sign_in_token = token
+    sign_in.user.sign_in_token = token
     return sign_in
 
 
