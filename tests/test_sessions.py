@@ -404,6 +404,22 @@ def test_a_refused_password_change_changes_nothing(app, client, auth, world, fie
     assert fresh_auth.login(email("agent")).status_code == 302  # the old password still works
 
 
+def test_guessing_the_current_password_is_limited(app, client, auth, world):
+    """Wrong current passwords count like failed sign-ins; then even the right one waits."""
+    app.config["LOGIN_LIMIT_PER_ACCOUNT"] = "2 per 15 minutes"
+    auth.login(email("agent"))
+    wrong = {"current_password": "a-wrong-guess", "new_password": "a-brand-new-password",
+             "new_password_again": "a-brand-new-password"}
+    for _ in range(2):
+        assert post_form(client, "/profile", "/profile/password", wrong).status_code == 400
+    blocked = post_form(client, "/profile", "/profile/password",
+                        {**wrong, "current_password": PASSWORD})
+    assert blocked.status_code == 429
+    assert signed_in(client)
+    _fresh, fresh_auth = new_client(app)
+    assert fresh_auth.login(email("agent")).status_code == 302  # the password did not change
+
+
 # Admins: every user's sign-ins ---------------------------------------------------------------
 
 

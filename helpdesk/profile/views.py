@@ -1,9 +1,10 @@
 """``/profile`` and its actions: every one a plain form post that redirects with a message."""
 
-from flask import Blueprint, abort, flash, g, redirect, render_template, url_for
+from flask import Blueprint, abort, current_app, flash, g, redirect, render_template, url_for
 from flask_login import current_user, login_required
 
 from helpdesk.auth.views import end_browser_session, sign_out_this_browser
+from helpdesk.extensions import limiter
 from helpdesk.profile.forms import PasswordChangeForm
 from helpdesk.services import accounts, sign_ins
 
@@ -54,10 +55,22 @@ def sign_out_everywhere():
     return redirect(url_for("auth.login"))
 
 
+def _password_key():
+    return f"password-change:{current_user.id}"
+
+
 @bp.post("/password")
 @login_required
+@limiter.limit(
+    lambda: current_app.config["LOGIN_LIMIT_PER_ACCOUNT"], key_func=_password_key,
+    deduct_when=lambda response: bool(g.get("wrong_password")), scope="password-change",
+)
 def change_password():
-    """Change the password; every other sign-in ends, this one stays."""
+    """Change the password; every other sign-in ends, this one stays.
+
+    Wrong current passwords count against the sign-in limit per account, so a borrowed
+    session cannot be used to guess the password.
+    """
     form = PasswordChangeForm()
     if form.validate_on_submit():
         try:
@@ -66,6 +79,7 @@ def change_password():
                 new_password=form.new_password.data, keep=g.sign_in,
             )
         except accounts.AccountError as error:
+            g.wrong_password = error.field == "current_password"
             getattr(form, error.field).errors.append(str(error))
         else:
             others = f"{ended} other sign-in{'s' if ended != 1 else ''}"
