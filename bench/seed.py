@@ -111,18 +111,17 @@ def _people(connection, plan, password_hash):
     )
     common = {"hash": password_hash, "domain": EMAIL_DOMAIN}
     connection.execute(
-        "INSERT INTO users (email, name, password_hash, role, permission_names, session_token,"
-        " created_at)"
+        "INSERT INTO users (email, name, password_hash, role, permission_names, created_at)"
         " SELECT CASE WHEN a = 1 THEN 'agent@' ELSE 'agent-' || a || '@' END || %(domain)s,"
-        "  'Agent ' || a, %(hash)s, 'agent', '', md5(random()::text || a), now()"
+        "  'Agent ' || a, %(hash)s, 'agent', '', now()"
         " FROM generate_series(1, %(agents)s) a",
         {**common, "agents": plan.agents},
     )
     connection.execute(
         "INSERT INTO users (email, name, password_hash, role, reseller_id, permission_names,"
-        " session_token, created_at)"
+        " created_at)"
         " SELECT 'reseller-' || n || '@' || %(domain)s, 'Reseller staff ' || n, %(hash)s,"
-        "  'reseller', r, %(permissions)s, md5(random()::text || r), now()"
+        "  'reseller', r, %(permissions)s, now()"
         " FROM unnest(%(resellers)s::int[]) WITH ORDINALITY AS x(r, n)",
         {**common, "resellers": reseller_ids,
          "permissions": " ".join(sorted(accounts.DEFAULT_RESELLER_PERMISSIONS))},
@@ -131,14 +130,14 @@ def _people(connection, plan, password_hash):
     # rest, one in four is the operator's direct subscriber.
     connection.execute(
         "INSERT INTO users (email, name, password_hash, role, reseller_id, organisation_id,"
-        " permission_names, session_token, created_at)"
+        " permission_names, created_at)"
         " SELECT 'subscriber-' || s || '@' || %(domain)s, 'Subscriber ' || s, %(hash)s,"
         "  CASE WHEN n.organisation_id IS NOT NULL AND mod(s, 50) = 7"
         "   THEN 'company_admin' ELSE 'subscriber' END,"
         "  CASE WHEN n.organisation_id IS NOT NULL THEN o.reseller_id"
         "   WHEN mod(s, 4) = 0 THEN NULL"
         "   ELSE (%(resellers)s::int[])[1 + mod(s, %(n)s)] END,"
-        "  n.organisation_id, '', md5(random()::text || s), now() - interval '2 years'"
+        "  n.organisation_id, '', now() - interval '2 years'"
         " FROM (SELECT s, CASE WHEN mod(s, 5) < 2"
         "   THEN (SELECT min(id) FROM organisations) + mod(s, %(organisations)s) END"
         "   AS organisation_id FROM generate_series(1, %(subscribers)s) s) n"

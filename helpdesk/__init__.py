@@ -8,7 +8,7 @@ from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from helpdesk import cli, errors, queues, security_headers, template_filters
-from helpdesk.config import config_for_environment
+from helpdesk.config import check_host_cookies, config_for_environment
 from helpdesk.extensions import csrf, db, htmx, limiter, login_manager, migrate
 from helpdesk.models.timestamps import render_migration_type
 from helpdesk.search import include_in_migrations
@@ -27,6 +27,7 @@ def create_app(config=None):
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
     app.config.from_object(config_for_environment(app.instance_path))
     app.config.update(config or {})
+    check_host_cookies(app.config)
     app.config["PERMANENT_SESSION_LIFETIME"] = timedelta(hours=app.config["SESSION_LIFETIME_HOURS"])
     app.config["REMEMBER_COOKIE_DURATION"] = timedelta(days=app.config["REMEMBER_COOKIE_DAYS"])
     security_headers.init_app(app)
@@ -49,12 +50,13 @@ def create_app(config=None):
     template_filters.init_app(app)
     cli.init_app(app)
 
-    from helpdesk import admin, auth, desk, health, portal
+    from helpdesk import admin, auth, desk, health, portal, profile
 
     admin.init_app(app)
     auth.init_app(app)
     desk.init_app(app)
     portal.init_app(app)
+    profile.init_app(app)
     health.init_app(app)
     return app
 

@@ -68,19 +68,31 @@ class Config:
     MAIL_FROM = os.environ.get("MAIL_FROM", "helpdesk@localhost")
     PUBLIC_URL = os.environ.get("PUBLIC_URL", "http://127.0.0.1:5000")
     TICKETS_PER_PAGE = int(os.environ.get("TICKETS_PER_PAGE", "50"))
+    USERS_PER_PAGE = int(os.environ.get("USERS_PER_PAGE", "50"))
     # One attachment may be this large (HaloPSA's own cap); a request carries a few of them.
     MAX_ATTACHMENT_MB = int(os.environ.get("MAX_ATTACHMENT_MB", "25"))
     MAX_UPLOAD_MB = int(os.environ.get("MAX_UPLOAD_MB", str(4 * MAX_ATTACHMENT_MB)))
     MAX_CONTENT_LENGTH = request_size_limit(MAX_ATTACHMENT_MB, MAX_UPLOAD_MB)
 
+    SESSION_COOKIE_NAME = "session"
+    SESSION_COOKIE_PATH = "/"
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"
     SESSION_COOKIE_SECURE = env_bool("SESSION_COOKIE_SECURE", False)
+    # Idle: the session cookie lasts this long after the last request (it slides).
     SESSION_LIFETIME_HOURS = int(os.environ.get("SESSION_LIFETIME_HOURS", "12"))
+    # Absolute: a sign-in without "keep me signed in" ends this long after it started.
+    SESSION_MAX_HOURS = int(os.environ.get("SESSION_MAX_HOURS", "24"))
+    # Absolute: a "keep me signed in" sign-in ends this long after it started.
     REMEMBER_COOKIE_DAYS = int(os.environ.get("REMEMBER_COOKIE_DAYS", "30"))
+    REMEMBER_COOKIE_NAME = "remember_token"
+    REMEMBER_COOKIE_PATH = "/"
     REMEMBER_COOKIE_HTTPONLY = True
     REMEMBER_COOKIE_SAMESITE = "Lax"
     REMEMBER_COOKIE_SECURE = SESSION_COOKIE_SECURE
+    REMEMBER_COOKIE_REFRESH_EACH_REQUEST = False  # its end is fixed at sign-in
+    # Sent on HTTPS responses when set (production).
+    STRICT_TRANSPORT_SECURITY = None
 
     LOGIN_LIMIT_PER_ACCOUNT = os.environ.get("LOGIN_LIMIT_PER_ACCOUNT", "5 per 15 minutes")
     LOGIN_LIMIT_PER_IP = os.environ.get("LOGIN_LIMIT_PER_IP", "20 per 15 minutes")
@@ -103,15 +115,36 @@ class Config:
 
 
 class ProductionConfig(Config):
-    """Production: a real secret and HTTPS-only cookies unless explicitly turned off."""
+    """Production: a real secret, HTTPS-only ``__Host-`` cookies and HSTS.
+
+    ``__Host-`` names make browsers refuse the cookies unless they are Secure, for the whole
+    site (Path=/) and for this host only (no Domain), so neither a sibling subdomain nor a
+    plain-HTTP page can plant or overwrite them. Turning ``SESSION_COOKIE_SECURE`` off (an
+    HTTP-only test install) falls back to the plain names, which browsers would otherwise drop.
+    """
 
     SESSION_COOKIE_SECURE = env_bool("SESSION_COOKIE_SECURE", True)
     REMEMBER_COOKIE_SECURE = SESSION_COOKIE_SECURE
+    SESSION_COOKIE_NAME = "__Host-session" if SESSION_COOKIE_SECURE else "session"
+    REMEMBER_COOKIE_NAME = "__Host-remember_token" if SESSION_COOKIE_SECURE else "remember_token"
+    STRICT_TRANSPORT_SECURITY = "max-age=63072000; includeSubDomains"
 
     def __init__(self, instance_path):
         if not os.environ.get("SECRET_KEY"):
             raise RuntimeError("SECRET_KEY is not set: production needs a long random SECRET_KEY.")
         super().__init__(instance_path)
+
+
+def check_host_cookies(config):
+    """Refuse to start with a ``__Host-`` cookie that browsers would drop: say what is wrong."""
+    for kind in ("SESSION", "REMEMBER"):
+        name = config[f"{kind}_COOKIE_NAME"]
+        if not name.startswith("__Host-"):
+            continue
+        if not config[f"{kind}_COOKIE_SECURE"] or config.get(f"{kind}_COOKIE_PATH") != "/" \
+                or config.get(f"{kind}_COOKIE_DOMAIN"):
+            raise RuntimeError(f"{kind}_COOKIE_NAME {name} needs {kind}_COOKIE_SECURE on, "
+                               f"{kind}_COOKIE_PATH '/' and no {kind}_COOKIE_DOMAIN.")
 
 
 def config_for_environment(instance_path):

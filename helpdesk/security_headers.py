@@ -2,8 +2,19 @@
 
 No page has inline script or style and htmx runs with ``allowEval`` off, so the policy can
 allow scripts and styles from our own origin only. Cookies set on a request that came over
-HTTPS (directly, or through a trusted proxy, see ``PROXY_COUNT``) are always ``Secure``.
+HTTPS (directly, or through a trusted proxy, see ``PROXY_COUNT``) are always ``Secure``, and
+HTTPS responses carry HSTS when ``STRICT_TRANSPORT_SECURITY`` is set (production).
+
+Nothing a signed-in user is shown may stay in a browser's cache for the next person at that
+computer, nor come back from it after signing out: every response to a signed-in user gets
+``Cache-Control: no-store``. A route that set its own directives (attachments and the live
+poll say ``private, no-cache`` for their ETags) keeps them with ``no-store`` added, which
+wins; the live poll still answers 204 from its version parameter. Static files are the same
+for everyone and stay cacheable.
 """
+
+from flask import request
+from flask_login import current_user
 
 CONTENT_SECURITY_POLICY = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
@@ -20,6 +31,11 @@ def init_app(app):
         response.headers.setdefault("X-Content-Type-Options", "nosniff")
         response.headers.setdefault("Referrer-Policy", "same-origin")
         response.headers.setdefault("X-Frame-Options", "DENY")
+        hsts = app.config["STRICT_TRANSPORT_SECURITY"]
+        if hsts and request.is_secure:
+            response.headers.setdefault("Strict-Transport-Security", hsts)
+        if request.endpoint != "static" and current_user.is_authenticated:
+            response.cache_control.no_store = True
         return response
 
     # Under ProxyFix (added later, so it runs first and fixes the scheme).

@@ -150,7 +150,7 @@ def test_disabled_user_loses_their_session_at_once(app, client, auth, world):
 
 
 def test_re_enabling_does_not_revive_old_sessions(app, client, auth, world):
-    """The old session token was rotated: a fresh sign-in is needed."""
+    """Disabling ended the sign-ins: a fresh sign-in is needed."""
     auth.login(email("agent"))
     with app.app_context():
         agent = db.session.get(User, world.users["agent"])

@@ -1,8 +1,10 @@
-"""Admin pages: the audit log (and, later, settings). Admins only; everyone else gets 404."""
+"""Admin pages: the audit log, users (and, later, settings). Admins only; others get 404."""
 
+from helpdesk.admin import users
 from helpdesk.admin.views import bp
 
 
 def init_app(app):
-    """Register the blueprint."""
+    """Register the blueprints."""
     app.register_blueprint(bp)
+    app.register_blueprint(users.bp)

@@ -18,11 +18,16 @@ from flask import (
 from flask_login import current_user, login_required, login_user, logout_user
 
 from helpdesk.auth.forms import LoginForm
-from helpdesk.extensions import db, limiter
-from helpdesk.services import audit
+from helpdesk.extensions import limiter, login_manager
+from helpdesk.services import audit, sign_ins
 from helpdesk.services.accounts import authenticate, normalise_email
 
 bp = Blueprint("auth", __name__)
+
+# Set in the session when a request came with a sign-in that has ended, so the sign-in page
+# (reached by any redirect, htmx's included) can say why.
+SESSION_ENDED = "session_ended"
+SESSION_ENDED_MESSAGE = "Your session has ended; sign in again."
 
 
 def landing_url(user):
@@ -71,6 +76,41 @@ def _too_many_attempts_page(who, request_limit):
     return current_app.response_class(page, status=429, headers={"Retry-After": str(minutes * 60)})
 
 
+def _say_the_session_ended():
+    """Replace Flask-Login's "Sign in to continue." by why: the session ended."""
+    flashes = [(category, message) for category, message in session.get("_flashes", [])
+               if message != login_manager.login_message]
+    session["_flashes"] = [*flashes, ("info", SESSION_ENDED_MESSAGE)]
+
+
+def end_browser_session():
+    """Forget the sign-in in this browser: clear the session, delete the remember cookie.
+
+    The order matters: ``logout_user`` marks the remember cookie for deletion in the session,
+    which a ``session.clear()`` after it would undo (and the cookie would sign the user back
+    in). The sign-in row itself is ended by the caller, for every copy of the cookies.
+    """
+    session.clear()
+    logout_user()
+
+
+def sign_out_this_browser():
+    """End this browser's sign-in and forget it here; off to the sign-in page."""
+    sign_ins.sign_out(g.sign_in, user=current_user._get_current_object())
+    end_browser_session()
+    flash("You are signed out.", "info")
+    return redirect(url_for("auth.login"))
+
+
+def start_browser_session(user, *, remember):
+    """A new session for a fresh sign-in; nothing the session held before survives."""
+    session.clear()
+    g.sign_in = sign_ins.start(user, remember=remember, ip=audit.client_ip(),
+                               user_agent=request.user_agent.string)
+    login_user(user, remember=remember)
+    session.permanent = True
+
+
 @bp.get("/")
 def home():
     """Send visitors to their landing page, or to sign in."""
@@ -94,18 +134,15 @@ def login():
     """Sign in with email and password; a new session starts at every sign-in."""
     if current_user.is_authenticated:
         return redirect(landing_url(current_user))
+    if session.pop(SESSION_ENDED, False) and request.method == "GET":
+        _say_the_session_ended()
     form = LoginForm()
     error = None
     if form.validate_on_submit():
         user = authenticate(form.email.data, form.password.data)
         if user is not None:
-            target = safe_next(request.args.get("next"))
-            session.clear()
-            login_user(user, remember=form.remember.data)
-            session.permanent = True
-            audit.record("user.login", actor=user, subject_user=user)
-            db.session.commit()
-            return redirect(target or landing_url(user))
+            start_browser_session(user, remember=form.remember.data)
+            return redirect(safe_next(request.args.get("next")) or landing_url(user))
         g.login_failed = True
         error = "That email and password do not match an active account."
     status = 401 if error else (400 if form.errors else 200)
@@ -115,11 +152,5 @@ def login():
 @bp.post("/logout")
 @login_required
 def logout():
-    """Sign out and drop the session."""
-    user = current_user._get_current_object()
-    audit.record("user.logout", actor=user, subject_user=user)
-    db.session.commit()
-    logout_user()
-    session.clear()
-    flash("You are signed out.", "info")
-    return redirect(url_for("auth.login"))
+    """Sign out: this sign-in ends, so its cookies stop working here and in any copy."""
+    return sign_out_this_browser()

@@ -8,7 +8,7 @@ from sqlalchemy import select
 
 from helpdesk.extensions import db
 from helpdesk.models import PERMISSIONS, ROLES, Organisation, Reseller, User
-from helpdesk.services import accounts
+from helpdesk.services import accounts, sign_ins
 
 PASSWORD_VARIABLE = "HELPDESK_USER_PASSWORD"  # noqa: S105 - a variable name, not a secret
 
@@ -30,7 +30,7 @@ def _lookup(finder, name, kind):
 
 @click.group(cls=AppGroup)
 def users():
-    """Create, list, disable and enable users."""
+    """Create, list, disable and enable users, and sign them out."""
 
 
 @users.command("create")
@@ -73,6 +73,16 @@ def disable_user(email):
     """Disable a user: they cannot sign in, and their open sessions end at once."""
     user = accounts.set_disabled(_user_or_fail(email), disabled=True)
     click.echo(f"Disabled {user.email}; their sessions have ended.")
+
+
+@users.command("sign-out")
+@click.option("--email", required=True)
+def sign_out_user(email):
+    """Sign a user out everywhere: every session and "keep me signed in" cookie ends."""
+    user = _user_or_fail(email)
+    ended = sign_ins.sign_out_everywhere(user, actor=None)
+    click.echo(f"Signed {user.email} out everywhere ({ended} sign-in{'s' if ended != 1 else ''}"
+               " ended).")
 
 
 @users.command("enable")

@@ -8,6 +8,7 @@ from helpdesk.models.organisation import Organisation
 from helpdesk.models.reply import Reply
 from helpdesk.models.reseller import Reseller
 from helpdesk.models.saved_view import SavedView
+from helpdesk.models.sign_in import SignIn
 from helpdesk.models.ticket import PRIORITIES, STATUSES, UNRESOLVED_STATUSES, Ticket
 from helpdesk.models.ticket_event import TicketEvent
 from helpdesk.models.time_entry import TimeEntry
@@ -16,5 +17,5 @@ from helpdesk.models.user import PERMISSIONS, ROLES, User
 __all__ = [
     "PERMISSIONS", "PRIORITIES", "ROLES", "STATUSES", "UNRESOLVED_STATUSES", "Attachment",
     "AuditEntry", "Category", "Notification", "Organisation", "Reply", "Reseller", "SavedView",
-    "Ticket", "TicketEvent", "TimeEntry", "User",
+    "SignIn", "Ticket", "TicketEvent", "TimeEntry", "User",
 ]

@@ -1,7 +1,5 @@
 """People who sign in: subscribers, company admins, reseller staff, agents and admins."""
 
-import secrets
-
 from flask_login import UserMixin
 from sqlalchemy import CheckConstraint, ForeignKey, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -16,11 +14,6 @@ PERMISSIONS = (
     "tickets.view", "tickets.view_all", "tickets.create",
     "tickets.edit", "tickets.reply", "tickets.delete",
 )
-
-
-def new_session_token():
-    """A fresh random token; changing it signs the user out everywhere."""
-    return secrets.token_urlsafe(32)
 
 
 class User(UserMixin, db.Model):
@@ -45,10 +38,6 @@ class User(UserMixin, db.Model):
     )
     # Space-separated tickets.* permissions; only meaningful for the reseller role.
     permission_names: Mapped[str] = mapped_column(Text, default="")
-    # Flask-Login identifies the session by this token, so rotating it ends every session.
-    session_token: Mapped[str] = mapped_column(
-        String(64), unique=True, default=new_session_token
-    )
     disabled_at = mapped_column(UTCDateTime)
     last_login_at = mapped_column(UTCDateTime)
     created_at = mapped_column(UTCDateTime, default=utcnow, nullable=False)
@@ -56,9 +45,27 @@ class User(UserMixin, db.Model):
     reseller = relationship("Reseller", lazy="joined")
     organisation = relationship("Organisation", lazy="joined")
 
+    # The token of the sign-in this request runs under (see services/sign_ins.py); set when
+    # signing in and by the user loader, never stored on the user.
+    sign_in_token = None
+
     def get_id(self):
-        """Flask-Login's session id: the rotating token, never the primary key."""
-        return self.session_token
+        """Flask-Login's session id: this sign-in's token, never the primary key.
+
+        Flask-Login puts it in the session and the remember cookie, so ending that one
+        sign-in row ends both, and every copy of them.
+        """
+        if self.sign_in_token is None:
+            raise RuntimeError("get_id() outside a sign-in: use sign_ins.start() first")
+        return self.sign_in_token
+
+    def __eq__(self, other):
+        """The same row is the same user (``UserMixin`` compares ``get_id()``, a sign-in)."""
+        if not isinstance(other, User):
+            return NotImplemented
+        return self is other or (self.id is not None and self.id == other.id)
+
+    __hash__ = UserMixin.__hash__  # identity, as before: ids appear only after a flush
 
     @property
     def is_active(self):
@@ -86,10 +93,6 @@ class User(UserMixin, db.Model):
     def is_customer(self):
         """Subscribers and company admins: they use the portal."""
         return self.role in CUSTOMER_ROLES
-
-    def end_sessions(self):
-        """Sign this user out everywhere by rotating the session token."""
-        self.session_token = new_session_token()
 
     def __repr__(self):
         return f"<User {self.email} {self.role}>"

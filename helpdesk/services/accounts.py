@@ -5,16 +5,15 @@ from functools import cache
 from argon2 import PasswordHasher, profiles
 from argon2.exceptions import InvalidHashError, VerificationError
 from flask import current_app
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select
 
 from helpdesk.extensions import db
-from helpdesk.models import ROLES, Organisation, Reseller, User
+from helpdesk.models import ROLES, Organisation, Reseller, SignIn, User
 from helpdesk.models.timestamps import utcnow
-from helpdesk.services import audit
+from helpdesk.services import audit, sign_ins
 
 MIN_PASSWORD_LENGTH = 10
 DEFAULT_RESELLER_PERMISSIONS = ("tickets.view", "tickets.create", "tickets.edit", "tickets.reply")
-
 
 
 @cache
@@ -33,7 +32,14 @@ def _hasher():
 
 
 class AccountError(ValueError):
-    """An account operation was refused; the message says why, in the user's words."""
+    """An account operation was refused; the message says why, in the user's words.
+
+    ``field`` names the form field the message belongs beside, when there is one.
+    """
+
+    def __init__(self, message, *, field=None):
+        super().__init__(message)
+        self.field = field
 
 
 def normalise_email(email):
@@ -117,7 +123,7 @@ def set_disabled(user, *, disabled, actor=None):
     was_disabled = user.disabled_at is not None
     if disabled:
         user.disabled_at = user.disabled_at or utcnow()
-        user.end_sessions()
+        sign_ins.end_all(user)
     else:
         user.disabled_at = None
     if disabled != was_disabled:
@@ -127,6 +133,50 @@ def set_disabled(user, *, disabled, actor=None):
                      new="disabled" if disabled else "active")
     db.session.commit()
     return user
+
+
+def change_password(user, *, current_password, new_password, keep):
+    """Replace the password after checking the current one; every sign-in but ``keep`` ends.
+
+    Whoever learnt the old password may hold a session made with it: those end here.
+    """
+    try:
+        _hasher()[0].verify(user.password_hash, current_password or "")
+    except (VerificationError, InvalidHashError):
+        raise AccountError("That is not your current password.",
+                           field="current_password") from None
+    if len(new_password or "") < MIN_PASSWORD_LENGTH:
+        raise AccountError(f"The password needs at least {MIN_PASSWORD_LENGTH} characters.",
+                           field="new_password")
+    user.password_hash = hash_password(new_password)
+    ended = sign_ins.end_all(user, keep=keep)
+    audit.record("user.password_change", actor=user, subject_user=user, field="sign_ins",
+                 new=f"{ended} other ended")
+    db.session.commit()
+    return ended
+
+
+def users_page(*, text="", after=None, limit):
+    """A page of users by email, filtered by ``text`` in name or email, after email ``after``.
+
+    Returns ``(rows, next_after)``: rows are ``(user, open sign-ins)``; ``next_after`` is the
+    email to continue after, or None on the last page.
+    """
+    open_sign_ins = (
+        select(func.count(SignIn.id)).where(SignIn.user_id == User.id, sign_ins.open_now())
+        .correlate(User).scalar_subquery()
+    )
+    query = select(User, open_sign_ins).order_by(User.email).limit(limit + 1)
+    text = (text or "").strip()
+    if text:
+        needle = text.lower()
+        query = query.where(or_(func.lower(User.name).contains(needle, autoescape=True),
+                                User.email.contains(needle, autoescape=True)))
+    if after:
+        query = query.where(User.email > after)
+    rows = db.session.execute(query).all()
+    next_after = rows[limit - 1][0].email if len(rows) > limit else None
+    return rows[:limit], next_after
 
 
 def find_reseller(name):

@@ -1,0 +1,61 @@
+"""``/admin/users``: every user with their open sign-ins, and "sign out everywhere" for one.
+
+Its own blueprint under ``/admin``, behind the same admins-only check as the other admin
+pages (404 for everyone else).
+"""
+
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+from flask_login import current_user
+
+from helpdesk.admin.views import admins_only
+from helpdesk.auth.views import end_browser_session, safe_next
+from helpdesk.extensions import db
+from helpdesk.models import User
+from helpdesk.services import accounts, sign_ins
+
+bp = Blueprint("admin_users", __name__, url_prefix="/admin/users")
+bp.before_request(admins_only)
+
+MAX_ID = 2**31 - 1  # past PostgreSQL's integer range: 404, not a database error
+
+
+def _text_arg(name):
+    """A query parameter as text; a NUL byte (which PostgreSQL refuses) answers 400."""
+    value = request.args.get(name, "")
+    if "\x00" in value:
+        abort(400)
+    return value
+
+
+@bp.get("")
+def users():
+    """Users by email, filtered by ``q`` (name or email), paged by ``after`` (an email)."""
+    text, after = _text_arg("q"), _text_arg("after")
+    rows, next_after = accounts.users_page(text=text, after=after or None,
+                                           limit=current_app.config["USERS_PER_PAGE"])
+    return render_template("admin/users.html", rows=rows, next_after=next_after, text=text,
+                           paged=bool(after))
+
+
+@bp.post(f"/<int(max={MAX_ID}):user_id>/sign-out-everywhere")
+def sign_out_everywhere(user_id):
+    """End every sign-in of one user (the admin's own too, if it is them)."""
+    user = db.session.get(User, user_id) or abort(404)
+    yourself = user.id == current_user.id
+    ended = sign_ins.sign_out_everywhere(user, actor=current_user)
+    if yourself:
+        end_browser_session()  # before the message, which lives in the session it clears
+    flash(f"{'You are' if yourself else user.name + ' is'} signed out everywhere ({ended} "
+          f"sign-in{'s' if ended != 1 else ''} ended).", "info")
+    if yourself:
+        return redirect(url_for("auth.login"))
+    return redirect(safe_next(request.form.get("back")) or url_for("admin_users.users"))

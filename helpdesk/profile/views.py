@@ -1,0 +1,88 @@
+"""``/profile`` and its actions: every one a plain form post that redirects with a message."""
+
+from flask import Blueprint, abort, current_app, flash, g, redirect, render_template, url_for
+from flask_login import current_user, login_required
+
+from helpdesk.auth.views import end_browser_session, sign_out_this_browser
+from helpdesk.extensions import limiter
+from helpdesk.profile.forms import PasswordChangeForm
+from helpdesk.services import accounts, sign_ins
+
+bp = Blueprint("profile", __name__, url_prefix="/profile")
+
+# Ids past PostgreSQL's integer range answer 404 rather than a database error.
+MAX_ID = 2**31 - 1
+
+
+def _page(form, status=200):
+    """The profile page, with this browser's sign-in marked among the open ones."""
+    html = render_template(
+        "profile/profile.html", form=form, sign_ins=sign_ins.open_for(current_user),
+        this_sign_in=g.sign_in, min_password_length=accounts.MIN_PASSWORD_LENGTH,
+    )
+    return html, status
+
+
+@bp.get("")
+@login_required
+def profile():
+    """Name, open sign-ins and the password form."""
+    return _page(PasswordChangeForm(formdata=None))
+
+
+@bp.post(f"/sign-ins/<int(max={MAX_ID}):sign_in_id>/end")
+@login_required
+def end_sign_in(sign_in_id):
+    """Sign out one of your sign-ins; this browser's own is a plain sign-out."""
+    sign_in = sign_ins.find_open_for(current_user, sign_in_id)
+    if sign_in is None:
+        abort(404)
+    if sign_in.id == g.sign_in.id:
+        return sign_out_this_browser()
+    sign_ins.end(sign_in, actor=current_user)
+    flash(f"Signed out {sign_in.device} ({sign_in.ip or 'unknown address'}).", "info")
+    return redirect(url_for("profile.profile"))
+
+
+@bp.post("/sign-out-everywhere")
+@login_required
+def sign_out_everywhere():
+    """End every sign-in of yours, this one included."""
+    ended = sign_ins.sign_out_everywhere(current_user, actor=current_user)
+    end_browser_session()
+    flash(f"You are signed out everywhere ({ended} sign-in{'s' if ended != 1 else ''} "
+          "ended).", "info")
+    return redirect(url_for("auth.login"))
+
+
+def _password_key():
+    return f"password-change:{current_user.id}"
+
+
+@bp.post("/password")
+@login_required
+@limiter.limit(
+    lambda: current_app.config["LOGIN_LIMIT_PER_ACCOUNT"], key_func=_password_key,
+    deduct_when=lambda response: bool(g.get("wrong_password")), scope="password-change",
+)
+def change_password():
+    """Change the password; every other sign-in ends, this one stays.
+
+    Wrong current passwords count against the sign-in limit per account, so a borrowed
+    session cannot be used to guess the password.
+    """
+    form = PasswordChangeForm()
+    if form.validate_on_submit():
+        try:
+            ended = accounts.change_password(
+                current_user, current_password=form.current_password.data,
+                new_password=form.new_password.data, keep=g.sign_in,
+            )
+        except accounts.AccountError as error:
+            g.wrong_password = error.field == "current_password"
+            getattr(form, error.field).errors.append(str(error))
+        else:
+            others = f"{ended} other sign-in{'s' if ended != 1 else ''}"
+            flash(f"Your password is changed; {others} ended.", "info")
+            return redirect(url_for("profile.profile"))
+    return _page(form, status=400)
