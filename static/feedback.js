@@ -26,14 +26,15 @@
     return xhr.status >= 200 && xhr.status < 400;
   }
 
-  // Where a message about ``elt`` belongs: after its form, or in its queue row's subject cell.
+  // Where a message about ``elt`` belongs: in its queue row's subject cell, under the
+  // ticket's facts for a control there, else right after its form (or itself).
   function messageSpot(elt) {
     const row = elt.closest("tr.ticket-row");
     if (row) {
       const cell = row.querySelector("td.subject");
       return { find: () => cell.querySelector(".request-error"), put: (m) => cell.append(m) };
     }
-    const anchor = elt.closest("form") || elt;
+    const anchor = elt.closest("dl.facts") || elt.closest("form") || elt;
     return {
       find: () => {
         const next = anchor.nextElementSibling;
@@ -56,8 +57,18 @@
     message.className = "request-error";
     message.setAttribute("role", "alert");
     const words = document.createElement("span");
-    const form = elt.closest("form[data-draft]");
-    words.textContent = form && hasText(form) ? text + " Your text is kept." : text;
+    const draft = elt.closest("form[data-draft]");
+    const control = elt.closest("form.inline-control");
+    if (draft && hasText(draft)) {
+      text += " Your text is kept.";
+    } else if (control) {
+      // The dropdown goes back to what is saved, and the message says which one it was.
+      control.reset();
+      const select = control.querySelector("select");
+      const label = select && select.getAttribute("aria-label");
+      if (label) text = `${label} not changed. ${text}`;
+    }
+    words.textContent = text;
     const dismiss = document.createElement("button");
     dismiss.type = "button";
     dismiss.className = "dismiss";

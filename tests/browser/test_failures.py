@@ -79,15 +79,18 @@ def test_a_network_error_shows_a_message_and_keeps_the_draft(page, world, live_s
 
 
 def test_a_server_error_on_an_inline_control_is_shown_beside_it(page, world, live_server):
-    """A 500 from the status control: the message sits under that control, the page stays."""
+    """A 500 from the status control: a message under the ticket's facts names it, the
+    dropdown shows the saved status again, and no error page is swapped in."""
     sign_in(page, "agent@test.example", PASSWORD)
     ticket_id = world.tickets["bob"]
     page.goto(f"/tickets/{ticket_id}")
     page.route("**/status", lambda route: route.fulfill(
         status=500, content_type="text/html", body="<html><h1>Proxy error</h1></html>"))
     page.get_by_label("Status", exact=True).select_option("on_hold")
-    message = page.locator(".facts form.inline-control + .request-error")
-    expect(message).to_contain_text("answered with an error (500)")
+    message = page.locator("dl.facts + .request-error[role=alert]")
+    expect(message).to_contain_text(
+        "Status not changed. The help desk answered with an error (500).")
+    expect(page.get_by_label("Status", exact=True)).to_have_value("open")
     expect(page.locator("h1", has_text="Proxy error")).to_have_count(0)
 
 
@@ -123,6 +126,7 @@ def test_send_button_is_disabled_while_sending_and_a_double_click_sends_once(
     box.locator("textarea").fill("Only once, please")
     box.locator("button.primary").dblclick()
     expect(box.locator("button.primary")).to_be_disabled()
+    expect(box.locator(".progress")).to_be_visible()
     expect(box.locator(".progress")).to_have_css("opacity", "1")
     assert page.evaluate("window.submits") == 1
     assert len(held) == 1
