@@ -50,9 +50,7 @@
   }
 
   function showMessage(elt, text) {
-    const spot = messageSpot(elt);
-    const old = spot.find();
-    if (old) old.remove();
+    clearMessage(elt);
     const message = document.createElement("p");
     message.className = "request-error";
     message.setAttribute("role", "alert");
@@ -76,7 +74,7 @@
     dismiss.textContent = "×";
     dismiss.addEventListener("click", () => message.remove());
     message.append(words, dismiss);
-    spot.put(message);
+    messageSpot(elt).put(message);
   }
 
   function hasText(form) {
@@ -103,10 +101,12 @@
       || `The help desk answered with an error (${xhr.status}). Try again.`;
   }
 
-  // One quiet notice for all background requests.
+  // One quiet notice for all background requests, changed only when its words change (a
+  // screen reader would announce it again at every poll).
   function liveNotice(text, signInUrl) {
     let notice = document.getElementById("live-notice");
     if (notice && notice.dataset.signedOut && !signInUrl) return; // signed out says more
+    if (notice && notice.dataset.text === text) return;
     if (!notice) {
       notice = document.createElement("p");
       notice.id = "live-notice";
@@ -115,6 +115,7 @@
       document.body.append(notice);
     }
     notice.replaceChildren(text);
+    notice.dataset.text = text;
     if (signInUrl) {
       notice.dataset.signedOut = "1";
       const link = document.createElement("a");
