@@ -7,7 +7,7 @@ from pathlib import Path
 from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from helpdesk import cli, errors, queues, security_headers, template_filters
+from helpdesk import cli, drafts, errors, queues, security_headers, template_filters
 from helpdesk.config import check_host_cookies, config_for_environment
 from helpdesk.extensions import csrf, db, htmx, limiter, login_manager, migrate
 from helpdesk.models.timestamps import render_migration_type
@@ -47,6 +47,7 @@ def create_app(config=None):
     htmx.init_app(app)
     limiter.init_app(app)
     errors.init_app(app)
+    drafts.init_app(app)
     template_filters.init_app(app)
     cli.init_app(app)
 

@@ -1,14 +1,20 @@
-"""Error pages: a clear page (or JSON, for API callers) for every failure, never a traceback."""
+"""Error pages: a clear page for every failure, never a traceback.
+
+API callers get JSON; an htmx request gets the message alone as plain text, which the page
+shows beside what the user did (``static/feedback.js``) instead of swapping a page in.
+"""
 
 import logging
 
 import redis
 from flask import jsonify, render_template, request
+from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 from sqlalchemy.exc import OperationalError
 from werkzeug.exceptions import Forbidden, HTTPException, InternalServerError, NotFound
 
-from helpdesk.extensions import db
+from helpdesk.extensions import db, login_manager
+from helpdesk.pages import wants_fragment
 from helpdesk.services.errors import NotAllowed, TicketNotFound
 
 log = logging.getLogger(__name__)
@@ -44,10 +50,17 @@ def wants_json():
 
 
 def error_response(code, title, message):
-    """Answer an error as JSON or as the error page, with the right status."""
+    """Answer an error as JSON, as plain text for htmx, or as the error page.
+
+    Returns ``(body, status, headers)``; callers may add headers.
+    """
     if wants_json():
-        return jsonify(error=title, message=message, status=code), code
-    return render_template("errors/error.html", code=code, title=title, message=message), code
+        return jsonify(error=title, message=message, status=code), code, {}
+    headers = {"Vary": "HX-Request"}
+    if wants_fragment():
+        return message, code, headers | {"Content-Type": "text/plain; charset=utf-8"}
+    page = render_template("errors/error.html", code=code, title=title, message=message)
+    return page, code, headers
 
 
 def init_app(app):
@@ -55,6 +68,9 @@ def init_app(app):
 
     @app.errorhandler(CSRFError)
     def csrf_failed(error):
+        if not current_user.is_authenticated and request.blueprint != "auth":
+            # No session, so no token: the session ended. Sign in again, then come back.
+            return login_manager.unauthorized()
         return error_response(400, "Security token missing or expired", CSRF_MESSAGE)
 
     @app.errorhandler(HTTPException)
@@ -64,7 +80,7 @@ def init_app(app):
         title, message = MESSAGES.get(error.code, (error.name, error.description))
         response = error_response(error.code, title, message)
         if error.code == 405 and hasattr(error, "valid_methods") and error.valid_methods:
-            return response[0], 405, {"Allow": ", ".join(error.valid_methods)}
+            response[2]["Allow"] = ", ".join(error.valid_methods)
         return response
 
     @app.errorhandler(NotAllowed)
@@ -84,7 +100,8 @@ def init_app(app):
         db.session.rollback()
         title, message = MESSAGES[503]
         response = error_response(503, title, message)
-        return response[0], 503, {"Retry-After": "30"}
+        response[2]["Retry-After"] = "30"
+        return response
 
     @app.errorhandler(Exception)
     def unexpected_error(error):

@@ -39,16 +39,27 @@ function rows() {
   return Array.from(document.querySelectorAll("tr.ticket-row"));
 }
 
+// The selection is kept by ticket id: a row that refreshes itself stays selected.
+let selectedTicket = null;
+
 function selected() {
-  return document.querySelector("tr.ticket-row.is-selected");
+  return selectedTicket && document.getElementById("row-" + selectedTicket);
 }
 
 function select(row) {
   if (!row) return;
   rows().forEach((r) => r.classList.remove("is-selected"));
   row.classList.add("is-selected");
+  selectedTicket = row.dataset.ticket;
   row.scrollIntoView({ block: "nearest" });
 }
+
+document.addEventListener("htmx:load", (event) => {
+  const row = event.detail.elt;
+  if (row.matches && row.matches("tr.ticket-row") && row.dataset.ticket === selectedTicket) {
+    row.classList.add("is-selected");
+  }
+});
 
 function expansionOf(row) {
   return row && document.getElementById("expand-" + row.dataset.ticket);

@@ -7,11 +7,14 @@ elsewhere, past its fixed end, user disabled), the session forgets the token, th
 cookie is deleted, and the sign-in page says why (``SESSION_ENDED``).
 """
 
-from flask import current_app, g, request, session
+from urllib.parse import urlsplit, urlunsplit
+
+from flask import current_app, flash, g, redirect, request, session, url_for
 from flask_login import current_user
 
-from helpdesk.auth.views import SESSION_ENDED, bp
+from helpdesk.auth.views import SESSION_ENDED, SESSION_ENDED_MESSAGE, bp, safe_next
 from helpdesk.extensions import login_manager
+from helpdesk.pages import wants_fragment
 from helpdesk.services import sign_ins
 
 
@@ -38,6 +41,7 @@ def init_app(app):
         if request.endpoint != "static":
             current_user._get_current_object()
 
+    login_manager.unauthorized_handler(sign_in_again)
     app.register_blueprint(bp)
 
 
@@ -52,3 +56,33 @@ def forget_ended_sign_in():
     session[SESSION_ENDED] = True
     if current_app.config["REMEMBER_COOKIE_NAME"] in request.cookies:
         session["_remember"] = "clear"  # Flask-Login deletes the cookie in this response
+
+
+def sign_in_again():
+    """Send someone without a session to the sign-in page, and back to their page after it.
+
+    An htmx request gets ``401`` with ``HX-Redirect`` (a redirect would be followed by the
+    browser and the sign-in page swapped into the ticket); the page to come back to is the
+    one the browser shows (``HX-Current-URL``). A plain request is redirected, with ``next``
+    the page asked for, or for a form post the page the form was on (a post's own URL cannot
+    be opened again).
+    """
+    if wants_fragment():
+        target = url_for("auth.login", next=_same_site_path(request.headers.get("HX-Current-URL")))
+        return SESSION_ENDED_MESSAGE, 401, {"HX-Redirect": target, "Content-Type": "text/plain"}
+    flash(login_manager.login_message, login_manager.login_message_category)
+    if request.method in ("GET", "HEAD"):
+        came_from = request.full_path.removesuffix("?")
+    else:
+        came_from = _same_site_path(request.referrer)
+    return redirect(url_for("auth.login", next=safe_next(came_from)))
+
+
+def _same_site_path(url):
+    """The path and query of ``url`` if it points at this site, else None."""
+    if not url:
+        return None
+    parts = urlsplit(url)
+    if parts.netloc and parts.netloc != request.host:
+        return None
+    return safe_next(urlunsplit(("", "", parts.path, parts.query, "")))
