@@ -7,7 +7,7 @@ from pathlib import Path
 from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from helpdesk import cli, errors, queues, security_headers, template_filters
+from helpdesk import cli, errors, params, queues, security_headers, template_filters
 from helpdesk.config import config_for_environment
 from helpdesk.extensions import csrf, db, htmx, limiter, login_manager, migrate
 from helpdesk.models.timestamps import render_migration_type
@@ -29,6 +29,7 @@ def create_app(config=None):
     app.config.update(config or {})
     app.config["PERMANENT_SESSION_LIFETIME"] = timedelta(hours=app.config["SESSION_LIFETIME_HOURS"])
     app.config["REMEMBER_COOKIE_DURATION"] = timedelta(days=app.config["REMEMBER_COOKIE_DAYS"])
+    params.init_app(app)
     security_headers.init_app(app)
     if app.config["PROXY_COUNT"]:
         app.wsgi_app = ProxyFix(

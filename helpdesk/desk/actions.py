@@ -15,6 +15,7 @@ from helpdesk.extensions import db
 from helpdesk.markdown import render_markdown
 from helpdesk.models import Category, User
 from helpdesk.pages import wants_fragment
+from helpdesk.params import parse_id
 from helpdesk.services import handoff, replies, tickets
 from helpdesk.services.tickets import TicketError
 
@@ -91,7 +92,7 @@ def _inline_change(ticket_id, change):
 def _chosen(model, name):
     """The row a select's value names, None for an empty value; a bad value is refused."""
     raw = request.form.get(name, "")
-    found = db.session.get(model, int(raw)) if raw.isdigit() else None
+    found = db.session.get(model, chosen_id) if (chosen_id := parse_id(raw)) else None
     if raw and found is None:
         raise TicketError(f"That {name} does not exist.", field=name)
     return found
@@ -135,7 +136,7 @@ def hand_off(ticket_id):
     """Shift handoff: reassign and leave an internal note, in one submission."""
     ticket = _ticket_for("edit", ticket_id)
     raw = request.form.get("assignee", "")
-    to_user = db.session.get(User, int(raw)) if raw.isdigit() else None
+    to_user = db.session.get(User, chosen_id) if (chosen_id := parse_id(raw)) else None
     draft = {"handoff_body": request.form.get("body", ""), "handoff_to": raw}
     try:
         handoff.hand_off(ticket, actor=current_user, to_user=to_user,

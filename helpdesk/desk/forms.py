@@ -8,6 +8,7 @@ from wtforms.validators import DataRequired, Length
 
 from helpdesk.extensions import db
 from helpdesk.models import PRIORITIES, Category
+from helpdesk.params import parse_id
 
 
 class NewTicketForm(FlaskForm):
@@ -18,7 +19,7 @@ class NewTicketForm(FlaskForm):
     subject = StringField("Subject", validators=[
         DataRequired("A ticket needs a subject."),
         Length(max=500, message="The subject can be at most 500 characters.")])
-    category = SelectField("Category", coerce=int)
+    category = SelectField("Category", coerce=parse_id)
     priority = SelectField(
         "Priority", choices=[SelectChoice(p, p.capitalize()) for p in PRIORITIES],
         default="normal")

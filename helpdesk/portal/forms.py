@@ -18,6 +18,7 @@ from wtforms.validators import AnyOf, DataRequired, Length, Optional, Validation
 
 from helpdesk.extensions import db
 from helpdesk.models import PRIORITIES, Category
+from helpdesk.params import parse_int
 from helpdesk.services.ratings import MAX_COMMENT_LENGTH
 from helpdesk.services.replies import MAX_BODY_LENGTH
 from helpdesk.services.tickets import MAX_SUBJECT_LENGTH
@@ -28,10 +29,7 @@ SCORES = tuple(SCORE_LABELS)
 
 def whole_number(value):
     """Coerce a posted choice to an int; junk becomes None so validators say what is wrong."""
-    if isinstance(value, int):
-        return value
-    text = str(value or "").strip()
-    return int(text) if text.isdigit() else None
+    return parse_int(value.strip() if isinstance(value, str) else value)
 
 
 def active_categories():

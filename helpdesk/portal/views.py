@@ -12,6 +12,7 @@ from helpdesk.access import get_visible_ticket, may, visible_tickets
 from helpdesk.extensions import db
 from helpdesk.models import Ticket
 from helpdesk.pages import render_page, wants_fragment
+from helpdesk.params import parse_int
 from helpdesk.portal.forms import CommentForm, NewTicketForm, RatingForm
 from helpdesk.portal.status_filters import STATUS_FILTERS, status_filter
 from helpdesk.search import matching_ticket_ids
@@ -29,10 +30,10 @@ ALREADY_RATED_MESSAGE = "This ticket has been rated already; a ticket is rated o
 
 def page_number():
     """The ``page`` query parameter as a positive int; junk answers 404 like a missing page."""
-    raw = request.args.get("page", "1")
-    if not raw.isdigit() or int(raw) < 1:
+    page = parse_int(request.args.get("page", "1"), minimum=1)
+    if page is None:
         abort(404)
-    return int(raw)
+    return page
 
 
 def paginate(query, page):
