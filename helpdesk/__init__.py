@@ -7,7 +7,7 @@ from pathlib import Path
 from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from helpdesk import cli, errors, params, queues, security_headers, template_filters
+from helpdesk import cli, errors, params, queues, request, security_headers, template_filters
 from helpdesk.config import config_for_environment
 from helpdesk.extensions import csrf, db, htmx, limiter, login_manager, migrate
 from helpdesk.models.timestamps import render_migration_type
@@ -45,6 +45,7 @@ def create_app(config=None):
     login_manager.init_app(app)
     csrf.init_app(app)
     htmx.init_app(app)
+    request.init_app(app)
     limiter.init_app(app)
     errors.init_app(app)
     template_filters.init_app(app)

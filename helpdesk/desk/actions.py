@@ -16,6 +16,7 @@ from helpdesk.markdown import render_markdown
 from helpdesk.models import Category, User
 from helpdesk.pages import wants_fragment
 from helpdesk.params import parse_id
+from helpdesk.request import uploads_refused_message
 from helpdesk.services import handoff, replies, tickets
 from helpdesk.services.tickets import TicketError
 
@@ -28,11 +29,11 @@ def _ticket_for(action, ticket_id):
     return ticket
 
 
-def _answer(ticket, *, error=None, draft=None, place="header"):
+def _answer(ticket, *, error=None, draft=None, place="header", status=422):
     """The ticket fragment (htmx) or page, or, after success without htmx, a redirect.
 
     ``place`` says where an error belongs: the ``header`` controls, the ``reply`` box or the
-    ``handoff`` form, so it shows beside what the user just did.
+    ``handoff`` form, so it shows beside what the user just did; ``status`` is the error's.
     """
     if error is None and not wants_fragment():
         return redirect(url_for("desk.ticket", ticket_id=ticket.id), code=303)
@@ -44,7 +45,7 @@ def _answer(ticket, *, error=None, draft=None, place="header"):
     headers = {"Vary": "HX-Request"}
     if error is None:  # let the ticket's queue row (if on the page) refresh itself
         headers["HX-Trigger"] = f"ticket-changed-{ticket.id}"
-    return render_template(template, **context), 422 if error else 200, headers
+    return render_template(template, **context), status if error else 200, headers
 
 
 def _row_answer(ticket, error=None):
@@ -64,6 +65,9 @@ def add_reply(ticket_id):
     ticket = _ticket_for("internal_note" if internal else "reply", ticket_id)
     draft = {key: request.form.get(key, "") for key in ("body", "status", "minutes",
                                                         "time_note")} | {"internal": internal}
+    if (too_large := uploads_refused_message()) is not None:
+        return _answer(ticket, error=TicketError(too_large, field="attachments"), draft=draft,
+                       place="reply", status=413)
     status = request.form.get("status") or None
     if status and not may(current_user, "edit", ticket) and status != "waiting_on_customer":
         return _answer(ticket, error=TicketError("You may reply but not set this status.",

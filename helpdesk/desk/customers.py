@@ -79,5 +79,5 @@ def new_ticket():
                 getattr(form, error.field, form.subject).errors.append(str(error))
             else:
                 return redirect(url_for("desk.ticket", ticket_id=ticket.id), code=303)
-    status = 422 if request.method == "POST" else 200
+    status = (413 if request.uploads_refused else 422) if request.method == "POST" else 200
     return render_template("desk/new_ticket.html", form=form), status

@@ -83,7 +83,7 @@ def new_ticket():
             _show_error(form, error, fields={"body": "description"})
         else:
             return redirect(url_for("portal.ticket", ticket_id=ticket.id), 303)
-    status = 422 if form.is_submitted() else 200
+    status = (413 if request.uploads_refused else 422) if form.is_submitted() else 200
     return render_template("portal/new_ticket.html", form=form), status
 
 
@@ -130,7 +130,8 @@ def comment(ticket_id):
             _show_error(form, error, fields={})
         else:
             return _after_change(ticket, anchor=f"reply-{reply.id}")
-    return _ticket_answer(ticket, comment_form=form, status=422)
+    return _ticket_answer(ticket, comment_form=form,
+                          status=413 if request.uploads_refused else 422)
 
 
 @bp.post("/tickets/<int:ticket_id>/rating")
