@@ -338,3 +338,16 @@ def test_past_the_hard_ceiling_the_plain_413_page_answers(app, client, auth, wor
         "attachments": [(io.BytesIO(b"x" * 8192), "big.bin")]})
     assert response.status_code == 413
     assert "larger than this help desk accepts" in response.text
+
+
+# --- where signing in leads -----------------------------------------------------------------
+
+@pytest.mark.parametrize("target", ["/\\evil.example", "/\\/evil.example", "/\x0b/evil.example",
+                                    "//evil.example", "https://evil.example/"])
+def test_sign_in_never_follows_next_off_the_site(client, world, target):
+    """A backslash reads as a slash to browsers: ``/\\evil.example`` leaves the site too."""
+    login_token = csrf_token_from(client.get("/login").text)
+    response = client.post("/login", query_string={"next": target}, data={
+        "email": email("agent"), "password": PASSWORD, "csrf_token": login_token})
+    assert response.status_code == 302
+    assert response.headers["Location"] == "/tickets"
