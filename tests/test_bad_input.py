@@ -138,9 +138,9 @@ def test_forged_cursors_start_the_queue_from_the_top(client, auth, world, values
             assert "bob ticket<" in response.text
 
 
-def test_real_cursors_still_page(app, client, auth, world):
+def test_real_cursors_still_page(app, client, auth, world, monkeypatch):
     """Cursors the app made keep working: page two follows page one without overlap."""
-    app.config["TICKETS_PER_PAGE"] = 2
+    monkeypatch.setitem(app.config, "TICKETS_PER_PAGE", 2)
     auth.login(email("agent"))
     first = client.get("/tickets", query_string={"sort": "oldest"}).text
     after = re.search(r'after=([\w-]+)', first).group(1)
@@ -172,9 +172,9 @@ def test_live_queue_reads_a_naive_since_as_utc(app, client, auth, world):
 
 # --- the portal pager ------------------------------------------------------------------------
 
-def test_portal_pager_keeps_only_its_own_parameters(app, client, auth, world):
+def test_portal_pager_keeps_only_its_own_parameters(app, client, auth, world, monkeypatch):
     """``_external``, ``_scheme``, ``_anchor``, ``endpoint``, ``_method``: ignored, not copied."""
-    app.config["TICKETS_PER_PAGE"] = 1
+    monkeypatch.setitem(app.config, "TICKETS_PER_PAGE", 1)
     auth.login(email("carol"))  # a company admin: three tickets, so three pages
     response = client.get("/portal/tickets", query_string={
         "_external": "1", "_scheme": "https", "_anchor": "x", "endpoint": "auth.logout",
@@ -233,10 +233,10 @@ def test_nul_in_a_saved_view_and_a_search_is_dropped(app, client, auth, world):
 # --- uploads past the cap: 413 with the form and the text kept --------------------------------
 
 @pytest.fixture
-def small_uploads(app):
+def small_uploads(app, monkeypatch):
     """Caps of 1 MB (the hard ceiling stays where the config put it)."""
-    app.config["MAX_UPLOAD_MB"] = 1
-    app.config["MAX_ATTACHMENT_MB"] = 1
+    monkeypatch.setitem(app.config, "MAX_UPLOAD_MB", 1)
+    monkeypatch.setitem(app.config, "MAX_ATTACHMENT_MB", 1)
     return [(io.BytesIO(b"x" * (1024 * 1024 + 1)), "capture.pcap")]
 
 
@@ -328,9 +328,10 @@ def test_files_within_the_cap_still_arrive(app, client, auth, world, small_uploa
         assert stored.size == 1024 * 1024 - 2048
 
 
-def test_past_the_hard_ceiling_the_plain_413_page_answers(app, client, auth, world):
+def test_past_the_hard_ceiling_the_plain_413_page_answers(app, client, auth, world,
+                                                         monkeypatch):
     """Far past the cap the request is not read at all: the bare 413 page."""
-    app.config["MAX_CONTENT_LENGTH"] = 4096
+    monkeypatch.setitem(app.config, "MAX_CONTENT_LENGTH", 4096)
     auth.login(email("agent"))
     csrf = token(client)
     response = client.post(f"/tickets/{world.tickets['bob']}/replies", data={

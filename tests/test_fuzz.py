@@ -294,9 +294,9 @@ def signed_in(client):
 
 
 @pytest.mark.parametrize("role", ROLES)
-def test_no_input_answers_5xx(app, world, role):
+def test_no_input_answers_5xx(app, world, role, monkeypatch):
     """Every rule, each parameter fed every kind of junk, as ``role``: every answer is < 500."""
-    app.config["TICKETS_PER_PAGE"] = 2
+    monkeypatch.setitem(app.config, "TICKETS_PER_PAGE", 2)
     client = app.test_client()
     auth = AuthActions(client)
     user = ROLES[role]
