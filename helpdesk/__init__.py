@@ -7,7 +7,16 @@ from pathlib import Path
 from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from helpdesk import cli, drafts, errors, queues, security_headers, template_filters
+from helpdesk import (
+    cli,
+    drafts,
+    errors,
+    params,
+    queues,
+    request,
+    security_headers,
+    template_filters,
+)
 from helpdesk.config import check_host_cookies, config_for_environment
 from helpdesk.extensions import csrf, db, htmx, limiter, login_manager, migrate
 from helpdesk.models.timestamps import render_migration_type
@@ -30,6 +39,7 @@ def create_app(config=None):
     check_host_cookies(app.config)
     app.config["PERMANENT_SESSION_LIFETIME"] = timedelta(hours=app.config["SESSION_LIFETIME_HOURS"])
     app.config["REMEMBER_COOKIE_DURATION"] = timedelta(days=app.config["REMEMBER_COOKIE_DAYS"])
+    params.init_app(app)
     security_headers.init_app(app)
     if app.config["PROXY_COUNT"]:
         app.wsgi_app = ProxyFix(
@@ -45,6 +55,7 @@ def create_app(config=None):
     login_manager.init_app(app)
     csrf.init_app(app)
     htmx.init_app(app)
+    request.init_app(app)
     limiter.init_app(app)
     errors.init_app(app)
     drafts.init_app(app)

@@ -44,13 +44,14 @@ def secret_key(instance_path):
 
 
 def request_size_limit(attachment_mb, upload_mb):
-    """Bytes one request may carry: the upload total, never less than one whole attachment.
+    """Bytes one request may carry before it is refused outright, with the bare 413 page.
 
-    A megabyte on top leaves room for the form's other fields and the multipart framing, so
-    a file just under the per-file cap is refused by the attachment check (which names the
-    file) rather than by the blunt 413 page.
+    Uploads past the caps are handled more kindly below this ceiling: their bytes are dropped
+    while the form is read, and the form comes back with the text kept (``helpdesk.request``).
+    The ceiling is a few times the caps, so a file somewhat too large gets that answer while
+    a runaway upload is not read to the end; a megabyte on top is for the other fields.
     """
-    return (max(attachment_mb, upload_mb) + 1) * 1024 * 1024
+    return (3 * max(attachment_mb, upload_mb) + 1) * 1024 * 1024
 
 
 class Config:

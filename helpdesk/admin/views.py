@@ -6,6 +6,7 @@ from flask_login import current_user
 from helpdesk.access import may_administer
 from helpdesk.extensions import login_manager
 from helpdesk.pages import render_page
+from helpdesk.params import parse_id
 from helpdesk.services import audit_log
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
@@ -36,11 +37,12 @@ def audit():
         user = audit_log.user_from(user_text)
     except audit_log.AuditFilterError as error:
         errors[error.field], user = str(error), None
-    if not before.isdigit() and before:
+    before_id = parse_id(before) if before else None
+    if before and before_id is None:
         abort(404)
     if not errors:
         entries, next_before = audit_log.entries_page(
-            ticket_id=ticket_id, user=user, before=int(before) if before else None)
+            ticket_id=ticket_id, user=user, before=before_id)
     return render_page(
         "admin/audit.html", "admin/_audit_table.html",
         entries=entries, next_before=next_before, errors=errors, ticket_text=ticket_text,

@@ -36,11 +36,16 @@ def landing_url(user):
 
 
 def safe_next(target):
-    """Only follow a ``next`` that stays on this site."""
+    """Only follow a ``next`` that stays on this site.
+
+    Browsers read ``\\`` as ``/`` and drop control characters, so ``/\\evil.example`` would
+    leave the site just as ``//evil.example`` does: neither is followed.
+    """
     if not target:
         return None
     parts = urlsplit(target)
-    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
+    if (parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//")
+            or "\\" in target or not target.isprintable()):
         return None
     return target
 

@@ -15,6 +15,8 @@ from helpdesk.desk.views import bp
 from helpdesk.extensions import db
 from helpdesk.models import Category, User
 from helpdesk.pages import wants_fragment
+from helpdesk.params import parse_id
+from helpdesk.request import uploads_refused_message
 from helpdesk.services import handoff, replies, tickets
 from helpdesk.services.tickets import TicketError
 
@@ -28,11 +30,11 @@ def _desk_ticket(ticket_id):
     return ticket
 
 
-def _answer(ticket, *, error=None, draft=None, place="header"):
+def _answer(ticket, *, error=None, draft=None, place="header", status=422):
     """The ticket fragment (htmx) or page, or, after success without htmx, a redirect.
 
     ``place`` says where an error belongs: the ``header`` controls, the ``reply`` box or the
-    ``handoff`` form, so it shows beside what the user just did.
+    ``handoff`` form, so it shows beside what the user just did; ``status`` is the error's.
     """
     if error is None and not wants_fragment():
         return redirect(url_for("desk.ticket", ticket_id=ticket.id), code=303)
@@ -44,7 +46,7 @@ def _answer(ticket, *, error=None, draft=None, place="header"):
     headers = {"Vary": "HX-Request"}
     if error is None:  # let the ticket's queue row (if on the page) refresh itself
         headers["HX-Trigger"] = f"ticket-changed-{ticket.id}"
-    return render_template(template, **context), 422 if error else 200, headers
+    return render_template(template, **context), status if error else 200, headers
 
 
 def _row_answer(ticket, error=None):
@@ -64,6 +66,9 @@ def add_reply(ticket_id):
     ticket = _desk_ticket(ticket_id)
     draft = {key: request.form.get(key, "") for key in ("body", "status", "minutes",
                                                         "time_note")} | {"internal": internal}
+    if (too_large := uploads_refused_message()) is not None:
+        return _answer(ticket, error=TicketError(too_large, field="attachments"), draft=draft,
+                       place="reply", status=413)
     status = request.form.get("status") or None
     try:
         replies.add_reply(ticket, author=current_user, body=draft["body"], internal=internal,
@@ -89,7 +94,7 @@ def _inline_change(ticket_id, change):
 def _chosen(model, name):
     """The row a select's value names, None for an empty value; a bad value is refused."""
     raw = request.form.get(name, "")
-    found = db.session.get(model, int(raw)) if raw.isdigit() else None
+    found = db.session.get(model, chosen_id) if (chosen_id := parse_id(raw)) else None
     if raw and found is None:
         raise TicketError(f"That {name} does not exist.", field=name)
     return found
@@ -133,7 +138,7 @@ def hand_off(ticket_id):
     """Shift handoff: reassign and leave an internal note, in one submission."""
     ticket = _desk_ticket(ticket_id)
     raw = request.form.get("assignee", "")
-    to_user = db.session.get(User, int(raw)) if raw.isdigit() else None
+    to_user = db.session.get(User, chosen_id) if (chosen_id := parse_id(raw)) else None
     draft = {"handoff_body": request.form.get("body", ""), "handoff_to": raw}
     try:
         handoff.hand_off(ticket, actor=current_user, to_user=to_user,

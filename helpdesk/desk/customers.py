@@ -11,6 +11,7 @@ from helpdesk.desk.views import bp, desk_only, queue_page
 from helpdesk.extensions import db
 from helpdesk.models import Organisation, User
 from helpdesk.pages import render_page
+from helpdesk.params import parse_id
 from helpdesk.services import tickets
 from helpdesk.services.accounts import find_user
 from helpdesk.services.tickets import TicketError
@@ -59,8 +60,9 @@ def new_ticket():
     if (elsewhere := desk_only()) is not None:
         return elsewhere
     form = NewTicketForm()
-    if request.method == "GET" and request.args.get("customer", "").isdigit():
-        person = db.session.get(User, int(request.args["customer"]))
+    customer_id = parse_id(request.args.get("customer")) if request.method == "GET" else None
+    if customer_id is not None:
+        person = db.session.get(User, customer_id)
         if person is not None and may_view_customer(current_user, person):
             form.subscriber.data = person.email
     if form.validate_on_submit():
@@ -77,5 +79,5 @@ def new_ticket():
                 getattr(form, error.field, form.subject).errors.append(str(error))
             else:
                 return redirect(url_for("desk.ticket", ticket_id=ticket.id), code=303)
-    status = 422 if request.method == "POST" else 200
+    status = (413 if request.uploads_refused else 422) if request.method == "POST" else 200
     return render_template("desk/new_ticket.html", form=form), status

@@ -2,12 +2,14 @@
 
 from flask_wtf import FlaskForm
 from sqlalchemy import select
-from wtforms import EmailField, SelectField, StringField, TextAreaField
+from wtforms import EmailField, MultipleFileField, SelectField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length
 
 from helpdesk.extensions import db
 from helpdesk.models import PRIORITIES, Category
+from helpdesk.params import parse_id
+from helpdesk.request import uploads_within_limits
 
 
 class NewTicketForm(FlaskForm):
@@ -18,12 +20,13 @@ class NewTicketForm(FlaskForm):
     subject = StringField("Subject", validators=[
         DataRequired("A ticket needs a subject."),
         Length(max=500, message="The subject can be at most 500 characters.")])
-    category = SelectField("Category", coerce=int)
+    category = SelectField("Category", coerce=parse_id)
     priority = SelectField(
         "Priority", choices=[SelectChoice(p, p.capitalize()) for p in PRIORITIES],
         default="normal")
     body = TextAreaField("Description", validators=[
         DataRequired("Describe the problem."), Length(max=100_000)])
+    attachments = MultipleFileField("Attachments (optional)", validators=[uploads_within_limits])
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)

@@ -7,8 +7,6 @@ so a reply being typed is never disturbed. The queue polls ``/tickets/changes`` 
 it shows; changed rows come back as out-of-band swaps, and a notice counts the rest.
 """
 
-from datetime import datetime
-
 from flask import abort, render_template, request
 from flask_login import current_user, login_required
 from sqlalchemy import func, select
@@ -19,6 +17,7 @@ from helpdesk.desk.views import bp
 from helpdesk.extensions import db
 from helpdesk.models import Ticket
 from helpdesk.models.timestamps import utcnow
+from helpdesk.params import parse_ids, parse_utc
 from helpdesk.timeline import ticket_version
 
 MAX_ROWS = 100
@@ -47,11 +46,10 @@ def queue_changes():
     """Rows of the page that changed since ``since``, and a count of other changed tickets."""
     if current_user.is_customer:
         abort(404)
-    try:
-        since = datetime.fromisoformat(request.args.get("since", ""))
-    except ValueError:
+    since = parse_utc(request.args.get("since"))
+    if since is None:
         abort(400)
-    shown = [int(i) for i in request.args.getlist("ids")[:MAX_ROWS] if i.isdigit()]
+    shown = parse_ids(request.args.getlist("ids"), limit=MAX_ROWS)
     changed = visible_tickets(current_user).where(Ticket.updated_at > since)
     rows = db.session.scalars(
         changed.options(*Ticket.row_loading()).where(Ticket.id.in_(shown))

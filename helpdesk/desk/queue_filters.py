@@ -4,7 +4,8 @@ Parameters (the route contract): ``status``, ``priority``, ``category`` (repeata
 ``assignee`` (``me``, ``unassigned`` or a user id), ``customer`` (a subscriber's user id),
 ``organisation``, ``reseller``, ``age``, ``q``, ``sort``, ``page``; plus ``after``/``before``
 cursors that keep paging fast however deep it goes. Unknown values are ignored, never an
-error: a bookmarked view survives a renamed category.
+error: a bookmarked view survives a renamed category. Ids, numbers and the cursor's times are
+read by ``helpdesk.params``; a cursor that does not hold the sort's types is ignored too.
 """
 
 import base64
@@ -16,7 +17,8 @@ from sqlalchemy import and_, or_
 
 from helpdesk.access import sees_internal_notes
 from helpdesk.models import PRIORITIES, STATUSES, Ticket
-from helpdesk.models.timestamps import utcnow
+from helpdesk.models.timestamps import UTCDateTime, utcnow
+from helpdesk.params import parse_id, parse_ids, parse_int, parse_utc
 from helpdesk.search import matching_ticket_ids
 
 SORTS = {
@@ -34,10 +36,7 @@ AGES = {
     "over-month": ("Older than 30 days", timedelta(days=30), False),
 }
 MAX_OFFSET_PAGE = 200
-
-
-def _ints(values):
-    return [int(v) for v in values if v.isdigit()]
+MAX_CURSOR_LENGTH = 512
 
 
 @dataclass
@@ -62,21 +61,20 @@ class QueueFilters:
     def from_args(cls, args):
         """Read the query string; drop what does not make sense."""
         assignee = args.get("assignee") or None
-        if assignee not in (None, "me", "unassigned") and not assignee.isdigit():
-            assignee = None
-        page = args.get("page", "1")
+        if assignee not in (None, "me", "unassigned"):
+            assignee = parse_id(assignee)
         return cls(
             statuses=[s for s in args.getlist("status") if s in STATUSES],
             priorities=[p for p in args.getlist("priority") if p in PRIORITIES],
-            categories=_ints(args.getlist("category")),
-            assignee=assignee,
-            customer=_one_int(args.get("customer")),
-            organisation=_one_int(args.get("organisation")),
-            reseller=_one_int(args.get("reseller")),
+            categories=parse_ids(args.getlist("category")),
+            assignee=None if assignee is None else str(assignee),
+            customer=parse_id(args.get("customer")),
+            organisation=parse_id(args.get("organisation")),
+            reseller=parse_id(args.get("reseller")),
             age=args.get("age") if args.get("age") in AGES else None,
             q=(args.get("q") or "").strip()[:200],
             sort=args.get("sort") if args.get("sort") in SORTS else "queue",
-            page=min(int(page), MAX_OFFSET_PAGE) if page.isdigit() and int(page) > 0 else 1,
+            page=min(parse_int(args.get("page"), minimum=1) or 1, MAX_OFFSET_PAGE),
             after=args.get("after") or None,
             before=args.get("before") or None,
         )
@@ -139,10 +137,6 @@ class QueueFilters:
         return bool(self.query_args(sort=None))
 
 
-def _one_int(value):
-    return int(value) if value and value.isdigit() else None
-
-
 def encode_cursor(ticket, order):
     """An opaque cursor holding the sort values of ``ticket``."""
     values = []
@@ -153,15 +147,30 @@ def encode_cursor(ticket, order):
 
 
 def decode_cursor(cursor, order):
-    """The sort values in a cursor, or None when it is not one of ours."""
-    try:
-        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
-        values = json.loads(raw)
-        if not isinstance(values, list) or len(values) != len(order):
-            return None
-        return [datetime.fromisoformat(v) if isinstance(v, str) else v for v in values]
-    except (ValueError, TypeError):
+    """The sort values in a cursor, or None when it is not one of ours.
+
+    A cursor comes back from the browser, so it is checked like any input: a list with one
+    value per sort column, each of that column's type (a UTC time, or an id-sized int), or
+    it is ignored and the list starts from the top.
+    """
+    if len(cursor) > MAX_CURSOR_LENGTH:
         return None
+    try:
+        values = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
+    except ValueError:  # not base64, not UTF-8 or not JSON
+        return None
+    if not isinstance(values, list) or len(values) != len(order):
+        return None
+    decoded = [_cursor_value(column, value) for (column, _), value in zip(order, values,
+                                                                          strict=True)]
+    return None if any(value is None for value in decoded) else decoded
+
+
+def _cursor_value(column, value):
+    """One cursor value as its column's type, or None."""
+    if isinstance(column.type, UTCDateTime):
+        return parse_utc(value)
+    return parse_int(value)
 
 
 def beyond(order, values, *, backwards=False):

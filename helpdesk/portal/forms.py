@@ -18,6 +18,8 @@ from wtforms.validators import AnyOf, DataRequired, Length, Optional, Validation
 
 from helpdesk.extensions import db
 from helpdesk.models import PRIORITIES, Category
+from helpdesk.params import parse_int
+from helpdesk.request import uploads_within_limits
 from helpdesk.services.ratings import MAX_COMMENT_LENGTH
 from helpdesk.services.replies import MAX_BODY_LENGTH
 from helpdesk.services.tickets import MAX_SUBJECT_LENGTH
@@ -28,10 +30,7 @@ SCORES = tuple(SCORE_LABELS)
 
 def whole_number(value):
     """Coerce a posted choice to an int; junk becomes None so validators say what is wrong."""
-    if isinstance(value, int):
-        return value
-    text = str(value or "").strip()
-    return int(text) if text.isdigit() else None
+    return parse_int(value.strip() if isinstance(value, str) else value)
 
 
 def active_categories():
@@ -55,7 +54,7 @@ class NewTicketForm(FlaskForm):
         validate_choice=False,
         validators=[AnyOf(PRIORITIES, message="Choose low, normal, high or urgent.")],
     )
-    attachments = MultipleFileField("Attachments (optional)")
+    attachments = MultipleFileField("Attachments (optional)", validators=[uploads_within_limits])
     description = TextAreaField("Description", validators=[
         DataRequired("Describe the problem."),
         Length(max=MAX_BODY_LENGTH,
@@ -86,7 +85,8 @@ class CommentForm(FlaskForm):
         Length(max=MAX_BODY_LENGTH,
                message=f"A comment can be at most {MAX_BODY_LENGTH:,} characters."),
     ])
-    attachments = MultipleFileField("Attach files (optional)")
+    attachments = MultipleFileField("Attach files (optional)",
+                                    validators=[uploads_within_limits])
 
 
 class RatingForm(FlaskForm):

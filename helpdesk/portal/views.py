@@ -12,6 +12,7 @@ from helpdesk.access import get_visible_ticket, may, visible_tickets
 from helpdesk.extensions import db
 from helpdesk.models import Ticket
 from helpdesk.pages import render_page, wants_fragment
+from helpdesk.params import parse_int
 from helpdesk.portal.forms import CommentForm, NewTicketForm, RatingForm
 from helpdesk.portal.status_filters import STATUS_FILTERS, status_filter
 from helpdesk.search import matching_ticket_ids
@@ -29,10 +30,10 @@ ALREADY_RATED_MESSAGE = "This ticket has been rated already; a ticket is rated o
 
 def page_number():
     """The ``page`` query parameter as a positive int; junk answers 404 like a missing page."""
-    raw = request.args.get("page", "1")
-    if not raw.isdigit() or int(raw) < 1:
+    page = parse_int(request.args.get("page", "1"), minimum=1)
+    if page is None:
         abort(404)
-    return int(raw)
+    return page
 
 
 def paginate(query, page):
@@ -83,7 +84,7 @@ def new_ticket():
             _show_error(form, error, fields={"body": "description"})
         else:
             return redirect(url_for("portal.ticket", ticket_id=ticket.id), 303)
-    status = 422 if form.is_submitted() else 200
+    status = (413 if request.uploads_refused else 422) if form.is_submitted() else 200
     return render_template("portal/new_ticket.html", form=form), status
 
 
@@ -132,7 +133,8 @@ def comment(ticket_id):
             _show_error(form, error, fields={})
         else:
             return _after_change(ticket, anchor=f"reply-{reply.id}")
-    return _ticket_answer(ticket, comment_form=form, status=422)
+    return _ticket_answer(ticket, comment_form=form,
+                          status=413 if request.uploads_refused else 422)
 
 
 @bp.post("/tickets/<int:ticket_id>/rating")

@@ -17,6 +17,7 @@ import hashlib
 import logging
 import mimetypes
 import os
+import re
 import tempfile
 import uuid
 from pathlib import Path
@@ -39,6 +40,7 @@ MAX_FILENAME_LENGTH = 255
 MAX_CONTENT_TYPE_LENGTH = 127
 FALLBACK_STEM = "attachment"
 PENDING_KEY = "helpdesk.attachment_files_pending"
+_MIMETYPE = re.compile(r"[a-z0-9][a-z0-9!#$&^_.+-]*/[a-z0-9][a-z0-9!#$&^_.+-]*")
 
 
 def storage_root():
@@ -83,10 +85,12 @@ def clean_filename(raw):
 def declared_content_type(upload, filename):
     """The type the browser declared (or one guessed from the name), as a bare mimetype.
 
-    It is kept for information only: downloads decide what to send from an allow-list.
+    It is kept for information only: downloads decide what to send from an allow-list. The
+    browser's header is any text (a NUL, even, which PostgreSQL refuses), so only a
+    well-formed ``type/subtype`` is kept.
     """
     mimetype = (upload.mimetype or "").strip().lower()
-    if not mimetype or "/" not in mimetype:
+    if not _MIMETYPE.fullmatch(mimetype):
         mimetype = mimetypes.guess_type(filename)[0] or "application/octet-stream"
     return mimetype[:MAX_CONTENT_TYPE_LENGTH]
 

@@ -9,6 +9,7 @@ from sqlalchemy import or_, select
 
 from helpdesk.extensions import db
 from helpdesk.models import AuditEntry, User
+from helpdesk.params import parse_id
 from helpdesk.services.accounts import find_user
 
 PER_PAGE = 50
@@ -30,9 +31,10 @@ def ticket_id_from(text):
     prefix = current_app.config["TICKET_PREFIX"] + "-"
     if text.upper().startswith(prefix.upper()):
         text = text[len(prefix):]
-    if not text.isdigit():
+    ticket_id = parse_id(text)
+    if ticket_id is None:
         raise AuditFilterError(f"{text!r} is not a ticket number.", field="ticket")
-    return int(text)
+    return ticket_id
 
 
 def user_from(text):
@@ -40,7 +42,8 @@ def user_from(text):
     text = (text or "").strip()
     if not text:
         return None
-    user = db.session.get(User, int(text)) if text.isdigit() else find_user(text)
+    user_id = parse_id(text)
+    user = db.session.get(User, user_id) if user_id is not None else find_user(text)
     if user is None:
         raise AuditFilterError(f"No user matches {text!r}.", field="user")
     return user

@@ -5,6 +5,7 @@ A rating is public activity: the customer sees it on the ticket, and staff see i
 
 from helpdesk.extensions import db
 from helpdesk.models.timestamps import utcnow
+from helpdesk.params import parse_int
 from helpdesk.services import audit
 from helpdesk.services.permissions import require
 from helpdesk.services.tickets import TicketError, mark_activity
@@ -18,11 +19,8 @@ def rate(ticket, *, customer, score, comment=None):
     require(customer, "rate", ticket)
     if ticket.rating is not None:
         raise TicketError("This ticket has been rated already.", field="rating")
-    try:
-        score = int(score)
-    except (TypeError, ValueError):
-        score = 0
-    if not 1 <= score <= 5:
+    score = parse_int(score, minimum=1, maximum=5)
+    if score is None:
         raise TicketError("Choose a rating from 1 to 5.", field="rating")
     comment = (comment or "").strip()
     if len(comment) > MAX_COMMENT_LENGTH:

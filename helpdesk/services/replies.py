@@ -24,6 +24,7 @@ from helpdesk.markdown import RENDERER_VERSION, render_markdown
 from helpdesk.models import Reply, TimeEntry
 from helpdesk.models.time_entry import MAX_MINUTES
 from helpdesk.models.timestamps import utcnow
+from helpdesk.params import parse_int
 from helpdesk.services import audit
 from helpdesk.services.attachments import store_attachments
 from helpdesk.services.notifications import dispatch, notify_assignee_of_customer_reply
@@ -118,11 +119,9 @@ def _check_minutes(minutes, *, customer):
         return None
     if customer:
         raise TicketError("Customers do not log time.", field="minutes")
-    try:
-        minutes = int(minutes)
-    except (TypeError, ValueError):
-        raise TicketError("Time spent is a whole number of minutes.", field="minutes") from None
-    if not 1 <= minutes <= MAX_MINUTES:
-        raise TicketError(f"Time spent is between 1 and {MAX_MINUTES} minutes.",
+    minutes = parse_int(minutes.strip() if isinstance(minutes, str) else minutes,
+                        minimum=1, maximum=MAX_MINUTES)
+    if minutes is None:
+        raise TicketError(f"Time spent is a whole number of minutes, from 1 to {MAX_MINUTES}.",
                           field="minutes")
     return minutes
