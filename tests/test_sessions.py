@@ -475,15 +475,16 @@ def test_admin_users_list_counts_open_sign_ins_and_filters(app, client, auth, wo
         accounts.set_disabled(db.session.get(User, world.users["zed"]), disabled=True)
     auth.login(email("admin"))
     page = client.get("/admin/users?q=CAROL").text
-    row = re.search(r"<tr>\s*<td>Carol</td>.*?</tr>", page, re.S).group(0)
+    row = re.search(r"<tr>\s*<td[^>]*>Carol</td>.*?</tr>", page, re.S).group(0)
     assert email("carol") in row and "company admin" in row and "North · Acme" in row
-    assert '<td class="number">2</td>' in row
+    assert re.search(r'<td[^>]*class="number">2</td>', row)
     assert email("alice") not in page
     zed = client.get("/admin/users?q=zed").text
     assert "disabled" in zed and "Zeta" in zed
     assert "No users match." in client.get("/admin/users?q=nobody-at-all").text
     assert "No users match." in client.get("/admin/users?q=%25").text  # % is literal
-    assert client.get("/admin/users?q=a%00b").status_code == 400
+    # A NUL never reaches a query (helpdesk.request drops it): "a\x00b" searches for "ab".
+    assert client.get("/admin/users?q=a%00b").status_code == 200
 
 
 def test_admin_users_list_pages_by_email(app, client, auth, world):
