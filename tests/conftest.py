@@ -130,7 +130,7 @@ def _migrate(url, redis_url, instance_path):
 
 
 def _test_config(database_url, redis_url, instance_path):
-    return {
+    config = {
         "TESTING": True,
         "INSTANCE_PATH": str(instance_path),
         "SECRET_KEY": "test-secret-key-not-for-production",
@@ -139,6 +139,12 @@ def _test_config(database_url, redis_url, instance_path):
         "PASSWORD_HASH_PROFILE": "CHEAPEST",
         "SERVER_NAME": None,
     }
+    if database_url.startswith("postgresql"):
+        # Nothing here must survive a crash, so a commit need not wait for the disk.
+        config["SQLALCHEMY_ENGINE_OPTIONS"] = {
+            "pool_pre_ping": True, "connect_args": {"options": "-c synchronous_commit=off"},
+        }
+    return config
 
 
 @pytest.fixture(scope="session", params=BACKENDS)
@@ -164,12 +170,25 @@ class Database:
     world: World | None = None
 
 
+def _no_fsync_on_sqlite(engine):
+    """Nothing here must survive a crash, so a SQLite commit need not wait for the disk."""
+    if engine.dialect.name != "sqlite":
+        return
+
+    @event.listens_for(engine, "connect")
+    def _synchronous_off(dbapi_connection, _record):
+        dbapi_connection.execute("PRAGMA synchronous = OFF")
+
+
 def _pysqlite_savepoints(engine):
     """pysqlite's own transaction handling breaks SAVEPOINTs: let SQLAlchemy emit BEGIN.
 
     The workaround from SQLAlchemy's SQLite dialect documentation ("Serializable isolation /
     Savepoints / Transactional DDL").
     """
+    if engine.dialect.name != "sqlite":
+        return
+
     @event.listens_for(engine, "connect")
     def _no_driver_transactions(dbapi_connection, _record):
         dbapi_connection.isolation_level = None
@@ -185,8 +204,8 @@ def world_database(database_url, redis_url, tmp_path_factory):
     app = create_app(_test_config(database_url, redis_url, tmp_path_factory.mktemp("instance")))
     with app.app_context():
         engine = db.engine
-        if engine.dialect.name == "sqlite":
-            _pysqlite_savepoints(engine)
+        _no_fsync_on_sqlite(engine)
+        _pysqlite_savepoints(engine)
         world = build_world()
     yield Database(app, engine, world)
     engine.dispose()
@@ -208,6 +227,7 @@ def committed_database(database_url, redis_url, tmp_path_factory):
     app = create_app(_test_config(url, redis_url, tmp_path_factory.mktemp("instance")))
     with app.app_context():
         engine = db.engine
+    _no_fsync_on_sqlite(engine)
     yield Database(app, engine)
     engine.dispose()
     if url.startswith("postgresql"):
