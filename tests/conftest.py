@@ -10,46 +10,49 @@ Built once per backend: the schema (from the migrations), one ``app``, and the w
 ``tests/world.py``, committed. The ``world`` fixture hands out its ids and emails.
 
 Rolled back per test. Each test runs inside one outer transaction on one connection, rolled
-back when it ends. Every ``db.session`` of the shared app (the test's own, and each request's,
-job's and CLI command's in this process) joins that connection with a SAVEPOINT
-(``join_transaction_mode="create_savepoint"``), so code under test commits and rolls back as
-in production and the next test starts from the world again. What this means for a test:
+back when it ends. Every ``db.session`` on that database (the test's own, and each request's,
+job's and CLI command's in the test's thread, whichever app they belong to) joins that
+connection with a SAVEPOINT (``join_transaction_mode="create_savepoint"``), so code under test
+commits and rolls back as in production and the next test starts from the world again. What
+this means for a test:
 
 - every test sees the world's rows, whether it asks for ``world`` or not: count relative to
   what was there, and give what you create names of its own;
 - the app is shared: change ``app.config`` freely (it is restored after the test, and
   ``app.instance_path`` is a fresh folder per test); for anything else build your own with
-  ``create_app({**app.config, ...})``. Such an app has its own engine, so it sees the world
-  but not what the test wrote.
+  ``create_app({**app.config, ...})``, whose sessions join the same transaction;
+- ``db.engine.connect()`` is a connection of its own: it sees the world, not the test's rows.
 
-Committed data. Rows written inside the rolled-back transaction are invisible to every other
-connection: another process (a forking RQ worker, ``make run``), another thread with its own
-connection (the browser tests' live server), a second engine. A test that needs its data
-committed for real says so::
+Committed data, or an empty database. Rows written inside the rolled-back transaction are
+invisible to every other connection: another process (a forking RQ worker, ``make run``),
+another thread (the browser tests' live server; two workers racing for a row). A session
+opened there refuses to join and says so. A test that needs its data committed for real, or
+a database without the world (loading the demo), says so::
 
     @pytest.mark.committed
     def test_two_workers_never_send_twice(app, world):
         ...
 
 It gets the same fixtures (``app``, ``client``, ``auth``, ``world``, ...) on a second database
-per backend, migrated on first use, where a commit is a commit: ``world`` is built for the
-test and every row but the categories is deleted after it. That costs about half a second a
-test, so mark only tests that need it. Everything in ``tests/browser`` is ``committed`` (see
-its conftest). Tests that start their own stack or database (``test_local_stack.py``,
-``test_bench.py``) need no fixture at all.
+per backend, migrated on first use and empty but for the categories, where a commit is a
+commit: ``world`` is built for the test, and every row but the categories is deleted after it.
+That costs about half a second a test, so mark only tests that need it. Everything in
+``tests/browser`` is ``committed`` (see its conftest). Tests that start their own stack or
+database (``test_local_stack.py``, ``test_bench.py``) need no database fixture at all.
 """
 
 import os
 import re
+import threading
 from contextlib import contextmanager
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 
 import pytest
 import redis as redis_lib
 from flask import Flask, current_app
 from flask_migrate import upgrade
 from flask_sqlalchemy.session import Session as FlaskSQLAlchemySession
-from sqlalchemy import Engine, create_engine, event, text
+from sqlalchemy import Connection, Engine, create_engine, event, text
 from sqlalchemy.engine import make_url
 
 from helpdesk import create_app
@@ -62,18 +65,36 @@ IN_CI = bool(os.environ.get("CI"))
 POSTGRES_URL = os.environ.get("TEST_DATABASE_URL")
 BACKENDS = ["sqlite", "postgresql"]
 KEPT_TABLES = {"categories"}  # reference data from the first migration
-JOINED_CONNECTION = "tests.joined_connection"  # app.extensions key: the test's connection
+JOINED = {}  # database URI -> the running test's JoinedConnection to that database
+
+
+@dataclass
+class JoinedConnection:
+    """The test's connection, and the thread and process it belongs to."""
+
+    connection: Connection
+    owner: tuple = field(default_factory=lambda: (os.getpid(), threading.get_ident()))
 
 
 class JoinedSession(FlaskSQLAlchemySession):
-    """``db.session`` in tests: on the test's connection while its app has one."""
+    """``db.session`` in tests: on the running test's connection to the app's database.
+
+    Keyed by database, not by app, so an app a test builds for itself on the same database
+    (``create_app({**app.config, ...})``) joins the test's transaction too.
+    """
 
     def get_bind(self, mapper=None, clause=None, bind=None, **kwargs):
         """The test's connection (see the module docstring), else Flask-SQLAlchemy's choice."""
-        joined = current_app.extensions.get(JOINED_CONNECTION) if bind is None else None
-        if joined is not None:
-            return joined
-        return super().get_bind(mapper, clause=clause, bind=bind, **kwargs)
+        uri = current_app.config["SQLALCHEMY_DATABASE_URI"]
+        joined = JOINED.get(uri) if bind is None else None
+        if joined is None:
+            return super().get_bind(mapper, clause=clause, bind=bind, **kwargs)
+        if joined.owner != (os.getpid(), threading.get_ident()):
+            raise RuntimeError(
+                "Another thread or process cannot join the test's rolled-back transaction: "
+                "mark the test @pytest.mark.committed (see tests/conftest.py)."
+            )
+        return joined.connection
 
 
 db.session.session_factory.class_ = JoinedSession
@@ -269,12 +290,13 @@ def app(request, world_database, redis_url, tmp_path):
         return
     connection = world_database.engine.connect()
     transaction = connection.begin()
-    world_database.app.extensions[JOINED_CONNECTION] = connection
+    uri = world_database.app.config["SQLALCHEMY_DATABASE_URI"]
+    JOINED[uri] = JoinedConnection(connection)
     try:
         with _shared_app_for_one_test(world_database.app, redis_url, tmp_path / "instance"):
             yield world_database.app
     finally:
-        del world_database.app.extensions[JOINED_CONNECTION]
+        del JOINED[uri]
         if transaction.is_active:
             transaction.rollback()
         connection.close()
