@@ -377,6 +377,30 @@ def world(request, app, world_database):
 
 
 @pytest.fixture
+def savepoint(app, redis_url):
+    """``with savepoint():`` undoes whatever the block wrote, commits included, and empties
+    Redis: a fresh start per Hypothesis example (with ``suppress_health_check=
+    [HealthCheck.function_scoped_fixture]``) without a new test. Open app contexts inside
+    the block, so their sessions end before it does, and take a new ``app.test_client()``
+    per example: cookies are not undone."""
+
+    @contextmanager
+    def rolled_back():
+        joined = JOINED.get(app.config["SQLALCHEMY_DATABASE_URI"])
+        if joined is None:
+            raise RuntimeError("a committed test commits for real: there is no savepoint")
+        block = joined.connection.begin_nested()
+        try:
+            yield
+        finally:
+            if block.is_active:
+                block.rollback()
+            redis_lib.Redis.from_url(redis_url).flushdb()
+
+    return rolled_back
+
+
+@pytest.fixture
 def count_queries(app):
     """``with count_queries() as counter:`` counts the block's SQL statements."""
     from bench.measure import counting_statements

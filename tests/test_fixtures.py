@@ -49,6 +49,16 @@ def test_an_app_built_by_the_test_joins_its_transaction(app, tmp_path):
         assert accounts.find_user("seen@example.com") is not None
 
 
+def test_savepoint_undoes_a_block_commits_included(app, world, savepoint):
+    """Each block starts from the world again, as each Hypothesis example should."""
+    for _ in range(2):
+        with savepoint(), app.app_context():
+            assert counts() == (len(world.users), len(world.tickets))
+            accounts.create_user(email="again@example.com", name="Again", role="agent",
+                                 password="a-long-enough-password")  # commits
+            assert counts() == (len(world.users) + 1, len(world.tickets))
+
+
 def test_another_thread_is_told_to_use_the_committed_path(app):
     """The rolled-back transaction belongs to the test's thread; another one gets a clear error."""
     errors = []
