@@ -21,7 +21,8 @@ this means for a test:
 - the app is shared: change ``app.config`` freely (it is restored after the test, and
   ``app.instance_path`` is a fresh folder per test); for anything else build your own with
   ``create_app({**app.config, ...})``, whose sessions join the same transaction;
-- ``db.engine.connect()`` is a connection of its own: it sees the world, not the test's rows.
+- ``db.engine.connect()`` is a connection of its own: it sees the world, not the test's rows;
+- ``with savepoint():`` undoes a block within a test (one Hypothesis example at a time).
 
 Committed data, or an empty database. Rows written inside the rolled-back transaction are
 invisible to every other connection: another process (a forking RQ worker, ``make run``),
