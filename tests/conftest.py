@@ -275,6 +275,9 @@ def _shared_app_for_one_test(app, redis_url, instance_path):
         app.config.clear()
         app.config.update(config)
         app.instance_path = shared_instance_path
+        connection = app.extensions.pop("redis", None)  # the next test connects afresh
+        if connection is not None:
+            connection.close()
 
 
 @pytest.fixture
