@@ -56,13 +56,19 @@ class Result:
 
 
 class StatementCounter:
-    """Counts the SQL statements sent while it is listening."""
+    """Counts the SQL statements sent while it is listening.
+
+    Transaction control is not counted: the tests run every request inside a SAVEPOINT.
+    """
+
+    TRANSACTION_CONTROL = ("SAVEPOINT ", "RELEASE SAVEPOINT ", "ROLLBACK TO SAVEPOINT ", "BEGIN")
 
     def __init__(self):
         self.count = 0
 
-    def __call__(self, *_args):
-        self.count += 1
+    def __call__(self, _connection, _cursor, statement, *_args):
+        if not statement.lstrip().upper().startswith(self.TRANSACTION_CONTROL):
+            self.count += 1
 
 
 @contextmanager

@@ -2,6 +2,7 @@
 
 from datetime import timedelta
 
+import pytest
 from sqlalchemy import func, select
 
 from helpdesk import create_app
@@ -20,15 +21,16 @@ def _user(app, email):
 
 def test_create_users_of_every_kind(app, runner):
     """Resellers and organisations first, then users attached to them."""
-    assert runner.invoke(args=["resellers", "create", "North Net"]).exit_code == 0
-    result = runner.invoke(args=["organisations", "create", "Acme", "--reseller", "North Net"])
+    assert runner.invoke(args=["resellers", "create", "Harbour Net"]).exit_code == 0
+    result = runner.invoke(args=["organisations", "create", "Quayside",
+                                 "--reseller", "Harbour Net"])
     assert result.exit_code == 0, result.output
     commands = [
         ["--email", "Boss@Example.com", "--role", "admin"],
-        ["--email", "nora@example.com", "--role", "reseller", "--reseller", "North Net",
+        ["--email", "nora@example.com", "--role", "reseller", "--reseller", "Harbour Net",
          "--permission", "tickets.view", "--permission", "tickets.view_all"],
-        ["--email", "carol@example.com", "--role", "company_admin", "--organisation", "acme"],
-        ["--email", "sub@example.com", "--role", "subscriber", "--reseller", "North Net"],
+        ["--email", "carol@example.com", "--role", "company_admin", "--organisation", "quayside"],
+        ["--email", "sub@example.com", "--role", "subscriber", "--reseller", "Harbour Net"],
     ]
     for options in commands:
         result = runner.invoke(args=["users", "create", *options], env=SCRIPT_PASSWORD)
@@ -37,7 +39,7 @@ def test_create_users_of_every_kind(app, runner):
     reseller = _user(app, "nora@example.com")
     assert reseller.permissions == {"tickets.view", "tickets.view_all"}
     carol = _user(app, "carol@example.com")
-    assert carol.organisation.name == "Acme" and carol.reseller.name == "North Net"
+    assert carol.organisation.name == "Quayside" and carol.reseller.name == "Harbour Net"
     with app.app_context():
         assert accounts.authenticate("boss@example.com", "a-long-enough-password")
 
@@ -53,6 +55,8 @@ def test_password_is_prompted_when_not_in_the_environment(app, runner):
 
 def test_bad_input_is_refused_with_a_reason(app, runner):
     """Unknown reseller, missing organisation, short password, duplicate email."""
+    with app.app_context():
+        users_before = db.session.scalar(select(func.count()).select_from(User))
     cases = [
         (["--email", "x@example.com", "--role", "reseller", "--reseller", "Nope"],
          SCRIPT_PASSWORD, "No reseller named 'Nope'"),
@@ -72,7 +76,7 @@ def test_bad_input_is_refused_with_a_reason(app, runner):
                           env=SCRIPT_PASSWORD)
     assert again.exit_code == 1 and "already exists" in again.output
     with app.app_context():
-        assert db.session.scalar(select(func.count()).select_from(User)) == 1
+        assert db.session.scalar(select(func.count()).select_from(User)) == users_before + 1
 
 
 def test_disable_list_and_enable(app, runner):
@@ -89,6 +93,7 @@ def test_disable_list_and_enable(app, runner):
     assert missing.exit_code == 1 and "No user" in missing.output
 
 
+@pytest.mark.committed  # an empty database, as on first start
 def test_seed_demo_loads_the_documented_demo(app, runner):
     """The README's logins, 60+ tickets in every status, priority and category, notes too."""
     result = runner.invoke(args=["seed-demo"])
@@ -132,6 +137,7 @@ def test_seed_demo_loads_the_documented_demo(app, runner):
     assert "already loaded" in again.output
 
 
+@pytest.mark.committed  # empty but for the one user this test adds
 def test_seed_demo_if_empty_leaves_a_used_database_alone(app, runner):
     """``make run`` loads the demo only into an empty database."""
     runner.invoke(args=["users", "create", "--email", "a@example.com", "--role", "agent"],

@@ -98,6 +98,7 @@ def test_make_run_serves_the_demo_stops_cleanly_and_keeps_data(tmp_path):
     assert "Demo data loaded" not in output
 
 
+@pytest.mark.slow
 def test_make_run_names_the_variable_when_the_database_is_down(tmp_path):
     """A dead DATABASE_URL stops start-up with a message naming it, not a traceback."""
     process = launch(tmp_path / "instance", free_port(),

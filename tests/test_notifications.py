@@ -325,7 +325,7 @@ def test_a_claimed_notification_is_not_claimed_or_sent_again(app, world, assigne
     assert row(app, notification_id).attempts == 1
 
 
-@pytest.mark.committed_data
+@pytest.mark.committed
 def test_workers_sending_at_once_send_one_message(app, world, assigned, inbox):
     """Four workers run the same jobs at the same moment: each message goes out once.
 
@@ -360,7 +360,7 @@ def test_workers_sending_at_once_send_one_message(app, world, assigned, inbox):
         assert (notification.state, notification.attempts) == ("sent", 1)
 
 
-@pytest.mark.committed_data
+@pytest.mark.committed
 @pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
 def test_a_claim_waits_for_another_workers_claim(app, world, assigned):
     """PostgreSQL: a claim blocked on another worker's uncommitted claim then finds it taken.

@@ -1,7 +1,8 @@
 """A small, fully known help desk for tests: every role, and a ticket in each corner.
 
 Objects are returned as plain ids and emails (``World``) so tests can use them in any app
-context.
+context. ``tests/conftest.py`` builds it once per database backend and every test starts from
+it; a ``committed`` test gets its own copy, built for it.
 """
 
 from dataclasses import dataclass, field

@@ -3,6 +3,12 @@
 Playwright is told to use ``/usr/bin/chromium`` (it never downloads a browser). Without
 Chromium the browser tests are skipped with a message saying so, except in CI, where
 they fail.
+
+Every test here is ``committed`` (see tests/conftest.py): the live server answers from its own
+threads, each with its own connection, as gunicorn's workers would, so it must see committed
+rows. They run on one backend: PostgreSQL, the production database, when
+``TEST_DATABASE_URL`` is set (always in CI), else SQLite. What a browser test checks is the
+page and its scripts; the SQL underneath is covered on both backends by the other tests.
 """
 
 import os
@@ -11,7 +17,7 @@ import threading
 import pytest
 from werkzeug.serving import make_server
 
-from tests.conftest import skip_or_fail
+from tests.conftest import POSTGRES_URL, skip_or_fail
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
@@ -20,11 +26,21 @@ CHROMIUM_ARGS = [
 ]
 
 
+BROWSER_BACKEND = "postgresql" if POSTGRES_URL else "sqlite"
+
+
 def pytest_collection_modifyitems(items):
-    """Everything in this folder is a browser test."""
+    """Everything in this folder is a browser test, on committed data."""
     for item in items:
         if "/browser/" in str(item.fspath):
             item.add_marker(pytest.mark.browser)
+            item.add_marker(pytest.mark.committed)
+
+
+@pytest.fixture(scope="session", params=[BROWSER_BACKEND])
+def database_url(database_url):
+    """The browser tests' one backend (the parent fixture's database of that name)."""
+    return database_url
 
 
 @pytest.fixture(scope="session")
