@@ -69,6 +69,9 @@ class Config:
     MAIL_FROM = os.environ.get("MAIL_FROM", "helpdesk@localhost")
     PUBLIC_URL = os.environ.get("PUBLIC_URL", "http://127.0.0.1:5000")
     TICKETS_PER_PAGE = int(os.environ.get("TICKETS_PER_PAGE", "50"))
+    # Live updates: how often an open ticket and the queue ask what changed (seconds).
+    TICKET_POLL_SECONDS = int(os.environ.get("TICKET_POLL_SECONDS", "4"))
+    QUEUE_POLL_SECONDS = int(os.environ.get("QUEUE_POLL_SECONDS", "5"))
     USERS_PER_PAGE = int(os.environ.get("USERS_PER_PAGE", "50"))
     # One attachment may be this large (HaloPSA's own cap); a request carries a few of them.
     MAX_ATTACHMENT_MB = int(os.environ.get("MAX_ATTACHMENT_MB", "25"))

@@ -27,8 +27,9 @@ def free_port():
 def launch(instance, port, **extra_env):
     env = {key: value for key, value in os.environ.items()
            if key not in ("DATABASE_URL", "REDIS_URL", "HELPDESK_ENV")}
+    # Cheap password hashes, as in every other test: seeding the demo hashes eight passwords.
     env.update(HELPDESK_INSTANCE_PATH=str(instance), PORT=str(port), WEB_CONCURRENCY="1",
-               **extra_env)
+               PASSWORD_HASH_PROFILE="CHEAPEST", **extra_env)
     return subprocess.Popen([sys.executable, "-m", "helpdesk.local_stack"], cwd=ROOT, env=env,
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
 

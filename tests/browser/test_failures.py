@@ -94,8 +94,9 @@ def test_a_server_error_on_an_inline_control_is_shown_beside_it(page, world, liv
     expect(page.locator("h1", has_text="Proxy error")).to_have_count(0)
 
 
-def test_live_poll_after_the_session_ended_pauses_quietly(page, world, live_server):
+def test_live_poll_after_the_session_ended_pauses_quietly(app, page, world, live_server):
     """The poll gets 401: no sign-in page inside the ticket, no navigation, one notice."""
+    app.config["TICKET_POLL_SECONDS"] = 1  # the poll comes sooner; nothing else changes
     sign_in(page, "agent@test.example", PASSWORD)
     ticket_id = world.tickets["bob"]
     page.goto(f"/tickets/{ticket_id}")
