@@ -62,6 +62,7 @@ from helpdesk.queues import EMBEDDED_SOCKET, start_embedded_redis
 from helpdesk.search import SEARCH_TABLE
 from tests.world import PASSWORD, World, build_world
 
+pytest_plugins = ["tests.outbox"]  # the notification tests' SMTP server and fixtures
 IN_CI = bool(os.environ.get("CI"))
 POSTGRES_URL = os.environ.get("TEST_DATABASE_URL")
 BACKENDS = ["sqlite", "postgresql"]
