@@ -6,7 +6,9 @@ for people, hours for 100,000 tickets. Here every table is filled by one
 ``random()``, so a run is repeatable. What the services keep consistent is kept here too:
 ``queue_rank``, the organisation and reseller copied from the subscriber, a search document
 per ticket and per reply, timestamps that follow each other, and the time of each ticket's
-last public activity (what the portal shows and sorts by).
+last public activity (what the portal shows and sorts by). Every ticket body ends with a
+serial number of its own and subscribers have people's names, so the bench can search for a
+word only one ticket has, and for a name.
 """
 
 import time
@@ -25,6 +27,23 @@ EMAIL_DOMAIN = "bench.test"
 AGENT_EMAIL = f"agent@{EMAIL_DOMAIN}"
 RESELLER_EMAIL = f"reseller-1@{EMAIL_DOMAIN}"
 RANDOM_SEED = 0.2026
+# Subscribers get people's names (2,500 combinations), so a name is a realistic search term.
+FIRST_NAMES = (
+    "Ada", "Bruno", "Chiara", "Dmitri", "Elif", "Farid", "Greta", "Hiroshi", "Ines", "Jonas",
+    "Kemal", "Lena", "Mateo", "Nadia", "Oskar", "Priya", "Quentin", "Rosa", "Sven", "Tariq",
+    "Ulla", "Viktor", "Wanjiru", "Xavier", "Yara", "Zoltan", "Amara", "Bjorn", "Carmen",
+    "Dario", "Esther", "Felix", "Gwen", "Hugo", "Ilse", "Joaquin", "Katja", "Luca", "Mira",
+    "Nils", "Olga", "Pavel", "Rania", "Samir", "Tove", "Uma", "Vera", "Wim", "Yusuf", "Zara",
+)
+LAST_NAMES = (
+    "Okafor", "Lindqvist", "Moreau", "Novak", "Haddad", "Kowalski", "Tanaka", "Brennan",
+    "Ferreira", "Schulz", "Ivanova", "Mensah", "Rossi", "Dubois", "Nakamura", "Petrov",
+    "Andersen", "Castillo", "Yilmaz", "Horvat", "Kariuki", "Sorensen", "Vasquez", "Lambert",
+    "Oyelaran", "Bianchi", "Eriksen", "Gallagher", "Hoffmann", "Jensen", "Kuznetsov", "Laine",
+    "Marchetti", "Nieminen", "Ortega", "Pereira", "Quist", "Richter", "Santos", "Takahashi",
+    "Urquhart", "Varga", "Weber", "Xu", "Yamamoto", "Zielinski", "Abbasi", "Borg", "Costa",
+    "Dahl",
+)
 # Roughly what a help desk looks like after two years: most tickets done, some in flight.
 STATUS_SHARES = (
     ("closed", 0.55), ("resolved", 0.15), ("open", 0.09), ("in_progress", 0.08),
@@ -131,7 +150,9 @@ def _people(connection, plan, password_hash):
     connection.execute(
         "INSERT INTO users (email, name, password_hash, role, reseller_id, organisation_id,"
         " permission_names, created_at)"
-        " SELECT 'subscriber-' || s || '@' || %(domain)s, 'Subscriber ' || s, %(hash)s,"
+        " SELECT 'subscriber-' || s || '@' || %(domain)s,"
+        "  (%(first)s::text[])[1 + mod(s, %(nfirst)s)] || ' '"
+        "  || (%(last)s::text[])[1 + mod(s / %(nfirst)s, %(nlast)s)], %(hash)s,"
         "  CASE WHEN n.organisation_id IS NOT NULL AND mod(s, 50) = 7"
         "   THEN 'company_admin' ELSE 'subscriber' END,"
         "  CASE WHEN n.organisation_id IS NOT NULL THEN o.reseller_id"
@@ -143,7 +164,9 @@ def _people(connection, plan, password_hash):
         "   AS organisation_id FROM generate_series(1, %(subscribers)s) s) n"
         " LEFT JOIN organisations o ON o.id = n.organisation_id",
         {**common, "resellers": reseller_ids, "n": len(reseller_ids),
-         "organisations": plan.organisations, "subscribers": plan.subscribers},
+         "organisations": plan.organisations, "subscribers": plan.subscribers,
+         "first": list(FIRST_NAMES), "nfirst": len(FIRST_NAMES), "last": list(LAST_NAMES),
+         "nlast": len(LAST_NAMES)},
     )
 
 
@@ -169,7 +192,9 @@ def _tickets(connection, plan, subjects, pool):
         "INSERT INTO tickets (subject, body, body_html, body_renderer, status, priority,"  # noqa: S608
         " category_id, subscriber_id, organisation_id, reseller_id, assignee_id, created_at,"
         " updated_at, public_updated_at, first_response_at, resolved_at, closed_at, queue_rank)"
-        " SELECT (%(subjects)s::text[])[j], (%(bodies)s::text[])[j], (%(html)s::text[])[j],"
+        " SELECT (%(subjects)s::text[])[j],"
+        "  (%(bodies)s::text[])[j] || E'\\n\\nSerial number: ' || serial,"
+        "  (%(html)s::text[])[j] || E'\\n<p>Serial number: ' || serial || '</p>',"
         "  %(renderer)s, status, priority, (%(categories)s::int[])[j], u.id,"
         "  u.organisation_id, u.reseller_id,"
         "  CASE WHEN status <> 'open' AND r_assignee < 0.9"
@@ -186,6 +211,7 @@ def _tickets(connection, plan, subjects, pool):
         f"   now() - CASE WHEN status IN {unresolved} THEN interval '45 days'"
         "    ELSE interval '730 days' END * r_age AS opened"
         "  FROM (SELECT g, 1 + floor(r_text * %(pool)s)::int AS j,"
+        "    'SN' || upper(substr(md5(g::text), 1, 8)) AS serial,"
         "    floor(%(subscribers)s * power(r_subscriber, 1.5))::int AS subscriber_index,"
         f"    {status} AS status, {priority} AS priority, r_age, r_assignee,"
         "    interval '1 hour' * (1 + 23 * r_step) AS step"
