@@ -291,12 +291,8 @@ def _public_activity(connection):
 
 
 def _search_documents(connection):
-    """One search document per ticket (subject and body) and per reply, as the services do."""
-    connection.execute(
-        "INSERT INTO search_documents (ticket_id, reply_id, internal, content)"
-        " SELECT id, NULL, FALSE, subject || E'\\n' || body FROM tickets ORDER BY id"
-    )
-    connection.execute(
-        "INSERT INTO search_documents (ticket_id, reply_id, internal, content)"
-        " SELECT ticket_id, id, internal, body FROM replies ORDER BY id"
-    )
+    """One search document per ticket, rebuilt by the app's own set-based SQL."""
+    from helpdesk.search import rebuild_sql
+
+    for statement in rebuild_sql("postgresql"):
+        connection.execute(statement)

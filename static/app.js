@@ -9,6 +9,18 @@ document.addEventListener("htmx:configRequest", (event) => {
   }
 });
 
+// A search box jumps to a ticket number only when its form is submitted (Enter or the
+// button), never from the live search that runs on a pause in typing: the server tells
+// the two apart by this header (helpdesk/search/jump.py).
+document.addEventListener("htmx:configRequest", (event) => {
+  const form = event.detail.elt;
+  const trigger = event.detail.triggeringEvent;
+  if (trigger && trigger.type === "submit" && form.querySelector
+      && form.querySelector('input[type="search"]')) {
+    event.detail.headers["X-Search-Submitted"] = "1";
+  }
+});
+
 // Inline expansion: a ticket fragment lands in the hidden row under its queue row.
 // A second click on an open ticket closes it instead of loading it again.
 document.addEventListener("htmx:beforeRequest", (event) => {

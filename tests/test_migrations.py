@@ -108,3 +108,67 @@ def test_public_activity_backfill(empty_database_url, redis_url, tmp_path):
             assert "updated_at DESC" in queue
         db.session.remove()
         db.engine.dispose()
+
+
+def test_ticket_search_upgrade_and_downgrade_keep_what_was_searchable(empty_database_url,
+                                                                      redis_url, tmp_path):
+    """0009 fills one document per ticket from the tickets, replies, subscriber and
+    organisation already there (notes apart); its downgrade gives search_documents back."""
+    from flask_migrate import downgrade
+
+    from helpdesk.search import SEARCH_TABLE, ticket_match
+
+    app = create_app({
+        "TESTING": True, "INSTANCE_PATH": str(tmp_path / "instance"), "REDIS_URL": redis_url,
+        "SECRET_KEY": "test-secret-key-not-for-production",
+        "SQLALCHEMY_DATABASE_URI": empty_database_url.replace(
+            "postgresql://", "postgresql+psycopg://", 1),
+    })
+    now = datetime(2026, 1, 1, tzinfo=UTC)
+    with app.app_context():
+        upgrade(revision="0008_sign_ins")
+        tables = MetaData()
+        tables.reflect(db.engine, only=("users", "organisations", "tickets", "replies"))
+        users, organisations, tickets, replies = (tables.tables[name] for name in (
+            "users", "organisations", "tickets", "replies"))
+        with db.engine.begin() as connection:
+            category = connection.scalar(text("SELECT min(id) FROM categories"))
+            organisation = connection.execute(organisations.insert().values(
+                name="Fjord Fibre", created_at=now)).inserted_primary_key[0]
+            person = connection.execute(users.insert().values(
+                email="ingrid@fjord.example", name="Ingrid Halvorsen", password_hash="x",
+                role="subscriber", permission_names="", organisation_id=organisation,
+                created_at=now)).inserted_primary_key[0]
+            ticket = connection.execute(tickets.insert().values(
+                subject="Modem offline", body="Since Tuesday", body_html="", body_renderer=1,
+                status="open", priority="normal", category_id=category, subscriber_id=person,
+                organisation_id=organisation, queue_rank=1, created_at=now, updated_at=now,
+                public_updated_at=now)).inserted_primary_key[0]
+            for body, internal in (("Replaced the splitter", False), ("Vendor RMA 4471", True)):
+                connection.execute(replies.insert().values(
+                    ticket_id=ticket, author_id=person, body=body, body_html="",
+                    body_renderer=1, internal=internal, created_at=now))
+        upgrade(revision="0009_ticket_search")
+
+        def found(query, *, internal):
+            match = ticket_match(query, include_internal=internal)
+            return db.session.scalars(select(Ticket.id).where(match)).all()
+
+        for query in ("modem tuesday splitter", "halvorsen", "ingrid@fjord.example", "fjord"):
+            assert found(query, internal=False) == [ticket], query
+        assert found("rma 4471 modem", internal=True) == [ticket]
+        assert found("rma 4471", internal=False) == []
+        db.session.remove()
+
+        downgrade(revision="0008_sign_ins")
+        assert not inspect(db.engine).has_table(SEARCH_TABLE)
+        with db.engine.connect() as connection:
+            rows = connection.execute(text(
+                "SELECT reply_id IS NULL, internal FROM search_documents"
+                " ORDER BY coalesce(reply_id, 0)")).all()
+        assert [(bool(a), bool(b)) for a, b in rows] == [(True, False), (False, False),
+                                                        (False, True)]
+        upgrade()
+        assert found("splitter", internal=False) == [ticket]
+        db.session.remove()
+        db.engine.dispose()

@@ -19,7 +19,7 @@ from helpdesk.access import sees_internal_notes
 from helpdesk.models import PRIORITIES, STATUSES, Ticket
 from helpdesk.models.timestamps import UTCDateTime, utcnow
 from helpdesk.params import parse_id, parse_ids, parse_int, parse_utc
-from helpdesk.search import matching_ticket_ids
+from helpdesk.search import ticket_match
 
 SORTS = {
     # name: (label, [(column, descending), ...]) ending in a unique column for the keyset.
@@ -105,9 +105,9 @@ class QueueFilters:
             cutoff = utcnow() - span
             where.append(Ticket.created_at >= cutoff if within else Ticket.created_at < cutoff)
         if self.q:
-            ids = matching_ticket_ids(self.q, include_internal=sees_internal_notes(user))
-            if ids is not None:
-                where.append(Ticket.id.in_(ids))
+            match = ticket_match(self.q, include_internal=sees_internal_notes(user))
+            if match is not None:
+                where.append(match)
         return where
 
     @property

@@ -30,6 +30,7 @@ from helpdesk.desk.ticket_context import ticket_context
 from helpdesk.extensions import db
 from helpdesk.models import PRIORITIES, STATUSES, Category, SavedView, Ticket, User
 from helpdesk.pages import render_page, wants_fragment
+from helpdesk.search.jump import jump_to_ticket
 from helpdesk.services.tickets import assignable_users
 
 bp = Blueprint("desk", __name__)
@@ -78,6 +79,8 @@ def queue():
     if (elsewhere := desk_only()) is not None:
         return elsewhere
     filters = QueueFilters.from_args(request.args)
+    if (jump := jump_to_ticket(filters.q, endpoint="desk.ticket")) is not None:
+        return jump
     surroundings = {} if wants_fragment() else queue_surroundings(current_user)
     return render_page("desk/queue.html", "desk/_queue_results.html", filters=filters,
                        **queue_page(current_user, filters), **surroundings)

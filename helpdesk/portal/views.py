@@ -15,7 +15,8 @@ from helpdesk.pages import render_page, wants_fragment
 from helpdesk.params import parse_int
 from helpdesk.portal.forms import CommentForm, NewTicketForm, RatingForm
 from helpdesk.portal.status_filters import STATUS_FILTERS, status_filter
-from helpdesk.search import matching_ticket_ids
+from helpdesk.search import ticket_match
+from helpdesk.search.jump import jump_to_ticket
 from helpdesk.services import ratings, replies, tickets
 from helpdesk.services.tickets import TicketError
 from helpdesk.timeline import attachments_by_reply, customer_ticket_version, timeline_for
@@ -51,12 +52,14 @@ def ticket_list():
         return redirect(url_for("desk.queue"))
     pill = status_filter(request.args.get("status"))
     q = (request.args.get("q") or "").strip()[:200]
+    if (jump := jump_to_ticket(q, endpoint="portal.ticket")) is not None:
+        return jump
     query = visible_tickets(current_user)
     if pill.statuses:
         query = query.where(Ticket.status.in_(pill.statuses))
-    matches = matching_ticket_ids(q, include_internal=False)
-    if matches is not None:
-        query = query.where(Ticket.id.in_(matches))
+    match = ticket_match(q, include_internal=False)
+    if match is not None:
+        query = query.where(match)
     page = page_number()
     rows, has_next = paginate(
         query.order_by(Ticket.public_updated_at.desc(), Ticket.id.desc()), page)
