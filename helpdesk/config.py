@@ -73,9 +73,11 @@ class Config:
     TICKET_POLL_SECONDS = int(os.environ.get("TICKET_POLL_SECONDS", "4"))
     QUEUE_POLL_SECONDS = int(os.environ.get("QUEUE_POLL_SECONDS", "5"))
     USERS_PER_PAGE = int(os.environ.get("USERS_PER_PAGE", "50"))
-    # A search estimated to match at most this many tickets reads its matches first, a
-    # larger one walks the queue's order and checks each row (helpdesk/search/match.py).
+    # A search estimated to match at most this many tickets reads its matches first; a
+    # larger one may walk the queue's order and check each row (helpdesk/search/match.py).
     SEARCH_MATCH_FIRST_LIMIT = int(os.environ.get("SEARCH_MATCH_FIRST_LIMIT", "5000"))
+    # "auto" picks the plan per search; "match_first" or "queue_first" forces one.
+    SEARCH_PLAN = os.environ.get("SEARCH_PLAN", "auto")
     # One attachment may be this large (HaloPSA's own cap); a request carries a few of them.
     MAX_ATTACHMENT_MB = int(os.environ.get("MAX_ATTACHMENT_MB", "25"))
     MAX_UPLOAD_MB = int(os.environ.get("MAX_UPLOAD_MB", str(4 * MAX_ATTACHMENT_MB)))

@@ -87,17 +87,18 @@ def test_terms_carry_no_syntax(query):
         assert "'" not in term.text and "\\" not in term.text
 
 
-@given(query=QUERY_TEXT, internal=st.booleans(), limit=st.sampled_from([-1, 10**9]))
+@given(query=QUERY_TEXT, internal=st.booleans(),
+       plan=st.sampled_from(["match_first", "queue_first"]))
 @settings(max_examples=60, deadline=None,
           suppress_health_check=[HealthCheck.function_scoped_fixture])
-@example(query="'; DROP TABLE tickets; --", internal=True, limit=-1)
-@example(query='a:b OR -c* NEAR(x y) "unbalanced', internal=False, limit=10**9)
-@example(query="{public} : secret", internal=False, limit=-1)
-def test_any_query_runs_on_both_plans(app, world, savepoint, query, internal, limit):
+@example(query="'; DROP TABLE tickets; --", internal=True, plan="queue_first")
+@example(query='a:b OR -c* NEAR(x y) "unbalanced', internal=False, plan="match_first")
+@example(query="{public} : secret", internal=False, plan="queue_first")
+def test_any_query_runs_on_both_plans(app, world, savepoint, query, internal, plan):
     """No input makes an SQL or full-text syntax error, whichever plan runs it."""
     with savepoint(), app.app_context():
-        app.config["SEARCH_MATCH_FIRST_LIMIT"] = limit
-        match = ticket_match(query, include_internal=internal)
+        app.config["SEARCH_PLAN"] = plan
+        match = ticket_match(query, include_internal=internal, among=[Ticket.status == "open"])
         if match is not None:
             db.session.scalars(select(Ticket.id).where(match)).all()
 
@@ -204,21 +205,41 @@ def crowd(world, app_context):
     return world
 
 
-def ids(person, query, *, limit, app):
-    """Ticket ids ``person`` finds, in queue order, with ``limit`` forcing the plan."""
-    app.config["SEARCH_MATCH_FIRST_LIMIT"] = limit
+def ids(person, query, *, plan, app):
+    """Ticket ids ``person`` finds, in queue order, with ``plan`` forced."""
+    app.config["SEARCH_PLAN"] = plan
     match = ticket_match(query, include_internal=sees_internal_notes(person))
     return db.session.scalars(visible_tickets(person).where(match).order_by(
         *Ticket.queue_order())).all()
 
 
-def test_the_plan_follows_the_number_of_matches(app, crowd):
-    """Few matches: the match set first; many: the queue order first."""
+def test_the_plan_follows_the_number_of_matches(app, crowd, monkeypatch):
+    """Few matches: the match set first; many: the queue order first. (A world this small
+    always walks fewer rows than a risk-weighted match set, so the risk weight is off.)"""
+    monkeypatch.setattr("helpdesk.search.match.WALK_RISK", 0)
     app.config["SEARCH_MATCH_FIRST_LIMIT"] = 10
     for query in ("zyzzyva", "SN00000007", email("carol")):
         assert search_plan(query, include_internal=True).plan == MATCH_FIRST, query
     for query in ("router", "rout", "r"):
         assert search_plan(query, include_internal=True).plan == QUEUE_FIRST, query
+
+
+def test_a_walk_through_few_rows_is_not_preferred_to_a_small_match_set():
+    """Past the limit, the match set still goes first unless the walk is far cheaper: the
+    walk's guess assumes the matches are spread evenly over the page's rows."""
+    from helpdesk.search.match import Estimate, choose_plan
+
+    def plan(estimate):
+        return choose_plan(estimate, limit=5000, page_rows=51)
+
+    everyone = Estimate(matches=700_000, rows=1_000_000, matches_among=700_000)
+    assert plan(everyone) == QUEUE_FIRST  # "router": ~73 rows checked per page
+    a_name = Estimate(matches=21_000, rows=99_000, matches_among=2_000)
+    assert plan(a_name) == MATCH_FIRST  # a 2,500-row guess that may be the whole scope
+    filtered = Estimate(matches=700_000, rows=9_000, matches_among=6_300)
+    assert plan(filtered) == QUEUE_FIRST
+    assert plan(Estimate(matches=4_000)) == MATCH_FIRST
+    assert plan(Estimate(matches=6_000)) == QUEUE_FIRST  # SQLite: the count alone
 
 
 @pytest.mark.parametrize("key", ["agent", "north_reseller", "south_reseller", "carol", "bob"])
@@ -227,10 +248,10 @@ def test_both_plans_find_the_same_tickets(app, crowd, key):
     person = user(crowd, key)
     for query in ("router", "router reboots", '"router reboots"', "rout swap", "SN0000000A",
                   "zyzzyva", "bob@test.example", "drops 1", "ticket"):
-        match_first = ids(person, query, limit=10**9, app=app)
-        queue_first = ids(person, query, limit=-1, app=app)
+        match_first = ids(person, query, plan="match_first", app=app)
+        queue_first = ids(person, query, plan="queue_first", app=app)
         assert match_first == queue_first, query
-    assert ids(user(crowd, "agent"), "router", limit=-1, app=app)
+    assert ids(user(crowd, "agent"), "router", plan="queue_first", app=app)
 
 
 def test_a_search_costs_one_query_more_whatever_the_plan(app, client, auth, crowd,

@@ -15,7 +15,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import and_, or_
 
-from helpdesk.access import sees_internal_notes
+from helpdesk.access import sees_internal_notes, ticket_scope
 from helpdesk.models import PRIORITIES, STATUSES, Ticket
 from helpdesk.models.timestamps import UTCDateTime, utcnow
 from helpdesk.params import parse_id, parse_ids, parse_int, parse_utc
@@ -105,7 +105,8 @@ class QueueFilters:
             cutoff = utcnow() - span
             where.append(Ticket.created_at >= cutoff if within else Ticket.created_at < cutoff)
         if self.q:
-            match = ticket_match(self.q, include_internal=sees_internal_notes(user))
+            match = ticket_match(self.q, include_internal=sees_internal_notes(user),
+                                 among=[ticket_scope(user), *where])
             if match is not None:
                 where.append(match)
         return where

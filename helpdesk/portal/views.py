@@ -57,7 +57,7 @@ def ticket_list():
     query = visible_tickets(current_user)
     if pill.statuses:
         query = query.where(Ticket.status.in_(pill.statuses))
-    match = ticket_match(q, include_internal=False)
+    match = ticket_match(q, include_internal=False, among=[query.whereclause])
     if match is not None:
         query = query.where(match)
     page = page_number()

@@ -16,21 +16,38 @@ condition is written decides the plan, and the right plan depends on how many ti
   cannot turn into a join; SQLite: ``tickets.id + 0 IN (...)``, whose ``+ 0`` keeps the
   planner from driving the query by it.
 
-The count comes from one cheap query before the page's: PostgreSQL's own estimate for the
-full-text condition (``EXPLAIN``, planning only, from the statistics ``ANALYZE`` keeps of
-the lexemes), and on SQLite an exact count that stops at the limit. The limit is the setting
-``SEARCH_MATCH_FIRST_LIMIT`` (tests move it to force either plan).
+The choice costs one cheap query before the page's. PostgreSQL: one ``EXPLAIN`` (planning
+only, from the statistics ``ANALYZE`` keeps of the lexemes) of three queries side by side,
+for the planner's estimates of the matching documents, of the tickets the page looks through
+(``among``: its scope and filters) and of the matches among them. The match set goes first
+when it is small (``SEARCH_MATCH_FIRST_LIMIT``), or when it is no more than ``WALK_RISK``
+times the rows the walk is expected to check: the walk's cost is a guess that assumes the
+matches are spread evenly, and when they are not (a first name whose subscribers all belong to
+other resellers, a word only resolved tickets have while the queue starts with unresolved
+ones) it checks every row of the scope, so the known cost of the match set wins unless the
+walk is far cheaper. SQLite: an exact count of the matching documents that stops past
+``SEARCH_MATCH_FIRST_LIMIT``. ``SEARCH_PLAN`` forces either plan (tests run both).
 
-The known weak spot of the queue-first plan: a word common overall but rare near the top of
-the queue (words only resolved tickets have, say, while the queue starts with unresolved
-ones) is checked row by row until enough turn up. docs/search.md measures it.
+The weak spot left: a word in many tickets (past ``WALK_RISK`` times the guessed walk) that
+the page's scope or filters hold few of. docs/search.md measures it.
 """
 
 import json
 from dataclasses import dataclass
 
 from flask import current_app
-from sqlalchemy import Boolean, Integer, any_, column, func, literal_column, or_, select, table
+from sqlalchemy import (
+    Boolean,
+    Integer,
+    any_,
+    column,
+    func,
+    literal_column,
+    or_,
+    select,
+    table,
+    union_all,
+)
 from sqlalchemy.dialects.postgresql import ARRAY, TSQUERY, TSVECTOR
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.base import Executable
@@ -43,6 +60,11 @@ from helpdesk.search.index import SEARCH_TABLE
 from helpdesk.search.query import search_terms, ticket_number
 
 MATCH_FIRST = "match set first"
+# The queue walk's cost is a guess that assumes the matches are spread evenly; when they are
+# not (a name among another reseller's subscribers, a word only resolved tickets have) it
+# can walk the whole scope. So the match set, whose cost is known, is read first unless it
+# is more than this many times the walk's guess.
+WALK_RISK = 10
 QUEUE_FIRST = "queue order first"
 
 _pg_search = table(SEARCH_TABLE, column("ticket_id", Integer), column("public", TSVECTOR),
@@ -52,49 +74,78 @@ _ENGLISH = literal_column("'english'")
 
 
 @dataclass(frozen=True)
+class Estimate:
+    """What the plan is chosen by: tickets whose document matches (``matches``), tickets the
+    page looks through (``rows``: its scope and filters) and matches among those
+    (``matches_among``). SQLite knows only ``matches`` (exact, counted up to the limit)."""
+
+    matches: float
+    rows: float | None = None
+    matches_among: float | None = None
+
+    def walk(self, page_rows):
+        """Rows the queue-first plan is expected to check for a page: every row when few
+        match, else as many as it takes at the estimated density."""
+        if self.rows is None:
+            return None
+        return min(self.rows, page_rows * self.rows / max(self.matches_among, 1))
+
+
+@dataclass(frozen=True)
 class SearchPlan:
-    """How a search will run: the plan, the estimated matches it was chosen by, and the
-    condition that makes the database run it."""
+    """How a search will run: the plan, the estimate it was chosen by, and the condition
+    that makes the database run it."""
 
     plan: str
-    estimate: float
+    estimate: Estimate
     condition: object
 
 
-def ticket_match(query, *, include_internal):
+def ticket_match(query, *, include_internal, among=()):
     """An SQL condition on ``Ticket`` for ``query``, or None when it has no words.
 
-    ``include_internal``: match internal notes too (``access.sees_internal_notes``). A query
-    that is a prefixed ticket number (``TKT-1042``) matches that ticket alone; a bare number
-    matches that ticket or the tickets whose text has it. The access scope is the caller's.
+    ``include_internal``: match internal notes too (``access.sees_internal_notes``).
+    ``among``: the page's other conditions on ``Ticket`` (its access scope and filters), which
+    the caller still applies; the estimate uses them. A query that is a prefixed ticket number
+    (``TKT-1042``) matches that ticket alone; a bare number matches that ticket or the
+    tickets whose text has it.
     """
     number = ticket_number(query, current_app.config["TICKET_PREFIX"])
     if number is not None and number[1]:
         return Ticket.id == number[0]
-    planned = search_plan(query, include_internal=include_internal)
+    planned = search_plan(query, include_internal=include_internal, among=among)
     by_number = Ticket.id == number[0] if number is not None else None
     if planned is None:
         return by_number
     return planned.condition if by_number is None else or_(by_number, planned.condition)
 
 
-def search_plan(query, *, include_internal, limit=None):
-    """The ``SearchPlan`` for the words of ``query`` (None without words).
-
-    ``limit`` (default: the ``SEARCH_MATCH_FIRST_LIMIT`` setting): at most this many
-    estimated matches are read match set first; more, queue order first.
-    """
+def search_plan(query, *, include_internal, among=()):
+    """The ``SearchPlan`` for the words of ``query`` (None without words); see the module
+    docstring for the rule, ``SEARCH_PLAN`` (``auto``, or a plan forced) and
+    ``SEARCH_MATCH_FIRST_LIMIT``."""
     terms = search_terms(query)
     if not terms:
         return None
-    if limit is None:
-        limit = current_app.config["SEARCH_MATCH_FIRST_LIMIT"]
     search = (_Postgres if db.engine.dialect.name == "postgresql" else _Sqlite)(
         terms, include_internal=include_internal)
-    estimate = search.estimate(limit)
-    if estimate <= limit:
-        return SearchPlan(MATCH_FIRST, estimate, search.match_first())
-    return SearchPlan(QUEUE_FIRST, estimate, search.queue_first())
+    limit = current_app.config["SEARCH_MATCH_FIRST_LIMIT"]
+    estimate = search.estimate(among, limit)
+    plan = {"match_first": MATCH_FIRST, "queue_first": QUEUE_FIRST}.get(
+        current_app.config["SEARCH_PLAN"]) or choose_plan(
+        estimate, limit=limit, page_rows=current_app.config["TICKETS_PER_PAGE"] + 1)
+    condition = search.match_first() if plan == MATCH_FIRST else search.queue_first()
+    return SearchPlan(plan, estimate, condition)
+
+
+def choose_plan(estimate, *, limit, page_rows):
+    """Match set first when few match, or when the queue walk looks like the bigger risk."""
+    if estimate.matches <= limit:
+        return MATCH_FIRST
+    walk = estimate.walk(page_rows)
+    if walk is not None and estimate.matches <= WALK_RISK * walk:
+        return MATCH_FIRST
+    return QUEUE_FIRST
 
 
 class _Explain(Executable, ClauseElement):
@@ -155,14 +206,26 @@ class _Postgres:
     def _matches(self, tsquery):
         return self.vector.op("@@", return_type=Boolean)(tsquery)
 
-    def estimate(self, _limit):
-        """The planner's estimate of matching documents: EXPLAIN only plans."""
-        statement = select(literal_column("1")).select_from(_pg_search).where(
-            self._matches(self.tsquery))
+    def estimate(self, among, _limit):
+        """The planner's estimates, from one EXPLAIN (planning only) of three queries side by
+        side: the matching documents, the tickets the page looks through, and both."""
+        matching = self._matches(self.tsquery)
+        statement = union_all(
+            select(_pg_search.c.ticket_id).where(matching),
+            select(Ticket.id).where(*among),
+            select(Ticket.id).join(_pg_search, _pg_search.c.ticket_id == Ticket.id).where(
+                *among, matching),
+        )
         plan = db.session.execute(_Explain(statement)).scalar()
         if isinstance(plan, str):
             plan = json.loads(plan)
-        return plan[0]["Plan"]["Plan Rows"]
+        node = plan[0]["Plan"]
+        while node["Node Type"] != "Append" and len(node.get("Plans", ())) == 1:
+            node = node["Plans"][0]
+        parts = [child["Plan Rows"] for child in node.get("Plans", ())]
+        if len(parts) != 3:  # an unexpected plan shape: count everything as matching
+            return Estimate(node["Plan Rows"])
+        return Estimate(*parts)
 
     def match_first(self):
         ids = select(_pg_search.c.ticket_id).where(self._matches(self.tsquery))
@@ -197,10 +260,10 @@ class _Sqlite:
             literal_column(SEARCH_TABLE).op("MATCH", return_type=Boolean)(
                 bindparam(None, self.expression)))
 
-    def estimate(self, limit):
-        """The exact count, but never counting past ``limit + 1``."""
+    def estimate(self, _among, limit):
+        """The exact number of matching documents, counted no further than ``limit + 1``."""
         capped = self._ids().limit(max(int(limit) + 1, 0)).subquery()
-        return db.session.scalar(select(func.count()).select_from(capped))
+        return Estimate(db.session.scalar(select(func.count()).select_from(capped)))
 
     def match_first(self):
         return Ticket.id.in_(self._ids())

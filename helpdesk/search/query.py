@@ -81,7 +81,7 @@ def _chunk(text):
     if not words or all(word.lower() in STOP_WORDS for word in words):
         return None
     email = _EMAIL.search(text)
-    if email is not None:
+    if email is not None and _WORD.search(email.group(0)):
         return Term("email", tuple(_WORD.findall(email.group(0))), email.group(0).lower())
     # PostgreSQL's parser reads the chunk as it read the text, so "v1.2" or "foo-bar" is
     # found as indexed; quotes and backslashes (its only syntax inside a quoted operand) go.
