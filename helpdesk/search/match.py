@@ -60,12 +60,12 @@ from helpdesk.search.index import SEARCH_TABLE
 from helpdesk.search.query import search_terms, ticket_number
 
 MATCH_FIRST = "match set first"
+QUEUE_FIRST = "queue order first"
 # The queue walk's cost is a guess that assumes the matches are spread evenly; when they are
 # not (a name among another reseller's subscribers, a word only resolved tickets have) it
 # can walk the whole scope. So the match set, whose cost is known, is read first unless it
 # is more than this many times the walk's guess.
 WALK_RISK = 10
-QUEUE_FIRST = "queue order first"
 
 _pg_search = table(SEARCH_TABLE, column("ticket_id", Integer), column("public", TSVECTOR),
                    column("notes", TSVECTOR))
