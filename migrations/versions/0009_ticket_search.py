@@ -54,6 +54,7 @@ def upgrade():
             "   string_agg(body, E'\\n' ORDER BY id) FILTER (WHERE internal) AS notes"
             "  FROM replies GROUP BY ticket_id) r ON r.ticket_id = t.id"
         )
+        op.execute("SET LOCAL maintenance_work_mem = '256MB'")  # GIN builds, this transaction
         op.execute("CREATE INDEX ix_ticket_search_public ON ticket_search USING GIN (public)")
         op.execute("CREATE INDEX ix_ticket_search_everything ON ticket_search"
                    " USING GIN ((public || notes))")
