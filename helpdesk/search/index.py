@@ -27,6 +27,8 @@ holds at most 1 MB of distinct words, and the index must never refuse a reply.
 from sqlalchemy import event, inspect, text
 from sqlalchemy.orm import Session
 
+from helpdesk.extensions import db
+
 SEARCH_TABLE = "ticket_search"
 # Shadow tables FTS5 creates beside its virtual table on SQLite.
 _FTS5_SHADOW = {f"{SEARCH_TABLE}_{suffix}" for suffix in ("data", "idx", "content", "docsize",
@@ -143,18 +145,14 @@ def _reindex(session, where, params):
         session.execute(text(statement), params)
 
 
-def index_ticket(ticket, *, session=None):
+def index_ticket(ticket):
     """(Re)build a ticket's document; call after the flush that gave it its id, before commit."""
-    from helpdesk.extensions import db
-
-    _reindex(session or db.session, "t.id = :ticket_id", {"ticket_id": ticket.id})
+    _reindex(db.session, "t.id = :ticket_id", {"ticket_id": ticket.id})
 
 
-def index_reply(reply, *, session=None):
-    """Add a flushed reply, comment or note to its ticket's document."""
-    from helpdesk.extensions import db
-
-    _reindex(session or db.session, "t.id = :ticket_id", {"ticket_id": reply.ticket_id})
+def index_reply(reply):
+    """Add a flushed reply, comment or note to its ticket's document (rebuilt from its rows)."""
+    _reindex(db.session, "t.id = :ticket_id", {"ticket_id": reply.ticket_id})
 
 
 def reindex_people(session, *, user_ids=(), organisation_ids=()):
