@@ -186,6 +186,26 @@ def rebuild_indexes(connection, indexes):
         connection.execute(definition)
 
 
+def vacuum(url):
+    """Remove the dead row versions the bulk updates left (PostgreSQL; SQLite has none to
+    mind)."""
+    if dialect(url) == "sqlite":
+        return
+    with connect(url, autocommit=True) as connection:
+        for table in BULK_TABLES:
+            connection.execute(sql.SQL("VACUUM {}").format(sql.Identifier(table)))
+
+
+def hidden_indexes(connection):
+    """Bulk-table indexes PostgreSQL hides from transactions older than their build."""
+    if is_sqlite(connection):
+        return []
+    return [name for (name,) in connection.execute(
+        "SELECT indexrelid::regclass::text FROM pg_index"
+        " WHERE indcheckxmin AND indrelid::regclass::text = ANY(%s) ORDER BY 1",
+        (list(BULK_TABLES),))]
+
+
 def vacuum_analyze(url):
     """Fresh statistics (and on PostgreSQL visibility maps), as a settled database has them:
     autovacuum on PostgreSQL; ``ANALYZE`` on SQLite (its file is new, so no VACUUM)."""

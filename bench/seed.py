@@ -88,8 +88,20 @@ def seed(app, url, plan, *, say=print):
         else:
             _search_documents(connection)
         say(f"  events and search documents: {time.perf_counter() - started:.1f} s")
+    # Without the updated rows' old versions, an index built now is usable at once by every
+    # transaction; built over them, PostgreSQL hides it from transactions older than the
+    # build (``indcheckxmin``), and any long transaction on the server sends the queue to
+    # sequential scans.
+    database.vacuum(url)
+    with database.connect(url) as connection:
+        (bulk_sqlite if sqlite else bulk_postgresql).prepare(connection)
         database.rebuild_indexes(connection, indexes)
+        hidden = database.hidden_indexes(connection)
         say(f"  indexes: {time.perf_counter() - started:.1f} s")
+    if hidden:
+        say(f"  warning: {len(hidden)} indexes are hidden from transactions older than the"
+            f" seeding ({', '.join(hidden[:3])}...): a long transaction was open on the"
+            " server; timings suffer until it ends")
     _after_seed(app, url)
     database.vacuum_analyze(url)
     say(f"  seeded {plan.tickets} tickets in {time.perf_counter() - started:.1f} s")
