@@ -58,6 +58,7 @@ def ensure_seeded(app, url, plan, *, reseed, say=print):
 
 
 def _counts(app):
+    """How much data was measured, for the report."""
     with app.app_context():
         row = db.session.execute(text(
             "SELECT (SELECT count(*) FROM tickets), (SELECT count(*) FROM replies),"

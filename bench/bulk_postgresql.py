@@ -16,10 +16,12 @@ def prepare(connection):
 
 
 def _in_list(values):
+    """A SQL list literal of known words (statuses, priorities): ``('a', 'b')``."""
     return "(" + ", ".join(f"'{v}'" for v in values) + ")"
 
 
 def _days(span):
+    """A ``timedelta`` of whole days as a SQL interval literal."""
     return f"interval '{span.days} days'"
 
 

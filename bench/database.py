@@ -131,6 +131,7 @@ def drop_database(url):
 
 
 def _remove_sqlite_files(url):
+    """The database file and its journals: a SQLite database is its files."""
     path = sqlite_path(url)
     for suffix in ("", "-wal", "-shm", "-journal"):
         Path(f"{path}{suffix}").unlink(missing_ok=True)

@@ -66,6 +66,7 @@ class InProcess:
         self.clients = {}
 
     def client(self, email):
+        """The signed-in test client of ``email`` (signing in on first use)."""
         if email not in self.clients:
             client = self.app.test_client()
             token = csrf_token(client.get("/login").get_data(as_text=True))
@@ -77,6 +78,7 @@ class InProcess:
         return self.clients[email]
 
     def get(self, scenario):
+        """Ask for ``scenario`` as its person."""
         response = self.client(scenario.login).get(scenario.path, headers=scenario.headers)
         return Answer(response.status_code, response.get_data(),
                       response.headers.get("Location", ""))

@@ -30,6 +30,7 @@ class OverHTTP:
         self.clients = {}
 
     def client(self, email):
+        """The signed-in httpx client of ``email`` (signing in on first use)."""
         if email not in self.clients:
             client = httpx.Client(base_url=self.base_url, timeout=TIMEOUT)
             token = csrf_token(client.get("/login").text)
@@ -41,6 +42,7 @@ class OverHTTP:
         return self.clients[email]
 
     def get(self, scenario):
+        """Ask for ``scenario`` as its person, over HTTP."""
         response = self.client(scenario.login).get(scenario.path, headers=scenario.headers)
         return Answer(response.status_code, response.content,
                       response.headers.get("Location", ""))
@@ -51,6 +53,7 @@ class OverHTTP:
                          for name, value in self.client(email).cookies.items())
 
     def close(self):
+        """Close every client's connections."""
         for client in self.clients.values():
             client.close()
 

@@ -109,6 +109,7 @@ def pick(who, email, *, page_size, depths=DEPTHS):
 
 
 def _person(busiest):
+    """``(id, name, email, tickets)`` of the busiest subscriber: what searches ask for."""
     person = db.session.get(User, busiest[0])
     return (person.id, person.name, person.email, busiest[1])
 

@@ -55,6 +55,7 @@ def misses(result, by_label):
 
 
 def _ms(value):
+    """Milliseconds, one decimal below 100."""
     return f"{value:,.1f}" if value < 100 else f"{value:,.0f}"
 
 
@@ -139,6 +140,7 @@ def machine():
 
 
 def _load(values):
+    """Load averages as ``1 / 5 / 15``."""
     return " / ".join(f"{v:.2f}" for v in values)
 
 
@@ -177,7 +179,9 @@ shared, so timings carry its noise.
 
 ### Throughput under load
 
-{s.get('clients', '?')} concurrent clients for {s.get('seconds', '?')} s per page.
+{s.get('clients', '?')} concurrent clients (threads with keep-alive connections, on the same cores
+as the server) for {s.get('seconds', '?')} s per page; the ratio is a page's requests per
+second over `/healthz`'s, whose target ({TARGET_RATIO:.2f}) is set for the queue page.
 
 {throughput_table(run.throughput)}
 """
