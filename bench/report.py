@@ -149,21 +149,23 @@ def section(run):
     s, c = run.settings, run.counts
     name = BACKEND_NAMES.get(run.backend, run.backend)
     if run.mode == "HTTP":
-        how = (f"served by gunicorn ({s.get('workers')} workers, {s.get('threads')} threads,"
-               " `HELPDESK_ENV=production`) on a loopback port and timed with httpx from"
-               " sign-in through `/login` to the last byte of each answer")
+        how = (f"served by gunicorn ({s.get('workers')} workers, {s.get('threads')} threads"
+               " each, `HELPDESK_ENV=production`) on a loopback port; each answer timed with"
+               " httpx, signed in through `/login`, to its last byte")
     else:
         how = ("asked in process through a Flask test client (routing, session, queries,"
                " templates; no network, no WSGI server)")
     body = f"""## {name}, {run.tickets:,} tickets ({run.mode})
 
-Measured {run.started:%Y-%m-%d %H:%M} UTC on {machine()}, {run.version}: {c.get('tickets', 0):,}
-tickets, {c.get('replies', 0):,} replies ({c.get('internal', 0):,} internal notes),
-{c.get('subscribers', 0):,} subscribers. The app was {how}. Each scenario: {s.get('warmups')}
-warm-up requests, then up to {s.get('runs')} timed ones within {s.get('budget')} s (at least 3);
-queries are the SQL statements of one in-process request of the same scenario. Load average
-(1, 5, 15 min) {_load(run.load_before)} before, {_load(run.load_after)} after: the machine is
-shared, so timings carry its noise.
+- Measured {run.started:%Y-%m-%d %H:%M} UTC on {machine()}, {run.version}.
+- Data: {c.get('tickets', 0):,} tickets, {c.get('replies', 0):,} replies
+  ({c.get('internal', 0):,} internal notes), {c.get('subscribers', 0):,} subscribers.
+- The app was {how}.
+- Each scenario: {s.get('warmups')} warm-up requests, then up to {s.get('runs')} timed ones
+  within {s.get('budget')} s (at least 3; `n` says how many). Queries: the SQL statements of
+  one in-process request of the same scenario.
+- Load average (1, 5, 15 min): {_load(run.load_before)} before, {_load(run.load_after)}
+  after. The machine is shared, so timings carry its noise.
 
 ### Misses
 
