@@ -170,8 +170,8 @@ def test_http_mode_serves_times_and_loads(redis_url, tmp_path):
     ensure_seeded(app, url, PLAN, reseed=False, say=lambda _line: None)
     run = measure_all(app, url, tickets=TICKETS, http=True, runs=2, warmups=1,
                       budget=1, only=r"^agent: (queue, first page|counters)$", clients=2,
-                      seconds=0.3, redis_url=redis_url, instance_path=tmp_path / "http",
-                      say=lambda _line: None)
+                      seconds=0.2, workers=1, redis_url=redis_url,
+                      instance_path=tmp_path / "http", say=lambda _line: None)
     assert run.mode == "HTTP"
     assert [r.label for r in run.results] == ["agent: queue, first page", "agent: counters"]
     assert all(r.answered and len(r.times_ms) == 2 and r.queries for r in run.results)
