@@ -31,8 +31,9 @@ test: $(VENV)/.installed-dev
 lint: $(VENV)/.installed-dev
 	$(BIN)/ruff check .
 
-## bench: seed BENCH_TICKETS tickets into BENCH_DATABASE_URL (once), time the pages, write docs/benchmarks.md
-BENCH_TICKETS ?= 100000
+## bench: seed BENCH_DATABASE_URL (once), serve it with gunicorn, time every generated scenario, update docs/benchmarks.md
+# BENCH_TICKETS empty: 1,000,000 on PostgreSQL, 100,000 on SQLite (the issue's sizes).
+BENCH_TICKETS ?=
 BENCH_ARGS ?=
 bench: $(VENV)/.installed-dev
-	$(BIN)/python -m bench --tickets $(BENCH_TICKETS) $(BENCH_ARGS)
+	$(BIN)/python -m bench --http $(if $(BENCH_TICKETS),--tickets $(BENCH_TICKETS)) $(BENCH_ARGS)

@@ -1,20 +1,38 @@
-"""``python -m bench``: seed when needed, time every scenario, print and save the table.
+"""``python -m bench``: seed when needed, generate the scenarios, time them, report.
 
 Seeding is skipped when the bench database already holds the requested number of bench
-tickets (``--reseed`` forces it), so re-measuring after a code change takes seconds.
+tickets (``--reseed`` forces it), so re-measuring after a code change takes minutes, not a
+reseed. ``--http`` serves the app with gunicorn and measures it as users get it (what
+``make bench`` does, and what ``docs/benchmarks.md`` holds); without it the pages are asked in
+process, for quick runs. ``--only PATTERN`` re-runs the scenarios whose ``who: name`` matches.
 """
 
 import argparse
 import os
+import re
 import sys
 import tempfile
 from pathlib import Path
 
-from bench import database, measure, report, scenarios, seed
+from sqlalchemy import text
+
+from bench import (
+    database,
+    measure,
+    over_http,
+    people,
+    picks,
+    report,
+    scenarios,
+    seed,
+    server,
+)
 from helpdesk import create_app
+from helpdesk.extensions import db
 
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_REDIS_URL = "redis://127.0.0.1:6379/3"
+DEFAULT_OUTPUT = ROOT / "docs" / "benchmarks.md"
 
 
 def bench_app(url, redis_url, instance_path):
@@ -22,7 +40,7 @@ def bench_app(url, redis_url, instance_path):
     return create_app({
         "SQLALCHEMY_DATABASE_URI": database.sqlalchemy_url(url),
         "REDIS_URL": redis_url,
-        "SECRET_KEY": "bench-secret-key-not-for-production",
+        "SECRET_KEY": server.SECRET_KEY,
         "INSTANCE_PATH": str(instance_path),
     })
 
@@ -35,71 +53,140 @@ def ensure_seeded(app, url, plan, *, reseed, say=print):
         database.migrate(app)  # new migrations (indexes) still apply to the kept data
         database.vacuum_analyze(url)
         return
-    say(f"seeding {plan.tickets} tickets into {database.plain_url(url)}")
+    say(f"seeding {plan.tickets} tickets into {database.label(url)}")
     seed.seed(app, url, plan, say=say)
 
 
-def measure_all(app, url, *, runs, warmups):
-    """Every scenario and the page-size check; returns what ``report.document`` needs."""
+def _counts(app):
+    """How much data was measured, for the report."""
+    with app.app_context():
+        row = db.session.execute(text(
+            "SELECT (SELECT count(*) FROM tickets), (SELECT count(*) FROM replies),"
+            " (SELECT count(*) FROM replies WHERE internal),"
+            " (SELECT count(*) FROM users WHERE role IN ('subscriber', 'company_admin'))"
+        )).one()
+        db.session.remove()
+    return dict(zip(("tickets", "replies", "internal", "subscribers"), row, strict=True))
+
+
+def generated_scenarios(app):
+    """Every scenario of this data, from the picks of the agent, a reseller, a subscriber."""
+    with app.app_context():
+        size = app.config["TICKETS_PER_PAGE"]
+        agent = picks.pick("agent", people.AGENT_EMAIL, page_size=size)
+        reseller = picks.pick("reseller", people.RESELLER_EMAIL, page_size=size)
+        portal = tuple(picks.portal_subscriber())
+        db.session.remove()
+    return scenarios.generate(agent, reseller, portal,
+                              ticket_prefix=app.config["TICKET_PREFIX"])
+
+
+def measure_all(app, url, *, tickets, http=False, runs=50, warmups=5, budget=10.0,
+                only=None, clients=8, seconds=5.0, workers=server.WORKERS, redis_url=None,
+                instance_path=None, say=print):
+    """Time every chosen scenario (and, over HTTP, the throughput); returns a ``report.Run``."""
     load_before = os.getloadavg()
-    with database.connect(url) as connection:
-        picks = scenarios.pick(connection)
-        counts = dict(zip(
-            ("tickets", "replies", "internal", "subscribers", "search_documents"),
-            connection.execute(
-                "SELECT (SELECT count(*) FROM tickets), (SELECT count(*) FROM replies),"
-                " (SELECT count(*) FROM replies WHERE internal),"
-                " (SELECT count(*) FROM users WHERE role IN ('subscriber', 'company_admin')),"
-                " (SELECT count(*) FROM search_documents)"
-            ).fetchone(), strict=True,
-        ))
-        server_version = connection.execute("SHOW server_version").fetchone()[0]
+    everything = generated_scenarios(app)
+    chosen = [s for s in everything if not only or re.search(only, s.label, re.IGNORECASE)]
+    say(f"{len(chosen)} of {len(everything)} scenarios, {'over HTTP' if http else 'in process'}")
+    in_process = measure.InProcess(app)
+    probes = {s.label: measure.probe(in_process, s) for s in chosen}
+    options = {"runs": runs, "warmups": warmups, "budget": budget}
+    loads = []
+    if http:
+        with server.serving(url, redis_url, Path(instance_path) / "server",
+                            workers=workers) as base_url:
+            client = over_http.OverHTTP(base_url)
+            try:
+                results = [_timed(client.get, s, probes[s.label], options, say)
+                           for s in chosen]
+                loads = _loads(base_url, client, chosen, clients=clients, seconds=seconds,
+                               say=say)
+            finally:
+                client.close()
+    else:
+        results = [_timed(in_process.get, s, probes[s.label], options, say, reuse=True)
+                   for s in chosen]
+    page_sizes = [measure.page_size_check(in_process, s)
+                  for s in scenarios.page_size_scenarios(chosen)]
+    return report.Run(
+        backend=database.dialect(url), tickets=tickets, mode="HTTP" if http else "in-process",
+        version=database.server_version(url), results=results, page_sizes=page_sizes,
+        throughput=loads, counts=_counts(app), load_before=load_before,
+        load_after=os.getloadavg(),
+        settings=options | {"workers": workers, "threads": server.THREADS,
+                            "clients": clients, "seconds": seconds})
 
-        def check_filter(sql, parameters):
-            return connection.execute(sql, parameters).fetchall()
 
-        clients, results = {}, []
+def _timed(fetch, scenario, probe, options, say, *, reuse=False):
+    """Time one scenario; in process, the probe's answer is its first warm-up."""
+    result = measure.run(fetch, scenario, first=probe.answer if reuse else None, **options)
+    result.queries, result.notes = probe.queries, list(probe.notes)
+    if result.timed:
+        say(f"  {result.label}: p50 {result.p50:.1f} ms, p95 {result.p95:.1f} ms,"
+            f" {result.queries} queries, {result.kb:.1f} KB")
+    else:
+        say(f"  {result.label}: HTTP {result.status}{'' if result.answered else ' (miss)'}")
+    return result
 
-        def client_for(email):
-            if email not in clients:
-                clients[email] = measure.signed_in_client(app, email)
-            return clients[email]
 
-        for scenario in scenarios.scenarios(picks):
-            result = measure.run(app, client_for(scenario.login), scenario, warmups=warmups,
-                                 runs=runs, check_filter=check_filter)
-            results.append(result)
-        page_sizes = [measure.page_size_check(app, client_for(s.login), s)
-                      for s in scenarios.page_size_scenarios(picks)]
-    return {"results": results, "page_sizes": page_sizes, "counts": counts,
-            "server_version": server_version, "runs": runs, "warmups": warmups,
-            "load_before": load_before, "load_after": os.getloadavg(), "picks": picks}
+def _loads(base_url, client, chosen, *, clients, seconds, say):
+    """``/healthz``, then each page marked ``under_load``, ``clients`` at a time."""
+    pages = [s for s in chosen if s.under_load]
+    if not pages:
+        return []
+    loads = [over_http.throughput(base_url, "/healthz", "/healthz", clients=clients,
+                                  seconds=seconds)]
+    for page in pages:
+        loads.append(over_http.throughput(
+            base_url, page.label, page.path, headers=page.headers,
+            cookie=client.cookie_header(page.login), clients=clients, seconds=seconds,
+            under_target=page.group == "sort"))
+    for load in loads:
+        say(f"  under load: {load.label}: {load.per_second:.1f} requests/s")
+    return loads
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
-    parser.add_argument("--tickets", type=int, default=seed.Plan.tickets)
+    parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--tickets", type=int, default=None, help="how many tickets (default:"
+                        " 1,000,000 on PostgreSQL, 100,000 on SQLite)")
     parser.add_argument("--subscribers", type=int, default=seed.Plan.subscribers)
     parser.add_argument("--reseed", action="store_true", help="seed even if already seeded")
-    parser.add_argument("--runs", type=int, default=50, help="measured requests per page")
-    parser.add_argument("--warmups", type=int, default=5, help="untimed requests per page")
-    parser.add_argument("--output", default=str(ROOT / "docs" / "benchmarks.md"),
-                        help="where to write the Markdown report ('-' for nowhere)")
+    parser.add_argument("--http", action="store_true",
+                        help="serve with gunicorn and time over HTTP, plus throughput")
+    parser.add_argument("--runs", type=int, default=50, help="timed requests per scenario")
+    parser.add_argument("--warmups", type=int, default=5, help="untimed requests first")
+    parser.add_argument("--budget", type=float, default=10.0,
+                        help="seconds of timed requests per scenario (at least 3 requests)")
+    parser.add_argument("--only", metavar="PATTERN",
+                        help="only scenarios whose 'who: name' matches this regular expression")
+    parser.add_argument("--clients", type=int, default=8, help="concurrent clients under load")
+    parser.add_argument("--seconds", type=float, default=5.0, help="seconds of load per page")
+    parser.add_argument("--workers", type=int, default=server.WORKERS, help="gunicorn workers")
+    parser.add_argument("--output", help="the Markdown report to update ('-' for none;"
+                        " default: docs/benchmarks.md for a full --http run, else none)")
     args = parser.parse_args(argv)
     url = database.bench_database_url()
+    tickets = args.tickets or database.DEFAULT_TICKETS[database.dialect(url)]
     redis_url = os.environ.get("REDIS_URL") or DEFAULT_REDIS_URL
     with tempfile.TemporaryDirectory(prefix="bench-instance-") as instance:
-        app = bench_app(url, redis_url, instance)
-        plan = seed.Plan(tickets=args.tickets, subscribers=args.subscribers)
-        ensure_seeded(app, url, plan, reseed=args.reseed)
-        numbers = measure_all(app, url, runs=args.runs, warmups=args.warmups)
-    print(report.results_table(numbers["results"]))
+        app = bench_app(url, redis_url, Path(instance) / "app")
+        ensure_seeded(app, url, seed.Plan(tickets=tickets, subscribers=args.subscribers),
+                      reseed=args.reseed)
+        run = measure_all(app, url, tickets=tickets, http=args.http, runs=args.runs,
+                          warmups=args.warmups, budget=args.budget, only=args.only,
+                          clients=args.clients, seconds=args.seconds, workers=args.workers,
+                          redis_url=redis_url, instance_path=instance)
     print()
-    print(report.page_size_table(numbers["page_sizes"]))
-    if args.output != "-":
-        Path(args.output).parent.mkdir(parents=True, exist_ok=True)
-        Path(args.output).write_text(report.document(**numbers))
-        print(f"\nwritten to {args.output}")
+    print(report.printed(run))
+    output = args.output or (str(DEFAULT_OUTPUT) if args.http and not args.only else "-")
+    if output != "-":
+        path = Path(output)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(report.document(run, path.read_text() if path.exists() else ""))
+        print(f"\nsection {run.backend} {run.tickets:,} written to {output}")
     return 0
 
 

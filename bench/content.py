@@ -18,6 +18,7 @@ DETAILS = (
     "Please call me back after 17:00, I am at work during the day.",
 )
 SEARCH_WORD = "router"  # common in subjects and replies: the text-search scenario's query
+SEARCH_PHRASE = "restarting the router"  # a phrase of DETAILS and of customer replies
 
 
 @dataclass(frozen=True)
@@ -58,4 +59,4 @@ def reply_pools():
     }
 
 
-__all__ = ["RENDERER_VERSION", "SEARCH_WORD", "Pool", "reply_pools", "ticket_pool"]
+__all__ = ["RENDERER_VERSION", "SEARCH_PHRASE", "SEARCH_WORD", "Pool", "reply_pools", "ticket_pool"]

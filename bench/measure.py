@@ -1,8 +1,12 @@
-"""Time scenarios in process: the real app, the real login form, a Flask test client.
+"""Time scenarios, count their statements, and check what they answered.
 
-Server time is the wall time of one in-process request (routing, session, queries, template),
-without a network or a WSGI server in front. Every SQL statement the request sends is counted
-with SQLAlchemy's ``before_cursor_execute`` event, the same way the tests count queries.
+Two ways to ask, one way to time: ``InProcess`` sends each request through a Flask test client
+(routing, session, queries, templates; no network, no WSGI server), ``bench.over_http`` through
+gunicorn as a browser would. Either way a scenario is asked once untimed by the in-process
+app with every SQL statement counted (SQLAlchemy's ``before_cursor_execute``, as the tests
+count queries) and its answer checked (``bench.checks``); then it is warmed up and timed until
+it has ``runs`` samples or has used its time budget, whichever comes first, so a 13-second
+search costs a few samples, not fifty.
 """
 
 import re
@@ -13,41 +17,106 @@ from dataclasses import dataclass, field
 
 from sqlalchemy import event
 
-from bench import seed
+from bench import checks, people
 from helpdesk.extensions import db
 
 CSRF_META = re.compile(r'<meta name="csrf-token" content="([^"]+)"')
-TICKET_LINK = re.compile(r'href="/(?:portal/)?tickets/(\d+)"')
+MIN_RUNS = 3  # samples a scenario gets even past its budget
 
 
 class LoginFailed(RuntimeError):
     """The bench user could not sign in (wrong data, or the login form changed)."""
 
 
+def csrf_token(html):
+    """The CSRF token of a page's ``<meta name="csrf-token">``."""
+    match = CSRF_META.search(html)
+    if not match:
+        raise LoginFailed("the login page has no csrf-token meta tag")
+    return match.group(1)
+
+
+@dataclass(frozen=True)
+class Answer:
+    """What a request answered."""
+
+    status: int
+    body: bytes
+    location: str = ""
+
+    @property
+    def text(self):
+        return self.body.decode(errors="replace")
+
+    @property
+    def ok_page(self):
+        return 200 <= self.status < 300
+
+
+def acceptable(scenario, status):
+    """A page answers 2xx; a ticket number searched answers 2xx or (better) 3xx."""
+    return 200 <= status < 300 or (scenario.jump and 300 <= status < 400)
+
+
+class InProcess:
+    """Requests through Flask test clients, one per login, signed in through ``/login``."""
+
+    def __init__(self, app):
+        self.app = app
+        self.clients = {}
+
+    def client(self, email):
+        """The signed-in test client of ``email`` (signing in on first use)."""
+        if email not in self.clients:
+            client = self.app.test_client()
+            token = csrf_token(client.get("/login").get_data(as_text=True))
+            response = client.post("/login", data={
+                "email": email, "password": people.BENCH_PASSWORD, "csrf_token": token})
+            if response.status_code != 302:
+                raise LoginFailed(f"signing in as {email} answered {response.status_code}")
+            self.clients[email] = client
+        return self.clients[email]
+
+    def get(self, scenario):
+        """Ask for ``scenario`` as its person."""
+        response = self.client(scenario.login).get(scenario.path, headers=scenario.headers)
+        return Answer(response.status_code, response.get_data(),
+                      response.headers.get("Location", ""))
+
+
 @dataclass
 class Result:
     """The numbers of one scenario."""
 
-    name: str
-    status: int
+    scenario: object
+    status: int = 0
     times_ms: list = field(default_factory=list)
-    queries: list = field(default_factory=list)
     size_bytes: int = 0
-    note: str = ""
-    max_kb: float | None = None
+    queries: int | None = None
+    notes: list = field(default_factory=list)
 
     @property
-    def available(self):
-        return self.status == 200 and bool(self.times_ms)
+    def label(self):
+        return self.scenario.label
+
+    @property
+    def answered(self):
+        """Answered as the scenario should (2xx, or 3xx for a ticket number)."""
+        return acceptable(self.scenario, self.status)
+
+    @property
+    def timed(self):
+        """Answered and timed (``runs=0`` only asks once, untimed)."""
+        return self.answered and bool(self.times_ms)
 
     @property
     def p50(self):
-        return statistics.median(self.times_ms)
+        return statistics.median(self.times_ms) if self.times_ms else None
 
     @property
     def p95(self):
         if len(self.times_ms) < 2:
-            return self.times_ms[0]
+            return self.times_ms[0] if self.times_ms else None
         return statistics.quantiles(self.times_ms, n=20, method="inclusive")[-1]
 
     @property
@@ -84,48 +153,55 @@ def counting_statements(app):
         event.remove(engine, "before_cursor_execute", counter)
 
 
-def signed_in_client(app, email, password=seed.BENCH_PASSWORD):
-    """A test client signed in through ``/login`` with the page's CSRF token."""
-    client = app.test_client()
-    match = CSRF_META.search(client.get("/login").get_data(as_text=True))
-    if not match:
-        raise LoginFailed("the login page has no csrf-token meta tag")
-    response = client.post(
-        "/login", data={"email": email, "password": password, "csrf_token": match.group(1)}
-    )
-    if response.status_code != 302:
-        raise LoginFailed(f"signing in as {email} answered {response.status_code}")
-    return client
+@dataclass(frozen=True)
+class Probe:
+    """One in-process request of a scenario: its statements, its answer, what failed."""
+
+    queries: int
+    answer: Answer
+    notes: list
 
 
-def ticket_ids(html):
-    """The ticket ids a page links to, in order, without repeats."""
-    return list(dict.fromkeys(int(i) for i in TICKET_LINK.findall(html)))
+def probe(in_process, scenario):
+    """Ask once in process: the statements the request sent, and the check notes."""
+    in_process.client(scenario.login)  # signed in before counting starts
+    with counting_statements(in_process.app) as counter:
+        answer = in_process.get(scenario)
+    return Probe(counter.count, answer, _notes(in_process, scenario, answer))
 
 
-def run(app, client, scenario, *, warmups, runs, check_filter=None):
-    """Time ``scenario``: ``warmups`` untimed requests, then ``runs`` timed ones."""
-    response = client.get(scenario.path, headers=scenario.headers)
-    result = Result(scenario.name, response.status_code, max_kb=scenario.max_kb)
-    if response.status_code != 200:
-        result.note = f"not available (HTTP {response.status_code})"
+def _notes(in_process, scenario, answer):
+    notes = []
+    if not acceptable(scenario, answer.status):
+        notes.append(f"HTTP {answer.status}"
+                     + (f" to {answer.location}" if answer.location else ""))
+    with in_process.app.app_context():
+        notes += checks.failures(scenario.checks, answer, db.session)
+        db.session.remove()
+    return notes
+
+
+def run(fetch, scenario, *, warmups, runs, budget, first=None):
+    """Time ``scenario`` with ``fetch`` (``InProcess.get`` or ``OverHTTP.get``): warm-ups
+    (within a quarter of ``budget`` seconds), then up to ``runs`` timed requests within
+    ``budget`` (at least ``MIN_RUNS``). ``first``: an answer already had from the same
+    ``fetch``, which counts as the first warm-up."""
+    started = time.perf_counter()
+    first = first or fetch(scenario)
+    result = Result(scenario, status=first.status, size_bytes=len(first.body))
+    if not acceptable(scenario, first.status):
         return result
-    body = response.get_data()
-    result.size_bytes = len(body)
-    if scenario.check and check_filter is not None:
-        wrong = check_filter(scenario.check, {**scenario.check_params,
-                                              "ids": ticket_ids(body.decode())})
-        if wrong:
-            result.note = f"{scenario.check_note}: {len(wrong)} listed tickets do not match"
+    warm_until = started + budget / 4
     for _ in range(max(0, warmups - 1)):
-        client.get(scenario.path, headers=scenario.headers)
-    with counting_statements(app) as counter:
-        for _ in range(runs):
-            before = counter.count
-            started = time.perf_counter()
-            client.get(scenario.path, headers=scenario.headers)
-            result.times_ms.append((time.perf_counter() - started) * 1000)
-            result.queries.append(counter.count - before)
+        if time.perf_counter() > warm_until:
+            break
+        fetch(scenario)
+    timed_until = time.perf_counter() + budget
+    while len(result.times_ms) < runs and (
+            len(result.times_ms) < MIN_RUNS or time.perf_counter() < timed_until):
+        before = time.perf_counter()
+        fetch(scenario)
+        result.times_ms.append((time.perf_counter() - before) * 1000)
     return result
 
 
@@ -133,7 +209,7 @@ def run(app, client, scenario, *, warmups, runs, check_filter=None):
 class PageSizeResult:
     """Query counts of one list at two page sizes."""
 
-    name: str
+    label: str
     counts: dict  # page size -> (queries, rows listed)
 
     @property
@@ -142,17 +218,17 @@ class PageSizeResult:
         return max(queries) > min(queries)
 
 
-def page_size_check(app, client, scenario, sizes=(25, 100)):
+def page_size_check(in_process, scenario, sizes=(25, 100)):
     """Query count and rows listed at each page size (``TICKETS_PER_PAGE`` set per request)."""
-    counts = {}
+    app, counts = in_process.app, {}
     original = app.config["TICKETS_PER_PAGE"]
     try:
         for size in sizes:
             app.config["TICKETS_PER_PAGE"] = size
-            client.get(scenario.path)  # warm
+            in_process.get(scenario)  # warm
             with counting_statements(app) as counter:
-                response = client.get(scenario.path)
-            counts[size] = (counter.count, len(ticket_ids(response.get_data(as_text=True))))
+                answer = in_process.get(scenario)
+            counts[size] = (counter.count, len(checks.listed_ids(answer.text)))
     finally:
         app.config["TICKETS_PER_PAGE"] = original
-    return PageSizeResult(scenario.name, counts)
+    return PageSizeResult(scenario.label, counts)

@@ -1,100 +1,226 @@
-"""What the bench times: the pages of the issue, with real ids picked from the seeded data.
+"""What the bench times, generated from the queue's own definitions rather than hand-listed.
 
-Some routes and filters may not exist yet on a branch (``/customers/<id>``, the ``category``
-and ``q`` filters). A scenario therefore carries a ``check``: SQL run over the ticket ids a
-response lists, answering which of them break the filter. When the page lists tickets that
-the filter should have excluded, the report says the filter was ignored instead of timing a
-page that did less work than it should.
+The filters come from the fields of ``QueueFilters`` and their values from ``STATUSES``,
+``PRIORITIES``, ``AGES`` and the seeded data (``bench.picks``); the sorts from ``SORTS``; every
+URL is written by ``QueueFilters.query_args``, as the queue's own links are. A field of
+``QueueFilters`` that no generator here covers stops the run (``uncovered_fields``), so a new
+filter cannot go unmeasured. Queue, search and counter scenarios run as an agent and as a
+reseller; the desk's other pages as an agent; the portal as its busiest subscriber.
 """
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
+from datetime import UTC, datetime
+from urllib.parse import urlencode
 
-from bench import content, seed
+from bench import checks, content
+from helpdesk.desk.queue_filters import AGES, SORTS, QueueFilters
+from helpdesk.models import PRIORITIES, STATUSES
+from helpdesk.models.ticket import UNRESOLVED_STATUSES
 
 HX = {"HX-Request": "true"}
+QUEUE_MAX_KB = 40  # the queue page, 50 rows
+FRAGMENT_MAX_KB = 20  # the expansion fragment
+DEEP_PAGE = 200  # the deepest offset page the queue serves (MAX_OFFSET_PAGE)
+PORTAL_PAGE = 5
+ABSENT_WORD = "zyzzyva"
 
 
 @dataclass(frozen=True)
 class Scenario:
-    """One page to time: who asks, what URL, and how to tell its filter was applied."""
+    """One request to time: who asks, what URL, and how to tell the page did its work.
+
+    ``jump``: the answer is a redirect (a ticket number searched), timed as the user's wait.
+    ``baseline``: the scenario whose query count this one must not exceed (a deep page
+    against its first page). ``under_load``: measured for throughput too.
+    """
 
     name: str
+    who: str
     login: str
     path: str
+    group: str
     headers: dict = field(default_factory=dict)
-    check: str | None = None  # SQL over %(ids)s returning the ids the filter should exclude
-    check_params: dict = field(default_factory=dict)
-    check_note: str = ""
+    checks: tuple = ()
     max_kb: float | None = None
+    jump: bool = False
+    baseline: str | None = None
+    under_load: bool = False
+
+    @property
+    def label(self):
+        """``who: name``, unique in a run; what ``--only`` matches."""
+        return f"{self.who}: {self.name}"
 
 
-@dataclass(frozen=True)
-class Picks:
-    """Ids that exist in the bench data, chosen once per run."""
-
-    category_id: int
-    category_name: str
-    ticket_id: int
-    subscriber_id: int
-    subscriber_email: str
-    subscriber_tickets: int
+# QueueFilters fields covered by the generators below, beyond the plain filters.
+COVERED_ELSEWHERE = {"q": "searches", "sort": "sorts", "page": "depths", "after": "depths",
+                     "before": "depths"}
 
 
-def pick(connection):
-    """The busiest category among open tickets, a queue-top ticket, the busiest subscriber."""
-    category_id, category_name = connection.execute(
-        "SELECT c.id, c.name FROM tickets t JOIN categories c ON c.id = t.category_id"
-        " WHERE t.status = 'open' GROUP BY c.id, c.name ORDER BY count(*) DESC, c.id LIMIT 1"
-    ).fetchone()
-    (ticket_id,) = connection.execute(
-        "SELECT id FROM tickets WHERE deleted_at IS NULL"
-        " ORDER BY queue_rank, updated_at DESC, id DESC LIMIT 1"
-    ).fetchone()
-    subscriber_id, email, count = connection.execute(
-        "SELECT u.id, u.email, count(*) FROM tickets t JOIN users u ON u.id = t.subscriber_id"
-        " WHERE u.role = 'subscriber' GROUP BY u.id, u.email ORDER BY count(*) DESC, u.id"
-        " LIMIT 1"
-    ).fetchone()
-    return Picks(category_id, category_name, ticket_id, subscriber_id, email, count)
+def filter_values(picks):
+    """Each plain filter of ``QueueFilters`` with the values to try alone: every value where
+    the set is small, the busiest (and a small) one where it comes from the data."""
+    category = [(f"category={c[1]} ({kind}, {c[2]})", [c[0]]) for kind, c in (
+        ("busiest", picks.busiest_category), ("smallest", picks.smallest_category)) if c]
+    assignee = [("assignee=me", "me"), ("assignee=unassigned", "unassigned")]
+    if picks.assignee:
+        assignee.insert(0, (f"assignee={picks.assignee[1]} (busiest)", str(picks.assignee[0])))
+    return {
+        "statuses": [(f"status={s}", [s]) for s in STATUSES],
+        "priorities": [(f"priority={p}", [p]) for p in PRIORITIES],
+        "categories": category,
+        "assignee": assignee,
+        "customer": [(f"customer={picks.customer[1]} (busiest, {picks.customer[3]})",
+                      picks.customer[0])] if picks.customer else [],
+        "organisation": [(f"organisation={picks.organisation[1]} (busiest)",
+                          picks.organisation[0])] if picks.organisation else [],
+        "reseller": [(f"reseller={picks.reseller}", picks.reseller)] if picks.reseller else [],
+        "age": [(f"age={a}", a) for a in AGES],
+    }
 
 
-def scenarios(picks):
-    """The scenarios of the issue, plus the queue as a reseller sees it."""
-    agent, word = seed.AGENT_EMAIL, content.SEARCH_WORD
-    return [
-        Scenario("Queue, first page (default sort)", agent, "/tickets"),
-        Scenario(
-            f"Queue, status open + category {picks.category_name}", agent,
-            f"/tickets?status=open&category={picks.category_id}",
-            check="SELECT id FROM tickets WHERE id = ANY(%(ids)s)"
-                  " AND (status <> 'open' OR category_id <> %(category)s)",
-            check_params={"category": picks.category_id},
-            check_note="status or category filter ignored",
-        ),
-        Scenario(
-            f"Text search (q={word})", agent, f"/tickets?q={word}",
-            check="SELECT t.id FROM tickets t WHERE t.id = ANY(%(ids)s) AND NOT EXISTS"
-                  " (SELECT 1 FROM search_documents d WHERE d.ticket_id = t.id"
-                  " AND d.tsv @@ to_tsquery('english', %(query)s))",
-            check_params={"query": f"{word}:*"},
-            check_note="q filter ignored",
-        ),
-        Scenario(
-            "Expansion fragment (HX-Request)", agent, f"/tickets/{picks.ticket_id}",
-            headers=HX, max_kb=20,
-        ),
-        Scenario("Customer hub", agent, f"/customers/{picks.subscriber_id}"),
-        Scenario(
-            f"Portal list ({picks.subscriber_tickets} tickets)", picks.subscriber_email,
-            "/portal/tickets",
-        ),
-        Scenario("Queue as a reseller", seed.RESELLER_EMAIL, "/tickets"),
+def uncovered_fields(picks):
+    """``QueueFilters`` fields no scenario exercises (a new filter the bench must learn)."""
+    known = set(filter_values(picks)) | set(COVERED_ELSEWHERE)
+    return sorted(f.name for f in fields(QueueFilters) if f.name not in known)
+
+
+def pairs(picks):
+    """The pairs of filters people use together."""
+    chosen = [
+        ("status=open & priority=urgent", {"statuses": ["open"], "priorities": ["urgent"]}),
+        ("status=on_hold & priority=low", {"statuses": ["on_hold"], "priorities": ["low"]}),
+        ("assignee=unassigned & status=closed", {"assignee": "unassigned",
+                                                 "statuses": ["closed"]}),
     ]
+    if picks.busiest_category:
+        chosen.append((f"status=open & category={picks.busiest_category[1]}",
+                       {"statuses": ["open"], "categories": [picks.busiest_category[0]]}))
+    if picks.assignee:
+        chosen.append((f"status=in_progress & assignee={picks.assignee[1]}",
+                       {"statuses": ["in_progress"], "assignee": str(picks.assignee[0])}))
+    if picks.reseller:
+        chosen.append((f"reseller={picks.reseller} & status=open",
+                       {"reseller": picks.reseller, "statuses": ["open"]}))
+    chosen.append(("status=" + "+".join(UNRESOLVED_STATUSES) + " (multi-valued)",
+                   {"statuses": list(UNRESOLVED_STATUSES)}))
+    return chosen
 
 
-def page_size_scenarios(picks):
+def searches(picks, *, ticket_prefix):
+    """Search terms: common, rare, absent, a name, an email address, a phrase, a number."""
+    terms = [("common", content.SEARCH_WORD), ("absent", ABSENT_WORD),
+             ("phrase", f'"{content.SEARCH_PHRASE}"')]
+    if picks.serial:
+        terms.insert(1, ("rare", picks.serial))
+    if picks.customer:
+        terms += [("name", picks.customer[1]), ("email", picks.customer[2])]
+    jumps = []
+    if picks.middle_ticket_id:
+        jumps = [("ticket number", f"{ticket_prefix}-{picks.middle_ticket_id}"),
+                 ("bare number", str(picks.middle_ticket_id))]
+    return terms, jumps
+
+
+def queue_scenarios(picks, *, ticket_prefix):
+    """The queue as ``picks.who`` uses it: first pages, filters, pairs, sorts, searches,
+    deep pages and the counters."""
+    me = picks.user_id
+    scope = [checks.scope_check(picks.scope)]
+
+    def queue(name, group, filters, *, extra=(), query=None, **options):
+        args = filters.query_args(**(query or {}))
+        return Scenario(
+            name=name, who=picks.who, login=picks.email, group=group,
+            path="/tickets" + ("?" + urlencode(args) if args else ""),
+            checks=tuple(scope + checks.filter_checks(filters, me=me) + list(extra)),
+            max_kb=QUEUE_MAX_KB, **options)
+
+    first_pages = {sort: "queue, first page" if sort == "queue" else f"sort={sort}"
+                   for sort in SORTS}
+    out = [queue(first_pages[sort], "sort", QueueFilters(sort=sort),
+                 extra=[checks.order_check(sort)], under_load=sort == "queue")
+           for sort in SORTS]
+    for attribute, values in filter_values(picks).items():
+        out += [queue(name, "filter", QueueFilters(**{attribute: value}))
+                for name, value in values]
+    out += [queue(name, "pair", QueueFilters(**chosen)) for name, chosen in pairs(picks)]
+    terms, jumps = searches(picks, ticket_prefix=ticket_prefix)
+    out += [queue(f"search {kind}: {term}", "search", QueueFilters(q=term),
+                  under_load=kind == "common" and picks.who == "agent")
+            for kind, term in terms]
+    out += [Scenario(name=f"search {kind}: {term}", who=picks.who, login=picks.email,
+                     group="search", path="/tickets?" + urlencode(QueueFilters(q=term)
+                                                                  .query_args()),
+                     checks=(checks.Check(note="no jump to the ticket",
+                                          jump=picks.middle_ticket_id),), jump=True)
+            for kind, term in jumps]
+    out.append(queue(f"page={DEEP_PAGE}", "depth", QueueFilters(),
+                     query={"page": DEEP_PAGE}, extra=[checks.order_check("queue")],
+                     baseline=first_pages["queue"]))
+    for cursor in picks.cursors:
+        filters = QueueFilters(sort=cursor.sort)
+        for direction, expected in (("after", {"first": cursor.next_id}),
+                                    ("before", {"last": cursor.previous_id})):
+            out.append(queue(
+                f"{direction} {cursor.depth}% (row {cursor.position:,}) sort={cursor.sort}",
+                "depth", filters, query={direction: cursor.cursor},
+                extra=[checks.order_check(cursor.sort),
+                       checks.Check(note=f"{direction} cursor ignored", **expected)],
+                baseline=first_pages[cursor.sort]))
+    out.append(Scenario(name="counters", who=picks.who, login=picks.email, group="counters",
+                        path="/tickets/counters", headers=HX, under_load=picks.who == "agent"))
+    return out
+
+
+def desk_pages(picks):
+    """The agent's other waits: the live polls, the expansion fragment, a customer hub."""
+    since = datetime.now(UTC).isoformat()
+    out = []
+    if picks.page_ids:
+        out.append(Scenario(
+            name=f"poll the queue ({len(picks.page_ids)} rows)", who=picks.who,
+            login=picks.email, group="poll", headers=HX,
+            path="/tickets/changes?" + urlencode([("since", since)]
+                                                 + [("ids", i) for i in picks.page_ids])))
+    if picks.ticket_id:
+        out += [
+            Scenario(name="poll a ticket", who=picks.who, login=picks.email, group="poll",
+                     headers=HX, path=f"/tickets/{picks.ticket_id}/live?"
+                     + urlencode({"v": picks.ticket_version})),
+            Scenario(name="expansion fragment", who=picks.who, login=picks.email,
+                     group="ticket", headers=HX, path=f"/tickets/{picks.ticket_id}",
+                     max_kb=FRAGMENT_MAX_KB),
+        ]
+    if picks.customer:
+        out.append(Scenario(
+            name=f"customer hub ({picks.customer[3]} tickets)", who=picks.who,
+            login=picks.email, group="hub", path=f"/customers/{picks.customer[0]}",
+            checks=(checks.filter_checks(QueueFilters(customer=picks.customer[0]),
+                                         me=picks.user_id)[0],)))
+    return out
+
+
+def portal_pages(email, tickets):
+    """The portal list of the busiest subscriber, and a page further down."""
+    return [Scenario(name=f"portal list ({tickets} tickets)", who="subscriber", login=email,
+                     group="portal", path="/portal/tickets"),
+            Scenario(name=f"portal page {PORTAL_PAGE}", who="subscriber", login=email,
+                     group="portal", path=f"/portal/tickets?page={PORTAL_PAGE}")]
+
+
+def generate(agent, reseller, portal, *, ticket_prefix):
+    """Every scenario of a run: ``agent`` and ``reseller`` are ``Picks``, ``portal`` the
+    ``(email, tickets)`` of the portal's subscriber."""
+    missing = uncovered_fields(agent)
+    if missing:
+        raise ValueError(f"QueueFilters fields without a bench scenario: {', '.join(missing)}")
+    return (queue_scenarios(agent, ticket_prefix=ticket_prefix) + desk_pages(agent)
+            + queue_scenarios(reseller, ticket_prefix=ticket_prefix) + portal_pages(*portal))
+
+
+def page_size_scenarios(everything):
     """The lists whose query count must not grow with the page size."""
-    return [
-        Scenario("Queue", seed.AGENT_EMAIL, "/tickets"),
-        Scenario("Portal list", picks.subscriber_email, "/portal/tickets"),
-    ]
+    wanted = {"agent: queue, first page", "reseller: queue, first page"}
+    return [s for s in everything if s.label in wanted
+            or (s.group in ("hub", "portal") and "page" not in s.name)]
