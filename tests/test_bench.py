@@ -55,6 +55,11 @@ def test_bench_seeds_measures_and_reports(bench_url, redis_url, tmp_path):
             "   AND NOT internal))"
         ).fetchone()
     assert wrong_public == 0, "the portal's time is the last public activity"
+    with database.connect(bench_url) as connection:
+        tallied, opened = connection.execute(
+            "SELECT (SELECT sum(tickets) FROM ticket_tallies),"
+            " (SELECT sum(opened) FROM ticket_days)").fetchone()
+    assert tallied == opened == TICKETS, "the counters' tallies count the bulk-loaded tickets"
 
     numbers = measure_all(app, bench_url, runs=2, warmups=1)
     by_name = {result.name: result for result in numbers["results"]}
