@@ -74,7 +74,8 @@ def queue_counters(user):
         "first_response_hours": _average_hours(response_seconds, responded),
         "resolution_hours": _average_hours(resolution_seconds, resolved),
         "backlog_by_priority": backlog_priority,
-        "backlog_by_category": sorted(backlog_category.items(), key=lambda pair: -pair[1]),
+        "backlog_by_category": sorted(backlog_category.items(),
+                                      key=lambda pair: (-pair[1], pair[0])),
         "average_days": AVERAGE_DAYS,
     }
 
