@@ -200,11 +200,12 @@ def _keep_tallies(session, flush_context):
 
 @event.listens_for(Session, "do_orm_execute")
 def _refuse_bulk_ticket_writes(orm_execute_state):
-    """A bulk ``update(Ticket)`` or ``delete(Ticket)`` would change tickets without the flush
-    seeing them, and the tallies would drift: change tickets as objects instead."""
-    if ((orm_execute_state.is_update or orm_execute_state.is_delete)
-            and orm_execute_state.bind_mapper is inspect(Ticket)):
+    """A bulk ``insert``, ``update`` or ``delete`` of ``Ticket`` would write tickets without
+    the flush seeing them, and the tallies would drift: write tickets as objects instead."""
+    state = orm_execute_state
+    if (state.is_insert or state.is_update or state.is_delete) \
+            and state.bind_mapper is inspect(Ticket):
         raise RuntimeError(
-            "Bulk UPDATE/DELETE of tickets bypasses the ticket tallies: change Ticket objects "
-            "in the session, or run the SQL and then helpdesk.services.tallies.rebuild() in "
-            "the same transaction.")
+            "A bulk INSERT/UPDATE/DELETE of tickets bypasses the ticket tallies: change "
+            "Ticket objects in the session, or run the SQL and then "
+            "helpdesk.services.tallies.rebuild() in the same transaction.")
