@@ -184,6 +184,8 @@ def test_tallies_follow_changes_the_services_never_make(app_context, world):
 
 @pytest.mark.parametrize("statement", [
     lambda: update(Ticket).values(status="closed"),
+    lambda: update(Ticket).values({Ticket.deleted_at: utcnow()}),
+    lambda: update(Ticket).ordered_values((Ticket.priority, "low"), (Ticket.updated_at, utcnow())),
     lambda: delete(Ticket).where(Ticket.status == "open"),
     lambda: insert(Ticket).from_select(
         ["subject", "category_id", "subscriber_id", "status", "priority", "created_at"],
@@ -194,6 +196,17 @@ def test_bulk_ticket_writes_are_refused(app_context, world, statement):
     """A bulk write through the ORM would skip the flush: refused, nothing written."""
     with pytest.raises(RuntimeError, match="rebuild"):
         db.session.execute(statement())
+    assert stored() == recount()
+
+
+def test_bulk_updates_of_other_ticket_columns_pass(app_context, world):
+    """Columns the tallies ignore may be set in bulk, by .values() or by primary key."""
+    db.session.execute(update(Ticket).values(rating_comment="bulk"))
+    ids = db.session.scalars(select(Ticket.id)).all()
+    db.session.execute(update(Ticket), [{"id": i, "subject": f"Bulk {i}"} for i in ids])
+    with pytest.raises(RuntimeError, match="rebuild"):
+        db.session.execute(update(Ticket), [{"id": i, "status": "closed"} for i in ids])
+    assert db.session.scalar(select(Ticket.subject).where(Ticket.id == ids[0])) == f"Bulk {ids[0]}"
     assert stored() == recount()
 
 

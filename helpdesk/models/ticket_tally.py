@@ -14,11 +14,11 @@ One listener keeps both: after every flush it reads the attribute history of the
 written (inserted, changed, deleted), turns it into deltas and applies them with upserts
 (``INSERT ... ON CONFLICT DO UPDATE SET n = n + delta``), on the flush's own connection, so
 they commit or roll back with the change, savepoints included. Within a flush the rows are
-written in one fixed order (tallies before days, keys sorted), so two transactions that each
-change tickets in one flush, as every service does, take the row locks in the same order and
-cannot deadlock on them. SQL that writes tickets behind the session's back (a bulk
-``update(Ticket)``, raw ``UPDATE tickets``) bypasses this: the ORM kind is refused below, and
-raw SQL must be followed by ``helpdesk.services.tallies.rebuild()`` in its transaction.
+written in one fixed order (tallies before days, keys sorted), so two transactions that
+each move tickets in one flush, as the services do, take the row locks in the same order
+and cannot deadlock on them. SQL that writes tickets behind the session's back (a bulk
+``update(Ticket)``, raw ``UPDATE tickets``) bypasses this: the ORM kind is refused below,
+and raw SQL must be followed by ``helpdesk.services.tallies.rebuild()`` in its transaction.
 
 Kept in the model layer, like ``Ticket``'s own queue rank: importing the models is enough for
 every writer (views, jobs, the CLI, tests) to keep the tallies right.
@@ -195,17 +195,34 @@ def _keep_tallies(session, flush_context):
                 if before != after:
                     deltas.add(before, -1)
                     deltas.add(after, 1)
-    apply_deltas(session.connection(bind_arguments={"mapper": inspect(Ticket)}), deltas)
+    if deltas.tallies or deltas.days:
+        apply_deltas(session.connection(bind_arguments={"mapper": inspect(Ticket)}), deltas)
+
+
+def _columns_set(orm_execute_state):
+    """The attribute names an ORM UPDATE sets: in ``.values()`` or ``.ordered_values()``
+    (SQLAlchemy keeps both in ``_values``), or per row in the parameters of an update by
+    primary key (``session.execute(update(Ticket), rows)``)."""
+    names = {getattr(key, "key", key) for key in orm_execute_state.statement._values or {}}
+    parameters = orm_execute_state.parameters
+    for row in parameters if isinstance(parameters, list) else [parameters or {}]:
+        names.update(row)
+    return names
 
 
 @event.listens_for(Session, "do_orm_execute")
 def _refuse_bulk_ticket_writes(orm_execute_state):
-    """A bulk ``insert``, ``update`` or ``delete`` of ``Ticket`` would write tickets without
-    the flush seeing them, and the tallies would drift: write tickets as objects instead."""
+    """A bulk ``insert`` or ``delete`` of ``Ticket``, or an ``update`` that sets a tallied
+    column, would write tickets without the flush seeing them, and the tallies would drift:
+    write tickets as objects instead. (A bulk update of other columns is fine.)"""
     state = orm_execute_state
-    if (state.is_insert or state.is_update or state.is_delete) \
-            and state.bind_mapper is inspect(Ticket):
-        raise RuntimeError(
-            "A bulk INSERT/UPDATE/DELETE of tickets bypasses the ticket tallies: change "
-            "Ticket objects in the session, or run the SQL and then "
-            "helpdesk.services.tallies.rebuild() in the same transaction.")
+    if state.bind_mapper is not inspect(Ticket) or not (
+            state.is_insert or state.is_delete or state.is_update):
+        return
+    if state.is_update and not (_columns_set(state) & set(TALLIED)):
+        return
+    raise RuntimeError(
+        "A bulk INSERT/DELETE of tickets, or an UPDATE of their "
+        f"{', '.join(TALLIED)}, bypasses the ticket tallies: change Ticket objects in the "
+        "session, or run the SQL and then helpdesk.services.tallies.rebuild() in the same "
+        "transaction.")
