@@ -21,18 +21,80 @@ document.addEventListener("htmx:configRequest", (event) => {
   }
 });
 
-// Inline expansion: a ticket fragment lands in the hidden row under its queue row.
-// A second click on an open ticket closes it instead of loading it again.
-document.addEventListener("htmx:beforeRequest", (event) => {
-  const link = event.detail.elt;
-  if (!link.matches || !link.matches(".ticket-row a[hx-get]")) return;
-  const expansion = document.getElementById("expand-" + link.closest(".ticket-row").dataset.ticket);
-  if (expansion && !expansion.hidden) {
+// Queue rows: one listener serves every row. The row links are plain hrefs to the ticket,
+// so they work without JavaScript (and with a modifier key, in a new tab); here a click on
+// a row's number or subject opens the ticket in an expansion row under it instead (added on
+// first use; a second click closes it), and a click on its status badge (a.control-badge
+// .badge) or assignee (a.control-badge.plain) swaps in that dropdown (desk.row_control: the
+// ticket's URL and /controls/<name>).
+function controlOf(link) {
+  if (!link.classList.contains("control-badge")) return null;
+  return link.classList.contains("badge") ? "status" : "assignee";
+}
+
+document.addEventListener("click", (event) => {
+  if (event.defaultPrevented || event.button !== 0 || event.ctrlKey || event.metaKey
+      || event.shiftKey || event.altKey || !window.htmx) return;
+  const link = event.target.closest && event.target.closest("tr.ticket-row a[href]");
+  if (!link) return;
+  const control = controlOf(link);
+  if (control) {
     event.preventDefault();
-    collapse(expansion);
+    htmx.ajax("GET", link.pathname + "/controls/" + control,
+      { source: link, target: link, swap: "outerHTML" });
+  } else if (link.matches("td.number a, td.subject a")) {
+    event.preventDefault();
+    const expansion = expansionOf(link.closest("tr.ticket-row"), true);
+    if (!expansion.hidden) {
+      collapse(expansion);
+      return;
+    }
+    htmx.ajax("GET", link.pathname,
+      { source: link, target: expansion.firstElementChild, swap: "innerHTML" });
   }
 });
 
+// A queue row draws itself again when its ticket changed on this page: the server names the
+// change in HX-Trigger (ticket-changed-<id>, desk/actions.py), an event that bubbles to the
+// body. One listener per ticket shown, added as its row first arrives.
+const watchedTickets = new Set();
+
+document.addEventListener("htmx:load", (event) => {
+  const root = event.detail.elt;
+  if (!root.querySelectorAll) return;
+  const arrived = root.matches("tr.ticket-row") ? [root] : root.querySelectorAll("tr.ticket-row");
+  arrived.forEach((row) => {
+    nameControls(row);
+    const id = ticketOf(row);
+    if (watchedTickets.has(id)) return;
+    watchedTickets.add(id);
+    document.body.addEventListener("ticket-changed-" + id, () => {
+      const shown = document.getElementById("row-" + id);
+      const link = shown && shown.querySelector("a.expand-link");
+      if (link) htmx.ajax("GET", link.pathname + "/row", { source: shown, target: shown, swap: "outerHTML" });
+    });
+  });
+});
+
+// With this script a row's badges are controls: say so, and for which ticket, to screen
+// readers ("Status of TKT-7: Open (change)"); without it they are links to the ticket.
+function nameControls(row) {
+  const number = row.querySelector("a.expand-link").textContent;
+  row.querySelectorAll("a.control-badge").forEach((link) => {
+    const shown = link.textContent.replace(/\s*▾$/, "");
+    const what = controlOf(link) === "status" ? "Status" : "Assignee";
+    link.setAttribute("aria-label", `${what} of ${number}: ${shown} (change)`);
+  });
+}
+
+// The queue's changes poll (#queue-live, desk/live.py) sends the ids of the rows shown now.
+document.addEventListener("htmx:configRequest", (event) => {
+  if (event.detail.elt.id === "queue-live") {
+    event.detail.parameters.ids = rows().map(ticketOf);
+  }
+});
+
+// A ticket fragment landed in its expansion row: show it and select its queue row.
 document.addEventListener("htmx:afterSwap", (event) => {
   const cell = event.detail.target;
   if (cell.classList && cell.classList.contains("expansion-cell")) {
@@ -46,9 +108,32 @@ function collapse(expansion) {
   expansion.querySelector(".expansion-cell").replaceChildren();
 }
 
+// The row under a queue row where its ticket opens; with ``create``, added if missing.
+function expansionOf(row, create) {
+  if (!row) return null;
+  let expansion = document.getElementById("expand-" + ticketOf(row));
+  if (!expansion && create) {
+    expansion = document.createElement("tr");
+    expansion.id = "expand-" + ticketOf(row);
+    expansion.className = "expansion";
+    expansion.hidden = true;
+    const cell = document.createElement("td");
+    cell.className = "expansion-cell";
+    cell.colSpan = row.cells.length;
+    expansion.append(cell);
+    row.after(expansion);
+  }
+  return expansion;
+}
+
 // Keyboard: j/k move, Enter or o opens, r replies, Esc closes.
 function rows() {
   return Array.from(document.querySelectorAll("tr.ticket-row"));
+}
+
+// A queue row's ticket id, from its id ("row-<id>").
+function ticketOf(row) {
+  return row.id.slice("row-".length);
 }
 
 // The selection is kept by ticket id: a row that refreshes itself stays selected.
@@ -62,20 +147,16 @@ function select(row) {
   if (!row) return;
   rows().forEach((r) => r.classList.remove("is-selected"));
   row.classList.add("is-selected");
-  selectedTicket = row.dataset.ticket;
+  selectedTicket = ticketOf(row);
   row.scrollIntoView({ block: "nearest" });
 }
 
 document.addEventListener("htmx:load", (event) => {
   const row = event.detail.elt;
-  if (row.matches && row.matches("tr.ticket-row") && row.dataset.ticket === selectedTicket) {
+  if (row.matches && row.matches("tr.ticket-row") && ticketOf(row) === selectedTicket) {
     row.classList.add("is-selected");
   }
 });
-
-function expansionOf(row) {
-  return row && document.getElementById("expand-" + row.dataset.ticket);
-}
 
 document.addEventListener("keydown", (event) => {
   const typing = event.target.closest("input, textarea, select, [contenteditable]");
@@ -101,7 +182,7 @@ document.addEventListener("keydown", (event) => {
     select(all[Math.max(index - 1, 0)]);
   } else if ((event.key === "Enter" || event.key === "o") && current) {
     const expansion = expansionOf(current);
-    if (expansion && expansion.hidden) current.querySelector("a.expand-link").click();
+    if (!expansion || expansion.hidden) current.querySelector("a.expand-link").click();
   } else if (event.key === "r" && current) {
     const expansion = expansionOf(current);
     const box = expansion && expansion.querySelector(".reply-box textarea");

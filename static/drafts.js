@@ -180,7 +180,7 @@
     const rows = root && root.matches && root.matches("tr.ticket-row")
       ? [root] : (root || document).querySelectorAll("tr.ticket-row");
     rows.forEach((row) => {
-      const id = row.dataset.ticket;
+      const id = row.id.replace(/^row-/, "");
       const drafted = [`reply:${id}`, `handoff:${id}`].some((name) => localStorage.getItem(prefix + name));
       const cell = row.querySelector("td.subject");
       const mark = cell && cell.querySelector(".draft-mark");

@@ -145,7 +145,7 @@ def test_real_cursors_still_page(app, client, auth, world, monkeypatch):
     first = client.get("/tickets", query_string={"sort": "oldest"}).text
     after = re.search(r'after=([\w-]+)', first).group(1)
     second = client.get("/tickets", query_string={"sort": "oldest", "after": after}).text
-    numbers = re.compile(r'name="ids" value="(\d+)"')
+    numbers = re.compile(r'id="row-(\d+)"')
     assert set(numbers.findall(first)).isdisjoint(numbers.findall(second))
     assert numbers.findall(second)
 

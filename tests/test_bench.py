@@ -82,6 +82,11 @@ def test_seeding_is_consistent(bench, bench_url):
     assert wrong_public == 0, "the portal's time is the last public activity"
     assert misplaced == 0, "a ticket takes its subscriber's organisation and reseller"
     assert names == PLAN.subscribers
+    with database.connect(bench_url) as connection:
+        tallied, opened = connection.execute(
+            "SELECT (SELECT sum(tickets) FROM ticket_tallies),"
+            " (SELECT sum(opened) FROM ticket_days)").fetchone()
+    assert tallied == opened == TICKETS, "the counters' tallies count the bulk-loaded tickets"
 
 
 def test_every_generated_scenario_answers(bench, bench_url):

@@ -11,11 +11,12 @@ from helpdesk.models.saved_view import SavedView
 from helpdesk.models.sign_in import SignIn
 from helpdesk.models.ticket import PRIORITIES, STATUSES, UNRESOLVED_STATUSES, Ticket
 from helpdesk.models.ticket_event import TicketEvent
+from helpdesk.models.ticket_tally import TicketDay, TicketTally
 from helpdesk.models.time_entry import TimeEntry
 from helpdesk.models.user import PERMISSIONS, ROLES, User
 
 __all__ = [
     "PERMISSIONS", "PRIORITIES", "ROLES", "STATUSES", "UNRESOLVED_STATUSES", "Attachment",
     "AuditEntry", "Category", "Notification", "Organisation", "Reply", "Reseller", "SavedView",
-    "SignIn", "Ticket", "TicketEvent", "TimeEntry", "User",
+    "SignIn", "Ticket", "TicketDay", "TicketEvent", "TicketTally", "TimeEntry", "User",
 ]

@@ -50,7 +50,7 @@ def test_keyboard_moves_opens_and_closes(page, world, live_server):
     first = page.locator("tr.ticket-row").first
     expect(first).to_have_class(re.compile("is-selected"))
     page.keyboard.press("o")
-    expansion = page.locator(f"#expand-{first.get_attribute('data-ticket')}")
+    expansion = page.locator(f"#expand-{first.get_attribute('id').removeprefix('row-')}")
     expect(expansion).to_be_visible()
     page.keyboard.press("r")
     expect(expansion.locator("form.reply-box textarea")).to_be_focused()
