@@ -14,12 +14,15 @@ comparison, the runs before it equal to the cursor. The queue (``queue_rank`` up
     queue_rank = r AND (updated_at, id) < (u, i)     -- the rest of rank r
     queue_rank > r                                   -- the ranks after it
 
-PostgreSQL (15) and SQLite (3.40) both take a row-value comparison over consecutive index
-columns of one direction as a bound of the index range (``Index Cond: ... ROW(updated_at, id) <
-ROW(...)``; SQLite: ``SEARCH tickets USING INDEX ... (queue_rank=? AND (updated_at,id)<(?,?))``),
-which tests/test_keyset.py checks on both. Each part becomes a subquery ordered and limited to
-a page; the outer query merges them (a Merge Append on PostgreSQL) and keeps one page. A page
-therefore reads about ``parts * partitions * page size`` index entries at any depth.
+PostgreSQL (15) takes a row-value comparison over consecutive index columns of one direction
+as a bound of the range (``Index Cond: ((queue_rank = 1) AND (ROW(updated_at, id) <
+ROW(...)))``). SQLite (3.40) bounds the range by its first column (``SEARCH tickets USING
+INDEX ix_tickets_queue (queue_rank=? AND updated_at<?)``: ``id`` is the rowid, which SQLite
+does not take into a vector bound) and checks the rest in the index, so it reads the page and
+the tickets sharing the cursor's time. tests/test_keyset.py checks both plans. Each part is
+a subquery ordered and limited to a page; the outer query merges them (a Merge Append, or a
+sort of those few rows) and keeps one page: about ``parts * partitions * page size`` index
+entries at any depth, in one statement.
 
 *Partitions*: some lists are index ranges only once split. ``status IN ('open', 'on_hold')``
 in queue order is one range per status and priority of the index on ``(status, priority,
@@ -98,9 +101,10 @@ def read_page(where, order, *, per_page, after=None, before=None, offset=0, part
         for part in parts:
             branches.append(_branch(order, [*where, *partition.where, *part], pinned,
                                     backwards=backwards, limit=offset + limit))
-    keys = [tuple(row) for row in db.session.execute(
-        _merged(branches, order, backwards=backwards, limit=limit, offset=offset))] \
-        if branches else []
+    keys = []
+    if branches:  # none when the partitions' pinned values rule every one out
+        statement = _merged(branches, order, backwards=backwards, limit=limit, offset=offset)
+        keys = [tuple(row) for row in db.session.execute(statement)]
     more, keys = len(keys) > per_page, keys[:per_page]
     if backwards:
         keys.reverse()

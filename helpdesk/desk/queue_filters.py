@@ -130,7 +130,12 @@ class QueueFilters:
         - "newest" and "oldest" with several statuses: one slice per status (the
           status-created index);
         - several categories, in queue or "updated" order: one slice per category.
+
+        Not with a search (``q``): its plan is the search's own (helpdesk/search.py), and
+        each slice would run the search again.
         """
+        if self.q:
+            return None
         statuses, categories = list(dict.fromkeys(self.statuses)), list(dict.fromkeys(
             self.categories))
         by_update = self.sort in ("queue", "updated")
@@ -143,9 +148,7 @@ class QueueFilters:
                 for priority in dict.fromkeys(self.priorities or PRIORITIES)
             ])
         elif self.sort == "updated":
-            splits.append([Partition(where=(Ticket.queue_rank == rank,),
-                                     pinned=((Ticket.queue_rank, rank),))
-                           for rank in QUEUE_RANKS])
+            splits.append([Partition(where=(Ticket.queue_rank == rank,)) for rank in QUEUE_RANKS])
         elif len(statuses) > 1:
             splits.append([Partition(where=(Ticket.status == status,)) for status in statuses])
         if by_update and len(categories) > 1:
