@@ -53,6 +53,8 @@ views = st.fixed_dictionaries({
     "category": st.lists(st.integers(0, 2), max_size=2),
     "assignee": st.sampled_from((None, "unassigned", "agent", "me")),
     "age": st.sampled_from((None, *AGES)),
+    "customer": st.sampled_from((None, None, *SUBSCRIBERS)),
+    "organisation": st.booleans(),  # dave's (Acme)
 })
 
 
@@ -97,6 +99,10 @@ def view_filters(view, *, categories, people):
                             else view["assignee"])
     if view["age"]:
         args["age"] = view["age"]
+    if view.get("customer"):
+        args["customer"] = str(people[view["customer"]].id)
+    if view.get("organisation"):
+        args["organisation"] = str(people["dave"].organisation_id)
     return QueueFilters.from_args(args)
 
 

@@ -107,7 +107,12 @@ class QueueFilters:
         if self.age:
             _, span, within = AGES[self.age]
             cutoff = utcnow() - span
-            where.append(Ticket.created_at >= cutoff if within else Ticket.created_at < cutoff)
+            if within:
+                # A ticket is updated no earlier than it was opened (services.tickets sets
+                # both, then only moves updated_at on): the bound ends the queue's ranges.
+                where += [Ticket.created_at >= cutoff, Ticket.updated_at >= cutoff]
+            else:
+                where.append(Ticket.created_at < cutoff)
         if self.q:
             ids = matching_ticket_ids(self.q, include_internal=sees_internal_notes(user))
             if ids is not None:
@@ -131,16 +136,19 @@ class QueueFilters:
           status-created index);
         - several categories, in queue or "updated" order: one slice per category.
 
-        Not with a search (``q``): its plan is the search's own (helpdesk/search.py), and
-        each slice would run the search again.
+        A customer or an organisation has an index of its own and a few thousand tickets, so
+        its view is read from that index, not sliced by status or category (each slice would
+        walk it again). A search (``q``) is never sliced: its plan is the search's own
+        (helpdesk/search.py), and each slice would run the search again.
         """
         if self.q:
             return None
-        statuses, categories = list(dict.fromkeys(self.statuses)), list(dict.fromkeys(
-            self.categories))
+        narrow = bool(self.customer or self.organisation)
+        statuses = list(dict.fromkeys(self.statuses))
+        categories = list(dict.fromkeys(self.categories))
         by_update = self.sort in ("queue", "updated")
         splits = []
-        if by_update and (statuses or self.priorities):
+        if by_update and (statuses or self.priorities) and not narrow:
             splits.append([
                 Partition(where=(Ticket.status == status, Ticket.priority == priority),
                           pinned=((Ticket.queue_rank, queue_rank(status, priority)),))
@@ -149,9 +157,9 @@ class QueueFilters:
             ])
         elif self.sort == "updated":
             splits.append([Partition(where=(Ticket.queue_rank == rank,)) for rank in QUEUE_RANKS])
-        elif len(statuses) > 1:
+        elif len(statuses) > 1 and not narrow:
             splits.append([Partition(where=(Ticket.status == status,)) for status in statuses])
-        if by_update and len(categories) > 1:
+        if by_update and len(categories) > 1 and not narrow:
             splits.append([Partition(where=(Ticket.category_id == category,))
                            for category in categories])
         return [

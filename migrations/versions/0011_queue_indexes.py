@@ -90,8 +90,8 @@ FILTERED = ['priority', 'category_id', 'assignee_id', 'reseller_id']
 NEW = {
     'ix_tickets_queue': [*QUEUE_ORDER, 'created_at'],
     'ix_tickets_reseller_queue': ['reseller_id', *QUEUE_ORDER, 'created_at'],
-    'ix_tickets_category_queue': ['category_id', *QUEUE_ORDER],
-    'ix_tickets_assignee_queue': ['assignee_id', *QUEUE_ORDER],
+    'ix_tickets_category_queue': ['category_id', *QUEUE_ORDER, 'created_at'],
+    'ix_tickets_assignee_queue': ['assignee_id', *QUEUE_ORDER, 'created_at'],
     'ix_tickets_subscriber_queue': ['subscriber_id', *QUEUE_ORDER],
     'ix_tickets_organisation_queue': ['organisation_id', *QUEUE_ORDER],
     'ix_tickets_status_priority_queue': [
