@@ -8,13 +8,13 @@ Deep cursors are computed the way a user would reach them, only faster: the tick
 
 import re
 from dataclasses import dataclass, field
-from types import SimpleNamespace
 
 from sqlalchemy import func, select
 
 from helpdesk.access import Scope, scope_of, ticket_scope
-from helpdesk.desk.queue_filters import SORTS, encode_cursor, order_by
+from helpdesk.desk.queue_filters import SORTS
 from helpdesk.extensions import db
+from helpdesk.keyset import encode_cursor
 from helpdesk.models import Category, Organisation, Ticket, User
 from helpdesk.timeline import ticket_version
 
@@ -122,10 +122,8 @@ def _cursor(scope, sort, depth, total):
         select(*(column for column, _ in order)).where(scope)
         .order_by(*order_by(order)).offset(position - 1).limit(3)).all()
     previous, here, following = rows
-    values = SimpleNamespace(**{column.key: value for (column, _), value in zip(
-        order, here, strict=True)})
     return Cursor(sort=sort, depth=depth, position=position,
-                  cursor=encode_cursor(values, order), next_id=following[-1],
+                  cursor=encode_cursor(list(here)), next_id=following[-1],
                   previous_id=previous[-1])
 
 
@@ -136,3 +134,8 @@ def portal_subscriber():
         select(User.email, count).join(Ticket, Ticket.subscriber_id == User.id)
         .where(User.role == "subscriber").group_by(User.id, User.email)
         .order_by(count.desc(), User.id).limit(1)).one()
+
+
+def order_by(order):
+    """ORDER BY clauses for ``order``, a sort's ``(column, descending)`` pairs."""
+    return [column.desc() if descending else column.asc() for column, descending in order]

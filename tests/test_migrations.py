@@ -5,7 +5,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-from flask_migrate import upgrade
+from flask_migrate import downgrade, upgrade
 from sqlalchemy import MetaData, inspect, select, text
 from sqlalchemy.engine import make_url
 
@@ -114,8 +114,6 @@ def test_ticket_search_upgrade_and_downgrade_keep_what_was_searchable(empty_data
                                                                       redis_url, tmp_path):
     """0009 fills one document per ticket from the tickets, replies, subscriber and
     organisation already there (notes apart); its downgrade gives search_documents back."""
-    from flask_migrate import downgrade
-
     from helpdesk.search import SEARCH_TABLE, ticket_match
 
     app = create_app({
@@ -170,5 +168,32 @@ def test_ticket_search_upgrade_and_downgrade_keep_what_was_searchable(empty_data
                                                         (False, True)]
         upgrade()
         assert found("splitter", internal=False) == [ticket]
+        db.session.remove()
+        db.engine.dispose()
+
+
+def test_every_migration_downgrades_and_upgrades_again(empty_database_url, redis_url, tmp_path):
+    """Head, down to nothing, head again: each downgrade undoes its upgrade (0011 puts back
+    the indexes it replaced), and the schema still matches the models afterwards."""
+    app = create_app({
+        "TESTING": True, "INSTANCE_PATH": str(tmp_path / "instance"), "REDIS_URL": redis_url,
+        "SECRET_KEY": "test-secret-key-not-for-production",
+        "SQLALCHEMY_DATABASE_URI": empty_database_url.replace(
+            "postgresql://", "postgresql+psycopg://", 1),
+    })
+    with app.app_context():
+        upgrade()
+        downgrade(revision="0008_sign_ins")
+        indexes = {index["name"] for index in inspect(db.engine).get_indexes("tickets")}
+        assert {"ix_tickets_status_category_queue", "ix_tickets_assignee_id"} <= indexes
+        assert "ix_tickets_created" not in indexes
+        downgrade(revision="base")
+        assert "tickets" not in inspect(db.engine).get_table_names()
+        upgrade()
+        with db.engine.connect() as connection:
+            context = MigrationContext.configure(connection, opts={
+                "compare_type": True, "include_object": include_in_migrations,
+            })
+            assert compare_metadata(context, db.metadata) == []
         db.session.remove()
         db.engine.dispose()

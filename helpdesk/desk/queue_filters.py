@@ -1,24 +1,27 @@
-"""The queue's filters, sort orders and keyset pagination, read from the query string.
+"""The queue's filters and sort orders, read from the query string.
 
 Parameters (the route contract): ``status``, ``priority``, ``category`` (repeatable),
 ``assignee`` (``me``, ``unassigned`` or a user id), ``customer`` (a subscriber's user id),
 ``organisation``, ``reseller``, ``age``, ``q``, ``sort``, ``page``; plus ``after``/``before``
-cursors that keep paging fast however deep it goes. Unknown values are ignored, never an
-error: a bookmarked view survives a renamed category. Ids, numbers and the cursor's times are
-read by ``helpdesk.params``; a cursor that does not hold the sort's types is ignored too.
+cursors, read by ``helpdesk.keyset``, which pages at the same cost however deep it goes.
+Unknown values are ignored, never an error: a bookmarked view survives a renamed category. Ids
+and numbers are read by ``helpdesk.params``; a cursor that does not hold the sort's types is
+ignored too.
+
+Every filter and sort has an index that reads it in order (migration 0011 says which);
+``QueueFilters.partitions`` tells the pager how a filter maps onto those indexes.
 """
 
-import base64
-import json
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
-
-from sqlalchemy import and_, or_
+from datetime import timedelta
+from itertools import product
 
 from helpdesk.access import sees_internal_notes, ticket_scope
+from helpdesk.keyset import Partition
 from helpdesk.models import PRIORITIES, STATUSES, Ticket
-from helpdesk.models.timestamps import UTCDateTime, utcnow
-from helpdesk.params import parse_id, parse_ids, parse_int, parse_utc
+from helpdesk.models.ticket import queue_rank
+from helpdesk.models.timestamps import utcnow
+from helpdesk.params import parse_id, parse_ids, parse_int
 from helpdesk.search import ticket_match
 
 SORTS = {
@@ -36,7 +39,8 @@ AGES = {
     "over-month": ("Older than 30 days", timedelta(days=30), False),
 }
 MAX_OFFSET_PAGE = 200
-MAX_CURSOR_LENGTH = 512
+# Every queue rank there is: ``queue_rank`` gives each status and priority one of them.
+QUEUE_RANKS = tuple(sorted({queue_rank(s, p) for s in STATUSES for p in PRIORITIES}))
 
 
 @dataclass
@@ -103,7 +107,12 @@ class QueueFilters:
         if self.age:
             _, span, within = AGES[self.age]
             cutoff = utcnow() - span
-            where.append(Ticket.created_at >= cutoff if within else Ticket.created_at < cutoff)
+            if within:
+                # A ticket is updated no earlier than it was opened (services.tickets sets
+                # both, then only moves updated_at on): the bound ends the queue's ranges.
+                where += [Ticket.created_at >= cutoff, Ticket.updated_at >= cutoff]
+            else:
+                where.append(Ticket.created_at < cutoff)
         if self.q:
             match = ticket_match(self.q, include_internal=sees_internal_notes(user),
                                  among=[ticket_scope(user), *where])
@@ -115,6 +124,50 @@ class QueueFilters:
     def order(self):
         """The sort's columns as ``(column, descending)`` pairs."""
         return SORTS[self.sort][1]
+
+    def partitions(self):
+        """The queue as slices that are each one index range in the sort's order, for
+        ``helpdesk.keyset.read_page`` (None: the queue is one range as it is).
+
+        - queue and "updated" sorts with chosen statuses or priorities: one slice per status
+          and priority, a range of the status-priority index, pinned to that pair's queue rank;
+        - "updated" otherwise: one slice per queue rank, so that every index in queue order
+          (a filter's column, then rank, update and id) reads it in order too;
+        - "newest" and "oldest" with several statuses: one slice per status (the
+          status-created index);
+        - several categories, in queue or "updated" order: one slice per category.
+
+        A customer or an organisation has an index of its own and a few thousand tickets, so
+        its view is read from that index, not sliced by status or category (each slice would
+        walk it again). A search (``q``) is never sliced: its plan is the search's own
+        (helpdesk/search.py), and each slice would run the search again.
+        """
+        if self.q:
+            return None
+        narrow = bool(self.customer or self.organisation)
+        statuses = list(dict.fromkeys(self.statuses))
+        categories = list(dict.fromkeys(self.categories))
+        by_update = self.sort in ("queue", "updated")
+        splits = []
+        if by_update and (statuses or self.priorities) and not narrow:
+            splits.append([
+                Partition(where=(Ticket.status == status, Ticket.priority == priority),
+                          pinned=((Ticket.queue_rank, queue_rank(status, priority)),))
+                for status in statuses or STATUSES
+                for priority in dict.fromkeys(self.priorities or PRIORITIES)
+            ])
+        elif self.sort == "updated":
+            splits.append([Partition(where=(Ticket.queue_rank == rank,)) for rank in QUEUE_RANKS])
+        elif len(statuses) > 1 and not narrow:
+            splits.append([Partition(where=(Ticket.status == status,)) for status in statuses])
+        if by_update and len(categories) > 1 and not narrow:
+            splits.append([Partition(where=(Ticket.category_id == category,))
+                           for category in categories])
+        return [
+            Partition(where=sum((part.where for part in parts), ()),
+                      pinned=sum((part.pinned for part in parts), ()))
+            for parts in product(*splits)
+        ] if splits else None
 
     def query_args(self, **changes):
         """The filters as query-string pairs (no cursors), for links and saved views."""
@@ -136,56 +189,3 @@ class QueueFilters:
     def is_filtered(self):
         """Does anything narrow the queue?"""
         return bool(self.query_args(sort=None))
-
-
-def encode_cursor(ticket, order):
-    """An opaque cursor holding the sort values of ``ticket``."""
-    values = []
-    for column, _ in order:
-        value = getattr(ticket, column.key)
-        values.append(value.isoformat() if isinstance(value, datetime) else value)
-    return base64.urlsafe_b64encode(json.dumps(values).encode()).decode().rstrip("=")
-
-
-def decode_cursor(cursor, order):
-    """The sort values in a cursor, or None when it is not one of ours.
-
-    A cursor comes back from the browser, so it is checked like any input: a list with one
-    value per sort column, each of that column's type (a UTC time, or an id-sized int), or
-    it is ignored and the list starts from the top.
-    """
-    if len(cursor) > MAX_CURSOR_LENGTH:
-        return None
-    try:
-        values = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
-    except ValueError:  # not base64, not UTF-8 or not JSON
-        return None
-    if not isinstance(values, list) or len(values) != len(order):
-        return None
-    decoded = [_cursor_value(column, value) for (column, _), value in zip(order, values,
-                                                                          strict=True)]
-    return None if any(value is None for value in decoded) else decoded
-
-
-def _cursor_value(column, value):
-    """One cursor value as its column's type, or None."""
-    if isinstance(column.type, UTCDateTime):
-        return parse_utc(value)
-    return parse_int(value)
-
-
-def beyond(order, values, *, backwards=False):
-    """Rows strictly after (or before) ``values`` in ``order``: the keyset condition."""
-    alternatives = []
-    for index, (column, descending) in enumerate(order):
-        later = (column > values[index]) if descending == backwards else (
-            column < values[index])
-        equal_prefix = [order[i][0] == values[i] for i in range(index)]
-        alternatives.append(and_(*equal_prefix, later))
-    return or_(*alternatives)
-
-
-def order_by(order, *, backwards=False):
-    """ORDER BY clauses for ``order`` (reversed when paging backwards)."""
-    return [column.asc() if descending == backwards else column.desc()
-            for column, descending in order]

@@ -15,19 +15,12 @@ from flask import (
 from flask_login import current_user, login_required
 from sqlalchemy import select
 
-from helpdesk.access import get_visible_ticket, may, visible_tickets
+from helpdesk.access import get_visible_ticket, may, ticket_scope, visible_tickets
 from helpdesk.desk.counters import queue_counters
-from helpdesk.desk.queue_filters import (
-    AGES,
-    SORTS,
-    QueueFilters,
-    beyond,
-    decode_cursor,
-    encode_cursor,
-    order_by,
-)
+from helpdesk.desk.queue_filters import AGES, SORTS, QueueFilters
 from helpdesk.desk.ticket_context import ticket_context
 from helpdesk.extensions import db
+from helpdesk.keyset import decode_cursor, load_in_order, read_page
 from helpdesk.models import PRIORITIES, STATUSES, Category, SavedView, Ticket, User
 from helpdesk.pages import render_page, wants_fragment
 from helpdesk.search.jump import jump_to_ticket
@@ -44,32 +37,18 @@ def desk_only():
 
 
 def queue_page(user, filters):
-    """One page of the queue by keyset (``after``/``before``) or, for small pages, offset."""
+    """One page of the queue: the ids by keyset (``after``/``before``) or by offset (``page``),
+    then those rows with what a row shows. Two queries, whatever the depth or page size."""
     per_page = current_app.config["TICKETS_PER_PAGE"]
-    query = visible_tickets(user).options(*Ticket.row_loading()).where(
-        *filters.conditions(user))
-    order, backwards = filters.order, False
-    after = decode_cursor(filters.after, order) if filters.after else None
-    before = decode_cursor(filters.before, order) if filters.before else None
-    if after:
-        query = query.where(beyond(order, after))
-    elif before:
-        query, backwards = query.where(beyond(order, before, backwards=True)), True
-    elif filters.page > 1:
-        query = query.offset((filters.page - 1) * per_page)
-    rows = db.session.scalars(
-        query.order_by(*order_by(order, backwards=backwards)).limit(per_page + 1)
-    ).all()
-    more, rows = len(rows) > per_page, rows[:per_page]
-    if backwards:
-        rows.reverse()
-    has_next = more if not backwards else True
-    has_prev = more if backwards else bool(after or filters.page > 1)
-    return {
-        "tickets": rows,
-        "next_cursor": encode_cursor(rows[-1], order) if rows and has_next else None,
-        "prev_cursor": encode_cursor(rows[0], order) if rows and has_prev else None,
-    }
+    order = filters.order
+    page = read_page(
+        [ticket_scope(user), *filters.conditions(user)], order, per_page=per_page,
+        after=decode_cursor(filters.after, order), before=decode_cursor(filters.before, order),
+        offset=(filters.page - 1) * per_page, partitions=filters.partitions(),
+    )
+    rows = load_in_order(visible_tickets(user).options(*Ticket.row_loading()), page.ids)
+    return {"tickets": rows, "next_cursor": page.next_cursor,
+            "prev_cursor": page.prev_cursor}
 
 
 @bp.get("/tickets")

@@ -8,8 +8,8 @@ here are sent to the desk.
 from flask import Blueprint, abort, current_app, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
-from helpdesk.access import get_visible_ticket, may, visible_tickets
-from helpdesk.extensions import db
+from helpdesk.access import get_visible_ticket, may, ticket_scope, visible_tickets
+from helpdesk.keyset import decode_cursor, load_in_order, read_page
 from helpdesk.models import Ticket
 from helpdesk.pages import render_page, wants_fragment
 from helpdesk.params import parse_int
@@ -37,35 +37,44 @@ def page_number():
     return page
 
 
-def paginate(query, page):
-    """One page of ``query`` and whether another follows, without a slow total count."""
-    per_page = current_app.config["TICKETS_PER_PAGE"]
-    rows = db.session.scalars(query.limit(per_page + 1).offset((page - 1) * per_page)).all()
-    return rows[:per_page], len(rows) > per_page
+# The portal's order: the latest public activity first (index on the scope's column, then this).
+PORTAL_ORDER = ((Ticket.public_updated_at, True), (Ticket.id, True))
 
 
 @bp.get("/tickets", endpoint="tickets")
 @login_required
 def ticket_list():
-    """The customer's tickets, latest public activity first, narrowed by a status pill."""
+    """The customer's tickets, latest public activity first, narrowed by a status pill.
+
+    ``page=N`` is the route's contract and works alone (an offset over index entries); the
+    pager's links also carry the cursor of the page they lead from, so following them reads
+    the same few index entries at any depth.
+    """
     if not current_user.is_customer:
         return redirect(url_for("desk.queue"))
     pill = status_filter(request.args.get("status"))
     q = (request.args.get("q") or "").strip()[:200]
     if (jump := jump_to_ticket(q, endpoint="portal.ticket")) is not None:
         return jump
-    query = visible_tickets(current_user)
+    where = [ticket_scope(current_user)]
     if pill.statuses:
-        query = query.where(Ticket.status.in_(pill.statuses))
-    match = ticket_match(q, include_internal=False, among=[query.whereclause])
+        where.append(Ticket.status.in_(pill.statuses))
+    match = ticket_match(q, include_internal=False, among=where)
     if match is not None:
-        query = query.where(match)
+        where.append(match)
     page = page_number()
-    rows, has_next = paginate(
-        query.order_by(Ticket.public_updated_at.desc(), Ticket.id.desc()), page)
+    per_page = current_app.config["TICKETS_PER_PAGE"]
+    found = read_page(
+        where, PORTAL_ORDER, per_page=per_page, offset=(page - 1) * per_page,
+        after=decode_cursor(request.args.get("after"), PORTAL_ORDER),
+        before=decode_cursor(request.args.get("before"), PORTAL_ORDER),
+    )
     return render_page(
         "portal/tickets.html", "portal/_ticket_list.html",
-        tickets=rows, page=page, has_next=has_next, pills=STATUS_FILTERS, pill=pill, q=q,
+        tickets=load_in_order(visible_tickets(current_user), found.ids), page=page,
+        has_next=found.has_next, next_cursor=found.next_cursor,
+        prev_cursor=found.prev_cursor if page > 2 else None,
+        pills=STATUS_FILTERS, pill=pill, q=q,
     )
 
 
