@@ -70,7 +70,7 @@ document.addEventListener("htmx:load", (event) => {
     watchedTickets.add(id);
     document.body.addEventListener("ticket-changed-" + id, () => {
       const shown = document.getElementById("row-" + id);
-      const link = shown && shown.querySelector("a.expand-link");
+      const link = shown && shown.querySelector("td.number a");
       if (link) htmx.ajax("GET", link.pathname + "/row", { source: shown, target: shown, swap: "outerHTML" });
     });
   });
@@ -79,7 +79,7 @@ document.addEventListener("htmx:load", (event) => {
 // With this script a row's badges are controls: say so, and for which ticket, to screen
 // readers ("Status of TKT-7: Open (change)"); without it they are links to the ticket.
 function nameControls(row) {
-  const number = row.querySelector("a.expand-link").textContent;
+  const number = row.querySelector("td.number a").textContent;
   row.querySelectorAll("a.control-badge").forEach((link) => {
     const shown = link.textContent.replace(/\s*▾$/, "");
     const what = controlOf(link) === "status" ? "Status" : "Assignee";
@@ -182,7 +182,7 @@ document.addEventListener("keydown", (event) => {
     select(all[Math.max(index - 1, 0)]);
   } else if ((event.key === "Enter" || event.key === "o") && current) {
     const expansion = expansionOf(current);
-    if (!expansion || expansion.hidden) current.querySelector("a.expand-link").click();
+    if (!expansion || expansion.hidden) current.querySelector("td.number a").click();
   } else if (event.key === "r" && current) {
     const expansion = expansionOf(current);
     const box = expansion && expansion.querySelector(".reply-box textarea");
@@ -194,7 +194,7 @@ document.addEventListener("keydown", (event) => {
         const opened = expansionOf(current).querySelector(".reply-box textarea");
         if (opened) opened.focus();
       });
-      current.querySelector("a.expand-link").click();
+      current.querySelector("td.number a").click();
     }
   } else {
     return;

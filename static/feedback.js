@@ -184,7 +184,7 @@
     if (!saved) return;
     sessionStorage.removeItem(REOPEN);
     const { ticket, at } = JSON.parse(saved);
-    const link = document.querySelector(`#row-${CSS.escape(ticket)} a.expand-link`);
+    const link = document.querySelector(`#row-${CSS.escape(ticket)} td.number a`);
     if (link && Date.now() - at < 3600 * 1000) link.click();
   });
 

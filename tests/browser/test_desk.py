@@ -16,7 +16,7 @@ def settled(locator):
 
 def expand(page, ticket_id):
     """Open a ticket inline under its row and wait until htmx has settled it."""
-    page.locator(f"#row-{ticket_id} a.expand-link").click()
+    page.locator(f"#row-{ticket_id} td.number a").click()
     settled(page.locator(f"#ticket-{ticket_id}"))
     return page.locator(f"#expand-{ticket_id}")
 
@@ -30,13 +30,13 @@ def test_row_expands_inline_and_collapses(page, world, live_server):
     """A click opens the ticket under its row without leaving the queue; a second closes it."""
     open_queue(page, world)
     ticket_id = world.tickets["dave"]
-    page.locator(f"#row-{ticket_id} a.expand-link").click()
+    page.locator(f"#row-{ticket_id} td.number a").click()
     expansion = page.locator(f"#expand-{ticket_id}")
     expect(expansion).to_be_visible()
     expect(expansion.locator("article.ticket")).to_contain_text("Body of dave")
     expect(expansion.locator(".internal-note")).to_contain_text("SECRET-INTERNAL-NOTE")
     expect(page).to_have_url(live_server + "/tickets")
-    page.locator(f"#row-{ticket_id} a.expand-link").click()
+    page.locator(f"#row-{ticket_id} td.number a").click()
     expect(expansion).to_be_hidden()
     assert page.console_errors == []
 

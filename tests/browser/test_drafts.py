@@ -42,7 +42,7 @@ def test_reply_draft_survives_escape_and_reload(page, world, live_server):
         expect(box.get_by_label("Time spent")).to_have_value("15")
         expect(box.get_by_label("Time note")).to_have_value("Line test")
         expect(box.locator(".draft-note")).to_contain_text("Draft restored")
-        page.locator(f"#row-{ticket_id} a.expand-link").click()  # a second click closes it
+        page.locator(f"#row-{ticket_id} td.number a").click()  # a second click closes it
         expect(page.locator(f"#expand-{ticket_id}")).to_be_hidden()
 
 
