@@ -133,13 +133,14 @@ class QueueFilters:
         - "updated" otherwise: one slice per queue rank, so that every index in queue order
           (a filter's column, then rank, update and id) reads it in order too;
         - "newest" and "oldest" with several statuses: one slice per status (the
-          status-created index);
+          status-created index), also for a customer or an organisation, whose indexes are
+          in queue order;
         - several categories, in queue or "updated" order: one slice per category.
 
-        A customer or an organisation has an index of its own and a few thousand tickets, so
-        its view is read from that index, not sliced by status or category (each slice would
-        walk it again). A search (``q``) is never sliced: its plan is the search's own
-        (helpdesk/search.py), and each slice would run the search again.
+        A customer or an organisation has an index of its own in queue order and a few
+        thousand tickets, so that view is read from it, not sliced by status or category
+        (each slice would walk it again). A search (``q``) is never sliced: its plan is the
+        search's own (helpdesk/search.py), and each slice would run the search again.
         """
         if self.q:
             return None
@@ -157,7 +158,7 @@ class QueueFilters:
             ])
         elif self.sort == "updated":
             splits.append([Partition(where=(Ticket.queue_rank == rank,)) for rank in QUEUE_RANKS])
-        elif len(statuses) > 1 and not narrow:
+        elif not by_update and len(statuses) > 1:
             splits.append([Partition(where=(Ticket.status == status,)) for status in statuses])
         if by_update and len(categories) > 1 and not narrow:
             splits.append([Partition(where=(Ticket.category_id == category,))
