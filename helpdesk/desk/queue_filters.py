@@ -107,12 +107,7 @@ class QueueFilters:
         if self.age:
             _, span, within = AGES[self.age]
             cutoff = utcnow() - span
-            if within:
-                # A ticket is updated no earlier than it was opened (services.tickets sets
-                # both, then only moves updated_at on): the bound ends the queue's ranges.
-                where += [Ticket.created_at >= cutoff, Ticket.updated_at >= cutoff]
-            else:
-                where.append(Ticket.created_at < cutoff)
+            where.append(Ticket.created_at >= cutoff if within else Ticket.created_at < cutoff)
         if self.q:
             ids = matching_ticket_ids(self.q, include_internal=sees_internal_notes(user))
             if ids is not None:
