@@ -94,16 +94,18 @@ def read_page(where, order, *, per_page, after=None, before=None, offset=0, part
     cursor = after if after is not None else before
     offset = 0 if cursor is not None else offset
     limit = per_page + 1
-    branches = []
+    groups = {}  # the branches by the order values their partitions pin
     for partition in partitions or (Partition(),):
-        pinned = {column.key: value for column, value in partition.pinned}
+        pinned = {column.key: value for column, value in partition.pinned
+                  if any(column.key == ordered.key for ordered, _ in order)}
         parts = [[]] if cursor is None else _parts(order, cursor, pinned, backwards=backwards)
         for part in parts:
-            branches.append(_branch(order, [*where, *partition.where, *part], pinned,
-                                    backwards=backwards, limit=offset + limit))
+            groups.setdefault(tuple(sorted(pinned.items())), []).append(_branch(
+                order, [*where, *partition.where, *part], pinned, backwards=backwards,
+                limit=offset + limit))
     keys = []
-    if branches:  # none when the partitions' pinned values rule every one out
-        statement = _merged(branches, order, backwards=backwards, limit=limit, offset=offset)
+    if groups:  # none when the partitions' pinned values rule every one out
+        statement = _merged(groups, order, backwards=backwards, limit=limit, offset=offset)
         keys = [tuple(row) for row in db.session.execute(statement)]
     more, keys = len(keys) > per_page, keys[:per_page]
     if backwards:
@@ -196,16 +198,28 @@ def _branch(order, where, pinned, *, backwards, limit):
     )
 
 
-def _merged(branches, order, *, backwards, limit, offset):
-    """The branches as one statement: a single branch as it is, several merged in order."""
+def _merged(groups, order, *, backwards, limit, offset):
+    """The branches as one statement. Branches that pin the same order values merge on the
+    other columns, which their index ranges are sorted by, so PostgreSQL merges them (a Merge
+    Append) and reads each only as far as the page needs, even ``offset`` rows deep; the few
+    groups (one per queue rank) are then sorted together."""
+    merged = [_merge(branches, order, dict(pinned), backwards=backwards, limit=offset + limit)
+              for pinned, branches in groups.items()]
+    if len(merged) == 1:
+        return merged[0].limit(limit).offset(offset or None)
+    return _merge(merged, order, {}, backwards=backwards, limit=limit).offset(offset or None)
+
+
+def _merge(branches, order, pinned, *, backwards, limit):
+    """``branches`` (of the same columns) in ``order`` without the ``pinned`` columns."""
     if len(branches) == 1:
-        return branches[0].limit(limit).offset(offset or None)
+        return branches[0]
     union = union_all(*(select(*branch.subquery().c) for branch in branches)).subquery()
     return (
         select(*union.c)
         .order_by(*(_direction(union.c[column.key], descending, backwards=backwards)
-                    for column, descending in order))
-        .limit(limit).offset(offset or None)
+                    for column, descending in order if column.key not in pinned))
+        .limit(limit)
     )
 
 

@@ -107,12 +107,7 @@ class QueueFilters:
         if self.age:
             _, span, within = AGES[self.age]
             cutoff = utcnow() - span
-            if within:
-                # A ticket is updated no earlier than it was opened (services.tickets sets
-                # both, then only moves updated_at on): the bound ends the queue's ranges.
-                where += [Ticket.created_at >= cutoff, Ticket.updated_at >= cutoff]
-            else:
-                where.append(Ticket.created_at < cutoff)
+            where.append(Ticket.created_at >= cutoff if within else Ticket.created_at < cutoff)
         if self.q:
             match = ticket_match(self.q, include_internal=sees_internal_notes(user),
                                  among=[ticket_scope(user), *where])
@@ -134,13 +129,14 @@ class QueueFilters:
         - "updated" otherwise: one slice per queue rank, so that every index in queue order
           (a filter's column, then rank, update and id) reads it in order too;
         - "newest" and "oldest" with several statuses: one slice per status (the
-          status-created index);
+          status-created index), also for a customer or an organisation, whose indexes are
+          in queue order;
         - several categories, in queue or "updated" order: one slice per category.
 
-        A customer or an organisation has an index of its own and a few thousand tickets, so
-        its view is read from that index, not sliced by status or category (each slice would
-        walk it again). A search (``q``) is never sliced: its plan is the search's own
-        (helpdesk/search.py), and each slice would run the search again.
+        A customer or an organisation has an index of its own in queue order and a few
+        thousand tickets, so that view is read from it, not sliced by status or category
+        (each slice would walk it again). A search (``q``) is never sliced: its plan is the
+        search's own (helpdesk/search.py), and each slice would run the search again.
         """
         if self.q:
             return None
@@ -158,7 +154,7 @@ class QueueFilters:
             ])
         elif self.sort == "updated":
             splits.append([Partition(where=(Ticket.queue_rank == rank,)) for rank in QUEUE_RANKS])
-        elif len(statuses) > 1 and not narrow:
+        elif not by_update and len(statuses) > 1:
             splits.append([Partition(where=(Ticket.status == status,)) for status in statuses])
         if by_update and len(categories) > 1 and not narrow:
             splits.append([Partition(where=(Ticket.category_id == category,))

@@ -27,6 +27,8 @@ CLOSED_MESSAGE = ("This ticket is closed, so it can no longer take comments. "
                   "Open a new ticket if you need more help.")
 NOT_RATABLE_MESSAGE = "You can rate a ticket once it is resolved."
 ALREADY_RATED_MESSAGE = "This ticket has been rated already; a ticket is rated once."
+# The list's order, latest public activity first: an index per scope column reads it in order.
+PORTAL_ORDER = ((Ticket.public_updated_at, True), (Ticket.id, True))
 
 
 def page_number():
@@ -35,10 +37,6 @@ def page_number():
     if page is None:
         abort(404)
     return page
-
-
-# The portal's order: the latest public activity first (index on the scope's column, then this).
-PORTAL_ORDER = ((Ticket.public_updated_at, True), (Ticket.id, True))
 
 
 @bp.get("/tickets", endpoint="tickets")
