@@ -184,6 +184,22 @@ def database_url(request, tmp_path_factory, redis_url):
     return url
 
 
+@pytest.fixture
+def empty_database_url(database_url, tmp_path):
+    """An empty database on the same backend, for running the migrations step by step."""
+    if database_url.startswith("sqlite"):
+        yield f"sqlite:///{tmp_path / 'stepwise.db'}"
+        return
+    from bench import database
+
+    url = make_url(database_url)
+    url = url.set(database=f"{url.database}_stepwise").render_as_string(hide_password=False)
+    database.drop_database(url)
+    database.create_database(url)
+    yield url
+    database.drop_database(url)
+
+
 @dataclass
 class Database:
     """A migrated database, the app shared by its tests, and the world when it is built once."""

@@ -15,7 +15,6 @@ from flask_migrate import downgrade, upgrade
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import MetaData, delete, insert, inspect, select, text, update
-from sqlalchemy.engine import make_url
 
 from helpdesk import create_app
 from helpdesk.desk.counters import AVERAGE_DAYS, queue_counters
@@ -347,22 +346,6 @@ def test_counters_query_count_does_not_grow(app, client, auth, world, count_quer
 
 
 # --- the migration ---------------------------------------------------------------------------
-
-
-@pytest.fixture
-def empty_database_url(database_url, tmp_path):
-    """An empty database on the same backend, to migrate step by step."""
-    if database_url.startswith("sqlite"):
-        yield f"sqlite:///{tmp_path / 'tallies.db'}"
-        return
-    from bench import database
-
-    url = make_url(database_url)
-    url = url.set(database=f"{url.database}_tallies").render_as_string(hide_password=False)
-    database.drop_database(url)
-    database.create_database(url)
-    yield url
-    database.drop_database(url)
 
 
 def test_migration_fills_the_tallies_and_goes_back(empty_database_url, redis_url, tmp_path):

@@ -2,12 +2,10 @@
 
 from datetime import UTC, datetime, timedelta
 
-import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from flask_migrate import downgrade, upgrade
 from sqlalchemy import MetaData, inspect, select, text
-from sqlalchemy.engine import make_url
 
 from helpdesk import create_app
 from helpdesk.extensions import db
@@ -38,22 +36,6 @@ def test_default_categories_come_with_the_first_migration(app):
     with app.app_context():
         names = db.session.scalars(select(Category.name).order_by(Category.position)).all()
     assert tuple(names) == DEFAULT_CATEGORIES
-
-
-@pytest.fixture
-def empty_database_url(database_url, tmp_path):
-    """An empty database on the same backend, for running the migrations step by step."""
-    if database_url.startswith("sqlite"):
-        yield f"sqlite:///{tmp_path / 'stepwise.db'}"
-        return
-    from bench import database
-
-    url = make_url(database_url)
-    url = url.set(database=f"{url.database}_stepwise").render_as_string(hide_password=False)
-    database.drop_database(url)
-    database.create_database(url)
-    yield url
-    database.drop_database(url)
 
 
 def test_public_activity_backfill(empty_database_url, redis_url, tmp_path):
