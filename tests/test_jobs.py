@@ -2,9 +2,11 @@
 
 from rq import Queue
 from rq.cron import CronScheduler
+from sqlalchemy import text
 
+from helpdesk.extensions import db
 from helpdesk.queues import QUEUE_NAMES, get_queue, get_redis
-from jobs.housekeeping import HEARTBEAT_KEY, record_heartbeat
+from jobs.housekeeping import HEARTBEAT_KEY, record_heartbeat, refresh_planner_statistics
 from jobs.worker import make_worker
 
 
@@ -39,7 +41,27 @@ def test_cron_configuration_registers_the_heartbeat(app):
         scheduler.load_config_from_file("jobs.cron")
         names = [job.func_name for job in scheduler.get_jobs()]
         assert names == ["jobs.housekeeping.record_heartbeat",
-                         "jobs.notifications.dispatch_stalled"]
+                         "jobs.notifications.dispatch_stalled",
+                         "jobs.housekeeping.refresh_planner_statistics"]
         scheduler.enqueue_jobs()
-        assert get_queue("default").count == 1
+        assert get_queue("default").count == 2
         assert get_queue("notifications").count == 1
+
+
+def test_planner_statistics_are_gathered_on_sqlite(app):
+    """SQLite keeps no statistics unless asked: the hourly job gathers them for the queue's
+    tables; on PostgreSQL, where autovacuum does it, the job does nothing."""
+    with app.app_context():
+        if db.engine.dialect.name != "sqlite":
+            assert refresh_planner_statistics().startswith("not needed")
+            return
+        db.session.execute(text("ANALYZE"))  # creates sqlite_stat1 if it is missing
+        db.session.execute(text("DELETE FROM sqlite_stat1"))
+
+        def indexes_with_statistics():
+            return db.session.scalar(text(
+                "SELECT count(*) FROM sqlite_stat1 WHERE tbl = 'tickets' AND idx IS NOT NULL"))
+
+        assert indexes_with_statistics() == 0
+        assert refresh_planner_statistics() == "analyzed"
+        assert indexes_with_statistics() >= 10
