@@ -185,19 +185,26 @@ def database_url(request, tmp_path_factory, redis_url):
 
 
 @pytest.fixture
-def empty_database_url(database_url, tmp_path):
-    """An empty database on the same backend, for running the migrations step by step."""
-    if database_url.startswith("sqlite"):
-        yield f"sqlite:///{tmp_path / 'stepwise.db'}"
-        return
-    from bench import database
+def empty_database_app(database_url, redis_url, tmp_path):
+    """An app on an empty database of the same backend, for running the migrations step by
+    step (the database is dropped afterwards)."""
+    postgres = not database_url.startswith("sqlite")
+    if postgres:
+        from bench import database
 
-    url = make_url(database_url)
-    url = url.set(database=f"{url.database}_stepwise").render_as_string(hide_password=False)
-    database.drop_database(url)
-    database.create_database(url)
-    yield url
-    database.drop_database(url)
+        url = make_url(database_url)
+        url = url.set(database=f"{url.database}_stepwise").render_as_string(hide_password=False)
+        database.drop_database(url)
+        database.create_database(url)
+    else:
+        url = f"sqlite:///{tmp_path / 'stepwise.db'}"
+    app = create_app(_test_config(url, redis_url, tmp_path / "instance"))
+    yield app
+    with app.app_context():
+        db.session.remove()
+        db.engine.dispose()
+    if postgres:
+        database.drop_database(url)
 
 
 @dataclass

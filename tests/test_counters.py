@@ -16,7 +16,6 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import MetaData, delete, insert, inspect, select, text, update
 
-from helpdesk import create_app
 from helpdesk.desk.counters import AVERAGE_DAYS, queue_counters
 from helpdesk.extensions import db
 from helpdesk.models import (
@@ -348,15 +347,10 @@ def test_counters_query_count_does_not_grow(app, client, auth, world, count_quer
 # --- the migration ---------------------------------------------------------------------------
 
 
-def test_migration_fills_the_tallies_and_goes_back(empty_database_url, redis_url, tmp_path):
+def test_migration_fills_the_tallies_and_goes_back(empty_database_app):
     """0010 counts the tickets already there (deleted ones nowhere); downgrade drops the
     tables, upgrade fills them again."""
-    app = create_app({
-        "TESTING": True, "INSTANCE_PATH": str(tmp_path / "instance"), "REDIS_URL": redis_url,
-        "SECRET_KEY": "test-secret-key-not-for-production",
-        "SQLALCHEMY_DATABASE_URI": empty_database_url.replace(
-            "postgresql://", "postgresql+psycopg://", 1),
-    })
+    app = empty_database_app
     now = utcnow()
     with app.app_context():
         upgrade(revision="0008_sign_ins")
@@ -392,5 +386,3 @@ def test_migration_fills_the_tallies_and_goes_back(empty_database_url, redis_url
         assert not inspect(db.engine).has_table("ticket_tallies")
         upgrade()
         assert stored() == filled
-        db.session.remove()
-        db.engine.dispose()

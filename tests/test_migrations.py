@@ -7,7 +7,6 @@ from alembic.migration import MigrationContext
 from flask_migrate import downgrade, upgrade
 from sqlalchemy import MetaData, inspect, select, text
 
-from helpdesk import create_app
 from helpdesk.extensions import db
 from helpdesk.models import Category, Ticket
 from helpdesk.models.category import DEFAULT_CATEGORIES
@@ -38,15 +37,10 @@ def test_default_categories_come_with_the_first_migration(app):
     assert tuple(names) == DEFAULT_CATEGORIES
 
 
-def test_public_activity_backfill(empty_database_url, redis_url, tmp_path):
+def test_public_activity_backfill(empty_database_app):
     """0007 fills ``public_updated_at`` from what customers could see: the opening, public
     replies and events, the rating; never an internal note or an internal event."""
-    app = create_app({
-        "TESTING": True, "INSTANCE_PATH": str(tmp_path / "instance"), "REDIS_URL": redis_url,
-        "SECRET_KEY": "test-secret-key-not-for-production",
-        "SQLALCHEMY_DATABASE_URI": empty_database_url.replace(
-            "postgresql://", "postgresql+psycopg://", 1),
-    })
+    app = empty_database_app
     start = datetime(2026, 1, 1, tzinfo=UTC)
     at = {n: start + timedelta(hours=n) for n in range(8)}
     with app.app_context():
@@ -88,22 +82,14 @@ def test_public_activity_backfill(empty_database_url, redis_url, tmp_path):
             queue = db.session.scalar(text(
                 "SELECT sql FROM sqlite_master WHERE name = 'ix_tickets_queue'"))
             assert "updated_at DESC" in queue
-        db.session.remove()
-        db.engine.dispose()
 
 
-def test_ticket_search_upgrade_and_downgrade_keep_what_was_searchable(empty_database_url,
-                                                                      redis_url, tmp_path):
+def test_ticket_search_upgrade_and_downgrade_keep_what_was_searchable(empty_database_app):
     """0009 fills one document per ticket from the tickets, replies, subscriber and
     organisation already there (notes apart); its downgrade gives search_documents back."""
     from helpdesk.search import SEARCH_TABLE, ticket_match
 
-    app = create_app({
-        "TESTING": True, "INSTANCE_PATH": str(tmp_path / "instance"), "REDIS_URL": redis_url,
-        "SECRET_KEY": "test-secret-key-not-for-production",
-        "SQLALCHEMY_DATABASE_URI": empty_database_url.replace(
-            "postgresql://", "postgresql+psycopg://", 1),
-    })
+    app = empty_database_app
     now = datetime(2026, 1, 1, tzinfo=UTC)
     with app.app_context():
         upgrade(revision="0008_sign_ins")
@@ -150,19 +136,12 @@ def test_ticket_search_upgrade_and_downgrade_keep_what_was_searchable(empty_data
                                                         (False, True)]
         upgrade()
         assert found("splitter", internal=False) == [ticket]
-        db.session.remove()
-        db.engine.dispose()
 
 
-def test_every_migration_downgrades_and_upgrades_again(empty_database_url, redis_url, tmp_path):
+def test_every_migration_downgrades_and_upgrades_again(empty_database_app):
     """Head, down to nothing, head again: each downgrade undoes its upgrade (0011 puts back
     the indexes it replaced), and the schema still matches the models afterwards."""
-    app = create_app({
-        "TESTING": True, "INSTANCE_PATH": str(tmp_path / "instance"), "REDIS_URL": redis_url,
-        "SECRET_KEY": "test-secret-key-not-for-production",
-        "SQLALCHEMY_DATABASE_URI": empty_database_url.replace(
-            "postgresql://", "postgresql+psycopg://", 1),
-    })
+    app = empty_database_app
     with app.app_context():
         upgrade()
         downgrade(revision="0008_sign_ins")
@@ -177,5 +156,3 @@ def test_every_migration_downgrades_and_upgrades_again(empty_database_url, redis
                 "compare_type": True, "include_object": include_in_migrations,
             })
             assert compare_metadata(context, db.metadata) == []
-        db.session.remove()
-        db.engine.dispose()
