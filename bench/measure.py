@@ -36,6 +36,17 @@ def csrf_token(html):
     return match.group(1)
 
 
+def sign_in(client, email):
+    """Sign ``client`` (a Flask test client or an httpx client) in through the real ``/login``
+    form, with the page's CSRF token; returns it."""
+    token = csrf_token(client.get("/login").text)
+    response = client.post("/login", data={
+        "email": email, "password": people.BENCH_PASSWORD, "csrf_token": token})
+    if response.status_code != 302:
+        raise LoginFailed(f"signing in as {email} answered {response.status_code}")
+    return client
+
+
 @dataclass(frozen=True)
 class Answer:
     """What a request answered."""
@@ -68,13 +79,7 @@ class InProcess:
     def client(self, email):
         """The signed-in test client of ``email`` (signing in on first use)."""
         if email not in self.clients:
-            client = self.app.test_client()
-            token = csrf_token(client.get("/login").get_data(as_text=True))
-            response = client.post("/login", data={
-                "email": email, "password": people.BENCH_PASSWORD, "csrf_token": token})
-            if response.status_code != 302:
-                raise LoginFailed(f"signing in as {email} answered {response.status_code}")
-            self.clients[email] = client
+            self.clients[email] = sign_in(self.app.test_client(), email)
         return self.clients[email]
 
     def get(self, scenario):

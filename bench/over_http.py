@@ -16,8 +16,7 @@ from urllib.parse import urlsplit
 
 import httpx
 
-from bench import people
-from bench.measure import Answer, LoginFailed, csrf_token
+from bench.measure import Answer, sign_in
 
 TIMEOUT = 300  # seconds: a slow page is a result, not an error
 
@@ -32,13 +31,8 @@ class OverHTTP:
     def client(self, email):
         """The signed-in httpx client of ``email`` (signing in on first use)."""
         if email not in self.clients:
-            client = httpx.Client(base_url=self.base_url, timeout=TIMEOUT)
-            token = csrf_token(client.get("/login").text)
-            response = client.post("/login", data={
-                "email": email, "password": people.BENCH_PASSWORD, "csrf_token": token})
-            if response.status_code != 302:
-                raise LoginFailed(f"signing in as {email} answered {response.status_code}")
-            self.clients[email] = client
+            self.clients[email] = sign_in(
+                httpx.Client(base_url=self.base_url, timeout=TIMEOUT), email)
         return self.clients[email]
 
     def get(self, scenario):
