@@ -122,8 +122,3 @@ def deliver(message):
         if config["SMTP_USERNAME"]:
             smtp.login(config["SMTP_USERNAME"], config["SMTP_PASSWORD"] or "")
         smtp.send_message(message)
-
-
-def send_mail(*, to, subject, body):
-    """Compose and send one plain-text message to the address ``to``."""
-    deliver(compose(to_email=to, subject=subject, body=body))

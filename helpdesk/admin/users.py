@@ -17,7 +17,7 @@ from flask import (
 from flask_login import current_user
 
 from helpdesk.admin.views import admins_only
-from helpdesk.auth.views import end_browser_session, safe_next
+from helpdesk.auth.views import safe_next, sign_out_everywhere_here
 from helpdesk.extensions import db
 from helpdesk.models import User
 from helpdesk.services import accounts, sign_ins
@@ -39,12 +39,8 @@ def users():
 def sign_out_everywhere(user_id):
     """End every sign-in of one user (the admin's own too, if it is them)."""
     user = db.session.get(User, user_id) or abort(404)
-    yourself = user.id == current_user.id
+    if user.id == current_user.id:
+        return sign_out_everywhere_here(user, actor=user)
     ended = sign_ins.sign_out_everywhere(user, actor=current_user)
-    if yourself:
-        end_browser_session()  # before the message, which lives in the session it clears
-    flash(f"{'You are' if yourself else user.name + ' is'} signed out everywhere ({ended} "
-          f"sign-in{'s' if ended != 1 else ''} ended).", "info")
-    if yourself:
-        return redirect(url_for("auth.login"))
+    flash(f"{user.name} is signed out everywhere ({sign_ins.counted(ended)} ended).", "info")
     return redirect(safe_next(request.form.get("back")) or url_for("admin_users.users"))

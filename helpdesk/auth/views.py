@@ -107,6 +107,16 @@ def sign_out_this_browser():
     return redirect(url_for("auth.login"))
 
 
+def sign_out_everywhere_here(user, *, actor):
+    """End every sign-in of ``user``, the person signed in on this browser (asked by
+    themselves on their profile, or as an admin on their own row): this browser is forgotten
+    too; off to the sign-in page."""
+    ended = sign_ins.sign_out_everywhere(user, actor=actor)
+    end_browser_session()  # before the message, which lives in the session it clears
+    flash(f"You are signed out everywhere ({sign_ins.counted(ended)} ended).", "info")
+    return redirect(url_for("auth.login"))
+
+
 def start_browser_session(user, *, remember):
     """A new session for a fresh sign-in; nothing the session held before survives."""
     session.clear()

@@ -81,8 +81,7 @@ def sign_out_user(email):
     """Sign a user out everywhere: every session and "keep me signed in" cookie ends."""
     user = _user_or_fail(email)
     ended = sign_ins.sign_out_everywhere(user, actor=None)
-    click.echo(f"Signed {user.email} out everywhere ({ended} sign-in{'s' if ended != 1 else ''}"
-               " ended).")
+    click.echo(f"Signed {user.email} out everywhere ({sign_ins.counted(ended)} ended).")
 
 
 @users.command("enable")

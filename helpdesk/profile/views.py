@@ -3,7 +3,7 @@
 from flask import Blueprint, abort, current_app, flash, g, redirect, render_template, url_for
 from flask_login import current_user, login_required
 
-from helpdesk.auth.views import end_browser_session, sign_out_this_browser
+from helpdesk.auth.views import sign_out_everywhere_here, sign_out_this_browser
 from helpdesk.extensions import limiter
 from helpdesk.profile.forms import PasswordChangeForm
 from helpdesk.services import accounts, sign_ins
@@ -44,11 +44,8 @@ def end_sign_in(sign_in_id):
 @login_required
 def sign_out_everywhere():
     """End every sign-in of yours, this one included."""
-    ended = sign_ins.sign_out_everywhere(current_user, actor=current_user)
-    end_browser_session()
-    flash(f"You are signed out everywhere ({ended} sign-in{'s' if ended != 1 else ''} "
-          "ended).", "info")
-    return redirect(url_for("auth.login"))
+    user = current_user._get_current_object()
+    return sign_out_everywhere_here(user, actor=user)
 
 
 def _password_key():

@@ -104,6 +104,11 @@ def find_open_for(user, sign_in_id):
     )
 
 
+def counted(number):
+    """``1 sign-in``, ``3 sign-ins``: how the pages and the CLI say how many ended."""
+    return f"{number} sign-in{'' if number == 1 else 's'}"
+
+
 def _describe(sign_in):
     return f"{sign_in.device}, {sign_in.ip or 'unknown address'} (sign-in {sign_in.id})"
 
