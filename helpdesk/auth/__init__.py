@@ -70,7 +70,10 @@ def sign_in_again():
     if wants_fragment():
         target = url_for("auth.login", next=_same_site_path(request.headers.get("HX-Current-URL")))
         return SESSION_ENDED_MESSAGE, 401, {"HX-Redirect": target, "Content-Type": "text/plain"}
-    flash(login_manager.login_message, login_manager.login_message_category)
+    if session.pop(SESSION_ENDED, False):  # the sign-in ended: say so, not just "sign in"
+        flash(SESSION_ENDED_MESSAGE, "info")
+    else:
+        flash(login_manager.login_message, login_manager.login_message_category)
     if request.method in ("GET", "HEAD"):
         came_from = request.full_path.removesuffix("?")
     else:

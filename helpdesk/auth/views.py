@@ -18,7 +18,7 @@ from flask import (
 from flask_login import current_user, login_required, login_user, logout_user
 
 from helpdesk.auth.forms import LoginForm
-from helpdesk.extensions import limiter, login_manager
+from helpdesk.extensions import limiter
 from helpdesk.services import audit, sign_ins
 from helpdesk.services.accounts import authenticate, normalise_email
 
@@ -79,13 +79,6 @@ def _too_many_attempts_page(who, request_limit):
     )
     page = render_template("auth/login.html", form=form, error=message)
     return current_app.response_class(page, status=429, headers={"Retry-After": str(minutes * 60)})
-
-
-def _say_the_session_ended():
-    """Replace Flask-Login's "Sign in to continue." by why: the session ended."""
-    flashes = [(category, message) for category, message in session.get("_flashes", [])
-               if message != login_manager.login_message]
-    session["_flashes"] = [*flashes, ("info", SESSION_ENDED_MESSAGE)]
 
 
 def end_browser_session():
@@ -150,7 +143,7 @@ def login():
     if current_user.is_authenticated:
         return redirect(landing_url(current_user))
     if session.pop(SESSION_ENDED, False) and request.method == "GET":
-        _say_the_session_ended()
+        flash(SESSION_ENDED_MESSAGE, "info")  # the sign-in ended, and the page asked is this
     form = LoginForm()
     error = None
     if form.validate_on_submit():
