@@ -56,6 +56,20 @@
     }
   }
 
+  // The stored keys starting with ``prefix`` (none when storage is refused).
+  function ownKeys(prefix) {
+    try {
+      const keys = [];
+      for (let i = 0; i < localStorage.length; i++) {
+        const key = localStorage.key(i);
+        if (key && key.startsWith(prefix)) keys.push(key);
+      }
+      return keys;
+    } catch (error) {
+      return [];
+    }
+  }
+
   function isText(field) {
     return field.tagName === "TEXTAREA" || (field.tagName === "INPUT" && TEXT_TYPES.includes(field.type));
   }
@@ -78,9 +92,11 @@
   function save(form) {
     const key = keyOf(form);
     if (!key) return;
+    // Rows are marked again only when a draft appears or goes, not on every keystroke.
+    const existed = read(key) !== null;
     if (!hasText(form)) {
       forget(key);
-      markRows();
+      if (existed) markRows();
       return;
     }
     const values = {};
@@ -92,7 +108,7 @@
     const files = Array.from(form.querySelectorAll("input[type=file]"))
       .flatMap((input) => Array.from(input.files || []).map((file) => file.name));
     write(key, { values, files, savedAt: Date.now(), action: pathOf(form) });
-    markRows();
+    if (!existed) markRows();
   }
 
   // A form the server drew with an error: its fields are what was just sent.
@@ -181,7 +197,7 @@
       ? [root] : (root || document).querySelectorAll("tr.ticket-row");
     rows.forEach((row) => {
       const id = row.id.replace(/^row-/, "");
-      const drafted = [`reply:${id}`, `handoff:${id}`].some((name) => localStorage.getItem(prefix + name));
+      const drafted = [`reply:${id}`, `handoff:${id}`].some((name) => read(prefix + name) !== null);
       const cell = row.querySelector("td.subject");
       const mark = cell && cell.querySelector(".draft-mark");
       if (drafted && cell && !mark) {
@@ -201,9 +217,7 @@
     if (!prefix) return;
     const sent = (document.body.dataset.sent || "").split(" ").filter(Boolean);
     const oldest = Date.now() - KEEP_DAYS * 24 * 3600 * 1000;
-    for (let i = localStorage.length - 1; i >= 0; i--) {
-      const key = localStorage.key(i);
-      if (!key || !key.startsWith(prefix)) continue;
+    for (const key of ownKeys(prefix)) {
       const draft = read(key);
       if (!draft || sent.includes(draft.action) || (draft.savedAt || 0) < oldest) forget(key);
     }
@@ -212,10 +226,7 @@
   function forgetAll() {
     const prefix = userPrefix();
     if (!prefix) return;
-    for (let i = localStorage.length - 1; i >= 0; i--) {
-      const key = localStorage.key(i);
-      if (key && key.startsWith(prefix)) forget(key);
-    }
+    ownKeys(prefix).forEach(forget);
   }
 
   function saveFrom(event) {

@@ -173,3 +173,15 @@ def test_signing_out_forgets_the_drafts(page, world, live_server):
     with page.expect_navigation(wait_until="load"):
         page.get_by_role("button", name="Sign out").click()
     assert stored_drafts(page) == []
+
+
+def test_signing_out_everywhere_forgets_this_browsers_drafts(page, world, live_server):
+    """The profile's "Sign out everywhere" signs this browser out too: its drafts go."""
+    sign_in(page, "agent@test.example", PASSWORD)
+    page.goto(f"/tickets/{world.tickets['bob']}")
+    page.locator("form.reply-box textarea").fill("Not for the next person either")
+    assert len(stored_drafts(page)) == 1
+    page.goto("/profile")
+    with page.expect_navigation(wait_until="load"):
+        page.get_by_role("button", name="Sign out everywhere").click()
+    assert stored_drafts(page) == []
