@@ -36,9 +36,10 @@ def user(world, key):
     return db.session.get(User, world.users[key])
 
 
-def found(person, query):
-    """The world keys of the tickets ``person`` finds with ``query``."""
-    match = ticket_match(query, include_internal=sees_internal_notes(person))
+def found(person, query, *, typing=False):
+    """The world keys of the tickets ``person`` finds with ``query`` (``typing``: as the
+    live search asks while it is typed)."""
+    match = ticket_match(query, include_internal=sees_internal_notes(person), typing=typing)
     rows = db.session.scalars(visible_tickets(person).where(*([] if match is None else [match])))
     return {ticket.subject.removesuffix(" ticket") for ticket in rows}
 
@@ -56,6 +57,18 @@ def test_query_syntax_is_read_into_terms():
     assert search_terms("the and of") == []
     assert search_terms("!!! ??? ___") == []
     assert len(search_terms("x" + " y" * 20)) <= 8
+
+
+def test_whole_words_unless_a_prefix_is_asked_or_typed():
+    """Words are whole; ``rout*`` and a chunk with punctuation are prefixes, and so is the
+    last term while it is typed (not after a space, and never a phrase)."""
+    assert [t.prefix for t in search_terms("router modem")] == [False, False]
+    assert [(t.text, t.prefix) for t in search_terms("rout* modem v1.2-beta")] == [
+        ("rout", True), ("modem", False), ("v1.2-beta", True)]
+    assert [t.prefix for t in search_terms("router mod", typing=True)] == [False, True]
+    assert [t.prefix for t in search_terms("router mod ", typing=True)] == [False, False]
+    assert [t.prefix for t in search_terms("erin@te", typing=True)] == [True]
+    assert [t.prefix for t in search_terms('"did not help"', typing=True)] == [False]
 
 
 def test_ticket_numbers_are_read_strictly():
@@ -106,11 +119,13 @@ def test_any_query_runs_on_both_plans(app, world, savepoint, query, internal, pl
 # --- what it finds, per role ---------------------------------------------------------------
 
 def test_words_match_across_the_whole_ticket(world, app_context):
-    """Subject, body and replies are one document: every word must match, each as a prefix."""
+    """Subject, body and replies are one document: every word must match, whole or, asked
+    with ``*`` or while typed, as a prefix."""
     agent = user(world, "agent")
     assert found(agent, "alice") == {"alice"}
     assert found(agent, "Body of bob") == {"bob"}
-    assert found(agent, "answ") == {"alice", "dave"}
+    assert found(agent, "answ*") == {"alice", "dave"}
+    assert found(agent, "answ", typing=True) == {"alice", "dave"}
     assert found(agent, "alice answer") == {"alice"}, "subject and a reply together"
     assert found(agent, "alice secret-internal") == {"alice"}, "and an internal note, for staff"
     assert found(agent, "alice nowhere") == set()
@@ -148,7 +163,7 @@ def test_an_email_finds_the_subscribers_tickets_and_text_with_it(world, app_cont
     agent = user(world, "agent")
     assert found(agent, email("erin")) == {"erin"}
     assert found(agent, email("erin").upper()) == {"erin"}
-    assert found(agent, "erin@test") == {"erin"}, "a partial address, while typing"
+    assert found(agent, "erin@test", typing=True) == {"erin"}, "a partial address, typed"
     zed = db.session.get(Ticket, world.tickets["zed"])
     replies.add_reply(zed, author=agent, body="Forwarded to noc@upstream.example today")
     assert found(agent, "noc@upstream.example") == {"zed"}
@@ -220,8 +235,9 @@ def test_the_plan_follows_the_number_of_matches(app, crowd, monkeypatch):
     app.config["SEARCH_MATCH_FIRST_LIMIT"] = 10
     for query in ("zyzzyva", "SN00000007", email("carol")):
         assert search_plan(query, include_internal=True).plan == MATCH_FIRST, query
-    for query in ("router", "rout", "r"):
+    for query in ("router", "rout*", "r*"):
         assert search_plan(query, include_internal=True).plan == QUEUE_FIRST, query
+    assert search_plan("rout", include_internal=True, typing=True).plan == QUEUE_FIRST
 
 
 def test_a_walk_through_few_rows_is_not_preferred_to_a_small_match_set():

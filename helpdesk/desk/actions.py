@@ -10,6 +10,7 @@ from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
 from helpdesk.access import get_visible_ticket
+from helpdesk.desk.rows import queue_row
 from helpdesk.desk.ticket_context import ticket_context
 from helpdesk.desk.views import bp
 from helpdesk.extensions import db
@@ -53,7 +54,7 @@ def _row_answer(ticket, error=None):
     """The queue row again, for the inline controls in the queue."""
     if error is not None:
         db.session.rollback()
-    html = render_template("desk/_ticket_row.html", ticket=ticket,
+    html = render_template("desk/_ticket_row.html", ticket=queue_row(current_user, ticket.id),
                            row_error=error and str(error))
     return html, 422 if error else 200
 

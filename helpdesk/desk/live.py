@@ -12,6 +12,7 @@ from flask_login import current_user, login_required
 from sqlalchemy import func, select
 
 from helpdesk.access import get_visible_ticket, visible_tickets
+from helpdesk.desk.rows import queue_rows
 from helpdesk.desk.ticket_context import ticket_context
 from helpdesk.desk.views import bp
 from helpdesk.extensions import db
@@ -51,9 +52,7 @@ def queue_changes():
         abort(400)
     shown = parse_ids(request.args.getlist("ids"), limit=MAX_ROWS)
     changed = visible_tickets(current_user).where(Ticket.updated_at > since)
-    rows = db.session.scalars(
-        changed.options(*Ticket.row_loading()).where(Ticket.id.in_(shown))
-    ).all() if shown else []
+    rows = queue_rows(current_user, shown, Ticket.updated_at > since)
     elsewhere = db.session.scalar(
         select(func.count()).select_from(changed.where(Ticket.id.not_in(shown)).subquery()))
     if not rows and not elsewhere:

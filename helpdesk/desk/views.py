@@ -13,17 +13,18 @@ from flask import (
     url_for,
 )
 from flask_login import current_user, login_required
-from sqlalchemy import select
+from sqlalchemy import Integer, Text, cast, literal, null, select, union_all
 
-from helpdesk.access import get_visible_ticket, may, ticket_scope, visible_tickets
+from helpdesk.access import get_visible_ticket, may, ticket_scope
 from helpdesk.desk.counters import queue_counters
 from helpdesk.desk.queue_filters import AGES, SORTS, QueueFilters
+from helpdesk.desk.rows import queue_row, queue_rows
 from helpdesk.desk.ticket_context import ticket_context
 from helpdesk.extensions import db
-from helpdesk.keyset import decode_cursor, load_in_order, read_page
-from helpdesk.models import PRIORITIES, STATUSES, Category, SavedView, Ticket, User
+from helpdesk.keyset import decode_cursor, read_page
+from helpdesk.models import PRIORITIES, STATUSES, Category, SavedView, User
 from helpdesk.pages import render_page, wants_fragment
-from helpdesk.search.jump import jump_to_ticket
+from helpdesk.search import jump
 from helpdesk.services.tickets import assignable_users
 
 bp = Blueprint("desk", __name__)
@@ -36,18 +37,19 @@ def desk_only():
     return None
 
 
-def queue_page(user, filters):
+def queue_page(user, filters, *, typing=False):
     """One page of the queue: the ids by keyset (``after``/``before``) or by offset (``page``),
-    then those rows with what a row shows. Two queries, whatever the depth or page size."""
+    then those rows with what a row shows. Two queries, whatever the depth or page size.
+    ``typing``: the search is the live search (``helpdesk.search.jump.typing``)."""
     per_page = current_app.config["TICKETS_PER_PAGE"]
     order = filters.order
     page = read_page(
-        [ticket_scope(user), *filters.conditions(user)], order, per_page=per_page,
+        [ticket_scope(user), *filters.conditions(user, typing=typing)], order,
+        per_page=per_page,
         after=decode_cursor(filters.after, order), before=decode_cursor(filters.before, order),
         offset=(filters.page - 1) * per_page, partitions=filters.partitions(),
     )
-    rows = load_in_order(visible_tickets(user).options(*Ticket.row_loading()), page.ids)
-    return {"tickets": rows, "next_cursor": page.next_cursor,
+    return {"tickets": queue_rows(user, page.ids), "next_cursor": page.next_cursor,
             "prev_cursor": page.prev_cursor}
 
 
@@ -58,26 +60,36 @@ def queue():
     if (elsewhere := desk_only()) is not None:
         return elsewhere
     filters = QueueFilters.from_args(request.args)
-    if (jump := jump_to_ticket(filters.q, endpoint="desk.ticket")) is not None:
-        return jump
+    if (jumped := jump.jump_to_ticket(filters.q, endpoint="desk.ticket")) is not None:
+        return jumped
     surroundings = {} if wants_fragment() else queue_surroundings(current_user)
     return render_page("desk/queue.html", "desk/_queue_results.html", filters=filters,
-                       **queue_page(current_user, filters), **surroundings)
+                       **queue_page(current_user, filters, typing=jump.typing()), **surroundings)
 
 
 def queue_surroundings(user):
     """What the full queue page shows around the results: filter choices and saved views.
 
-    An htmx filter or paging request swaps only the results, so it skips these queries.
+    The categories, the staff and the user's saved views come in one statement (three lists
+    of small rows, one round trip), as plain rows with ``id`` and ``name`` (a view also its
+    ``query``). An htmx filter or paging request swaps only the results, so it skips it.
     """
+    nothing = cast(null(), Text)
+    statement = union_all(
+        select(literal("category").label("kind"), Category.id, Category.name,
+               nothing.label("query"), Category.position.label("position")),
+        select(literal("staff"), User.id, User.name, nothing, cast(null(), Integer)).where(
+            User.role.in_(("agent", "admin")), User.disabled_at.is_(None)),
+        select(literal("view"), SavedView.id, SavedView.name, SavedView.query,
+               cast(null(), Integer)).where(SavedView.user_id == user.id),
+    ).order_by("kind", "position", "name")
+    lists = {"category": [], "staff": [], "view": []}
+    for row in db.session.execute(statement):
+        lists[row.kind].append(row)
     return {
         "statuses": STATUSES, "priorities": PRIORITIES, "sorts": SORTS, "ages": AGES,
-        "categories": db.session.scalars(select(Category).order_by(Category.position)).all(),
-        "staff": db.session.scalars(select(User).where(
-            User.role.in_(("agent", "admin")), User.disabled_at.is_(None)
-        ).order_by(User.name)).all(),
-        "saved_views": db.session.scalars(select(SavedView).where(
-            SavedView.user_id == user.id).order_by(SavedView.name)).all(),
+        "categories": lists["category"], "staff": lists["staff"],
+        "saved_views": lists["view"],
     }
 
 
@@ -96,10 +108,9 @@ def ticket(ticket_id):
 @login_required
 def ticket_row(ticket_id):
     """One queue row, re-rendered when the ticket changed elsewhere on the page."""
-    ticket = get_visible_ticket(current_user, ticket_id)
     if current_user.is_customer:
         abort(404)
-    return render_template("desk/_ticket_row.html", ticket=ticket)
+    return render_template("desk/_ticket_row.html", ticket=queue_row(current_user, ticket_id))
 
 
 @bp.get("/tickets/counters")

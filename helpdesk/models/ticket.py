@@ -4,10 +4,7 @@ from flask import current_app
 from sqlalchemy import CheckConstraint, ForeignKey, Index, SmallInteger, String, Text
 from sqlalchemy.orm import (
     Mapped,
-    defer,
-    joinedload,
     mapped_column,
-    raiseload,
     relationship,
     validates,
 )
@@ -95,32 +92,6 @@ class Ticket(db.Model):
         priority = value if key == "priority" else self.priority or "normal"
         self.queue_rank = queue_rank(status, priority)
         return value
-
-    @classmethod
-    def row_loading(cls):
-        """Loader options for ticket lists: what a row shows, in one plain query.
-
-        Only category, reseller, subscriber and assignee are joined, each for its name
-        alone (without their own joins), and the ticket's texts stay unloaded: at 100,000
-        tickets planning the full eager graph cost more than running the query
-        (docs/benchmarks.md), and a user row is mostly what a list never shows (password
-        hash, permissions, sign-in times). ``raiseload`` makes a template that reaches for
-        another relationship fail loudly instead of quietly querying once per row; a
-        column left out costs one query if some other code reads it.
-        """
-        from helpdesk.models.category import Category
-        from helpdesk.models.reseller import Reseller
-        from helpdesk.models.user import User
-
-        return (
-            defer(cls.body, raiseload=True), defer(cls.body_html, raiseload=True),
-            defer(cls.rating_comment),
-            joinedload(cls.category).load_only(Category.name),
-            joinedload(cls.reseller).load_only(Reseller.name),
-            joinedload(cls.subscriber).load_only(User.name).raiseload("*"),
-            joinedload(cls.assignee).load_only(User.name).raiseload("*"),
-            raiseload(cls.organisation),
-        )
 
     @property
     def number(self):

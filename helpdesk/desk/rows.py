@@ -1,0 +1,59 @@
+"""What a queue row shows, read as plain rows: the queue's page, its changes poll and a row
+drawn alone (a row refresh, an inline control's answer) all come through ``queue_rows``.
+
+A row is one SQL row of the ticket's own columns and the four names it shows (subscriber,
+reseller, category, assignee), joined in the same statement: no ORM objects, no identity map,
+no lazy loads to guard against. Building fifty tickets and their related users as ORM
+objects cost more than the rest of the queue page together (docs/benchmarks.md). The row
+carries what ``access.may`` reads (the scope columns, ``deleted_at`` and ``status``), so the
+template asks ``may`` of a row as of a ticket.
+"""
+
+from flask import abort
+from sqlalchemy import select
+from sqlalchemy.orm import aliased
+
+from helpdesk.access import ticket_scope
+from helpdesk.extensions import db
+from helpdesk.models import Category, Reseller, Ticket, User
+
+_subscriber = aliased(User, name="row_subscriber")
+_assignee = aliased(User, name="row_assignee")
+
+
+def _rows(user):
+    """``select`` of the row columns of the tickets ``user`` may see."""
+    return (
+        select(
+            Ticket.id, Ticket.subject, Ticket.status, Ticket.priority, Ticket.updated_at,
+            Ticket.deleted_at, Ticket.subscriber_id, Ticket.organisation_id,
+            Ticket.reseller_id,
+            _subscriber.name.label("subscriber_name"),
+            Reseller.name.label("reseller_name"),
+            Category.name.label("category_name"),
+            _assignee.name.label("assignee_name"),
+        )
+        .join(_subscriber, _subscriber.id == Ticket.subscriber_id)
+        .outerjoin(Reseller, Reseller.id == Ticket.reseller_id)
+        .outerjoin(Category, Category.id == Ticket.category_id)
+        .outerjoin(_assignee, _assignee.id == Ticket.assignee_id)
+        .where(ticket_scope(user))
+    )
+
+
+def queue_rows(user, ids, *conditions):
+    """The rows of the tickets ``ids`` that ``user`` may see (and that meet ``conditions``),
+    in the order of ``ids``: the second query of a page, joining only the rows shown."""
+    if not ids:
+        return []
+    found = {row.id: row for row in db.session.execute(
+        _rows(user).where(Ticket.id.in_(ids), *conditions))}
+    return [found[id_] for id_ in ids if id_ in found]
+
+
+def queue_row(user, ticket_id):
+    """One ticket's row, or 404 when ``user`` may not see it."""
+    rows = queue_rows(user, [ticket_id])
+    if not rows:
+        abort(404)
+    return rows[0]
