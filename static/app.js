@@ -9,15 +9,28 @@ document.addEventListener("htmx:configRequest", (event) => {
   }
 });
 
-// A search box jumps to a ticket number only when its form is submitted (Enter or the
-// button), never from the live search that runs on a pause in typing: the server tells
-// the two apart by this header (helpdesk/search/jump.py).
+// A search form sent by htmx. Submitted (Enter or the button), it says so with a header,
+// and only then does a ticket number jump to its ticket (helpdesk/search/jump.py). Sent by
+// the live search, from the box on a pause in typing (or as it loses focus), its last word
+// may be half written: it goes as a prefix ("rout*", the search syntax of
+// helpdesk/search/query.py), so the URL the page pushes says what was searched.
 document.addEventListener("htmx:configRequest", (event) => {
   const form = event.detail.elt;
+  const box = form.querySelector && form.querySelector('input[type="search"]');
   const trigger = event.detail.triggeringEvent;
-  if (trigger && trigger.type === "submit" && form.querySelector
-      && form.querySelector('input[type="search"]')) {
+  if (!box || !trigger) {
+    return;
+  }
+  if (trigger.type === "submit") {
     event.detail.headers["X-Search-Submitted"] = "1";
+    return;
+  }
+  if (trigger.target !== box || !["keyup", "change"].includes(trigger.type)) {
+    return;
+  }
+  const query = event.detail.parameters.q;
+  if (typeof query === "string" && /[\p{L}\p{N}]$/u.test(query)) {
+    event.detail.parameters.q = query + "*";
   }
 });
 

@@ -36,10 +36,9 @@ def user(world, key):
     return db.session.get(User, world.users[key])
 
 
-def found(person, query, *, typing=False):
-    """The world keys of the tickets ``person`` finds with ``query`` (``typing``: as the
-    live search asks while it is typed)."""
-    match = ticket_match(query, include_internal=sees_internal_notes(person), typing=typing)
+def found(person, query):
+    """The world keys of the tickets ``person`` finds with ``query``."""
+    match = ticket_match(query, include_internal=sees_internal_notes(person))
     rows = db.session.scalars(visible_tickets(person).where(*([] if match is None else [match])))
     return {ticket.subject.removesuffix(" ticket") for ticket in rows}
 
@@ -59,16 +58,14 @@ def test_query_syntax_is_read_into_terms():
     assert len(search_terms("x" + " y" * 20)) <= 8
 
 
-def test_whole_words_unless_a_prefix_is_asked_or_typed():
-    """Words are whole; ``rout*`` and a chunk with punctuation are prefixes, and so is the
-    last term while it is typed (not after a space, and never a phrase)."""
+def test_words_are_whole_unless_asked_as_a_prefix():
+    """Every word is whole; ``rout*`` (what the live search sends for its last word) and a
+    chunk with punctuation are prefixes; a phrase never is."""
     assert [t.prefix for t in search_terms("router modem")] == [False, False]
-    assert [(t.text, t.prefix) for t in search_terms("rout* modem v1.2-beta")] == [
-        ("rout", True), ("modem", False), ("v1.2-beta", True)]
-    assert [t.prefix for t in search_terms("router mod", typing=True)] == [False, True]
-    assert [t.prefix for t in search_terms("router mod ", typing=True)] == [False, False]
-    assert [t.prefix for t in search_terms("erin@te", typing=True)] == [True]
-    assert [t.prefix for t in search_terms('"did not help"', typing=True)] == [False]
+    assert [(t.text, t.prefix) for t in search_terms("rout* v1.2-beta modem")] == [
+        ("rout", True), ("v1.2-beta", True), ("modem", False)]
+    assert [(t.text, t.prefix) for t in search_terms("erin@te*")] == [("erin@te", True)]
+    assert [t.prefix for t in search_terms('"did not help*"')] == [False]
 
 
 def test_ticket_numbers_are_read_strictly():
@@ -77,6 +74,8 @@ def test_ticket_numbers_are_read_strictly():
     assert ticket_number(" tkt-7 ", "TKT") == (7, True)
     assert ticket_number("#1042", "TKT") == (1042, False)
     assert ticket_number("1042", "TKT") == (1042, False)
+    assert ticket_number("1042*", "TKT") == (1042, False), "as the live search sends it"
+    assert ticket_number("TKT-7*", "TKT") == (7, True)
     for query in ("TKT-", "1042 router", "TKT-2147483648", "0", "١٢", "XYZ-12", "TKT-1-2"):
         assert ticket_number(query, "TKT") is None
 
@@ -119,13 +118,16 @@ def test_any_query_runs_on_both_plans(app, world, savepoint, query, internal, pl
 # --- what it finds, per role ---------------------------------------------------------------
 
 def test_words_match_across_the_whole_ticket(world, app_context):
-    """Subject, body and replies are one document: every word must match, whole or, asked
-    with ``*`` or while typed, as a prefix."""
+    """Subject, body and replies are one document: every word must match, whole, or as a
+    prefix when it is the last or asked with ``*``."""
     agent = user(world, "agent")
     assert found(agent, "alice") == {"alice"}
     assert found(agent, "Body of bob") == {"bob"}
+    assert found(agent, "answ") == set(), "a word is whole"
     assert found(agent, "answ*") == {"alice", "dave"}
-    assert found(agent, "answ", typing=True) == {"alice", "dave"}
+    assert found(agent, "answ alice") == set()
+    assert found(agent, "answ* alice") == {"alice"}
+    assert found(agent, "answers alice") == {"alice"}, "stemmed alike on both databases"
     assert found(agent, "alice answer") == {"alice"}, "subject and a reply together"
     assert found(agent, "alice secret-internal") == {"alice"}, "and an internal note, for staff"
     assert found(agent, "alice nowhere") == set()
@@ -163,7 +165,7 @@ def test_an_email_finds_the_subscribers_tickets_and_text_with_it(world, app_cont
     agent = user(world, "agent")
     assert found(agent, email("erin")) == {"erin"}
     assert found(agent, email("erin").upper()) == {"erin"}
-    assert found(agent, "erin@test", typing=True) == {"erin"}, "a partial address, typed"
+    assert found(agent, "erin@test*") == {"erin"}, "a partial address, as typed live"
     zed = db.session.get(Ticket, world.tickets["zed"])
     replies.add_reply(zed, author=agent, body="Forwarded to noc@upstream.example today")
     assert found(agent, "noc@upstream.example") == {"zed"}
@@ -237,7 +239,6 @@ def test_the_plan_follows_the_number_of_matches(app, crowd, monkeypatch):
         assert search_plan(query, include_internal=True).plan == MATCH_FIRST, query
     for query in ("router", "rout*", "r*"):
         assert search_plan(query, include_internal=True).plan == QUEUE_FIRST, query
-    assert search_plan("rout", include_internal=True, typing=True).plan == QUEUE_FIRST
 
 
 def test_a_walk_through_few_rows_is_not_preferred_to_a_small_match_set():

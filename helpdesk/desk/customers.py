@@ -12,7 +12,6 @@ from helpdesk.extensions import db
 from helpdesk.models import Organisation, User
 from helpdesk.pages import render_page
 from helpdesk.params import parse_id
-from helpdesk.search.jump import typing
 from helpdesk.services import tickets
 from helpdesk.services.accounts import find_user
 from helpdesk.services.tickets import TicketError
@@ -20,7 +19,7 @@ from helpdesk.services.tickets import TicketError
 
 def _hub(template, *, filters, **context):
     return render_page(template, "desk/_queue_results.html", filters=filters,
-                       **queue_page(current_user, filters, typing=typing()), **context)
+                       **queue_page(current_user, filters), **context)
 
 
 @bp.get("/customers/<int:user_id>")

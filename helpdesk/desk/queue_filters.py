@@ -83,9 +83,8 @@ class QueueFilters:
             before=args.get("before") or None,
         )
 
-    def conditions(self, user, *, typing=False):
-        """SQL conditions for the filters (the access scope is applied separately);
-        ``typing``: the search is the live search (``helpdesk.search.jump.typing``)."""
+    def conditions(self, user):
+        """SQL conditions for the filters (the access scope is applied separately)."""
         where = []
         if self.statuses:
             where.append(Ticket.status.in_(self.statuses))
@@ -111,7 +110,7 @@ class QueueFilters:
             where.append(Ticket.created_at >= cutoff if within else Ticket.created_at < cutoff)
         if self.q:
             match = ticket_match(self.q, include_internal=sees_internal_notes(user),
-                                 among=[ticket_scope(user), *where], typing=typing)
+                                 among=[ticket_scope(user), *where])
             if match is not None:
                 where.append(match)
         return where

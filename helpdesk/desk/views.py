@@ -24,7 +24,7 @@ from helpdesk.extensions import db
 from helpdesk.keyset import decode_cursor, read_page
 from helpdesk.models import PRIORITIES, STATUSES, Category, SavedView, User
 from helpdesk.pages import render_page, wants_fragment
-from helpdesk.search import jump
+from helpdesk.search.jump import jump_to_ticket
 from helpdesk.services.tickets import assignable_users
 
 bp = Blueprint("desk", __name__)
@@ -37,15 +37,13 @@ def desk_only():
     return None
 
 
-def queue_page(user, filters, *, typing=False):
+def queue_page(user, filters):
     """One page of the queue: the ids by keyset (``after``/``before``) or by offset (``page``),
-    then those rows with what a row shows. Two queries, whatever the depth or page size.
-    ``typing``: the search is the live search (``helpdesk.search.jump.typing``)."""
+    then those rows with what a row shows. Two queries, whatever the depth or page size."""
     per_page = current_app.config["TICKETS_PER_PAGE"]
     order = filters.order
     page = read_page(
-        [ticket_scope(user), *filters.conditions(user, typing=typing)], order,
-        per_page=per_page,
+        [ticket_scope(user), *filters.conditions(user)], order, per_page=per_page,
         after=decode_cursor(filters.after, order), before=decode_cursor(filters.before, order),
         offset=(filters.page - 1) * per_page, partitions=filters.partitions(),
     )
@@ -60,11 +58,11 @@ def queue():
     if (elsewhere := desk_only()) is not None:
         return elsewhere
     filters = QueueFilters.from_args(request.args)
-    if (jumped := jump.jump_to_ticket(filters.q, endpoint="desk.ticket")) is not None:
-        return jumped
+    if (jump := jump_to_ticket(filters.q, endpoint="desk.ticket")) is not None:
+        return jump
     surroundings = {} if wants_fragment() else queue_surroundings(current_user)
     return render_page("desk/queue.html", "desk/_queue_results.html", filters=filters,
-                       **queue_page(current_user, filters, typing=jump.typing()), **surroundings)
+                       **queue_page(current_user, filters), **surroundings)
 
 
 def queue_surroundings(user):

@@ -16,7 +16,7 @@ from helpdesk.params import parse_int
 from helpdesk.portal.forms import CommentForm, NewTicketForm, RatingForm
 from helpdesk.portal.status_filters import STATUS_FILTERS, status_filter
 from helpdesk.search import ticket_match
-from helpdesk.search.jump import jump_to_ticket, typing
+from helpdesk.search.jump import jump_to_ticket
 from helpdesk.services import ratings, replies, tickets
 from helpdesk.services.tickets import TicketError
 from helpdesk.timeline import attachments_by_reply, customer_ticket_version, timeline_for
@@ -57,7 +57,7 @@ def ticket_list():
     where = [ticket_scope(current_user)]
     if pill.statuses:
         where.append(Ticket.status.in_(pill.statuses))
-    match = ticket_match(q, include_internal=False, among=where, typing=typing())
+    match = ticket_match(q, include_internal=False, among=where)
     if match is not None:
         where.append(match)
     page = page_number()

@@ -21,19 +21,14 @@ from helpdesk.search.query import ticket_number
 SUBMITTED_HEADER = "X-Search-Submitted"
 
 
-def typing():
-    """Is this the live search, sent on a pause in typing (htmx, not a submit)? Its query
-    may end in half a word, and a number in it is searched, not jumped to."""
-    return wants_fragment() and request.headers.get(SUBMITTED_HEADER) != "1"
-
-
 def jump_to_ticket(query, *, endpoint):
     """A redirect to the ticket ``query`` names (at ``endpoint``, e.g. ``desk.ticket``) when
     it is a ticket number the current user may see and the search was submitted, else None."""
     number = ticket_number(query, current_app.config["TICKET_PREFIX"])
     if number is None:
         return None
-    if typing():
+    live = wants_fragment() and request.headers.get(SUBMITTED_HEADER) != "1"
+    if live:
         return None
     visible = db.session.scalar(
         select(Ticket.id).where(ticket_scope(current_user), Ticket.id == number[0]))

@@ -102,11 +102,10 @@ class SearchPlan:
     condition: object
 
 
-def ticket_match(query, *, include_internal, among=(), typing=False):
+def ticket_match(query, *, include_internal, among=()):
     """An SQL condition on ``Ticket`` for ``query``, or None when it has no words.
 
     ``include_internal``: match internal notes too (``access.sees_internal_notes``).
-    ``typing``: the live search, while the query is typed (its last word is a prefix).
     ``among``: the page's other conditions on ``Ticket`` (its access scope and filters), which
     the caller still applies; the estimate uses them. A query that is a prefixed ticket number
     (``TKT-1042``) matches that ticket alone; a bare number matches that ticket or the
@@ -115,18 +114,18 @@ def ticket_match(query, *, include_internal, among=(), typing=False):
     number = ticket_number(query, current_app.config["TICKET_PREFIX"])
     if number is not None and number[1]:
         return Ticket.id == number[0]
-    planned = search_plan(query, include_internal=include_internal, among=among, typing=typing)
+    planned = search_plan(query, include_internal=include_internal, among=among)
     by_number = Ticket.id == number[0] if number is not None else None
     if planned is None:
         return by_number
     return planned.condition if by_number is None else or_(by_number, planned.condition)
 
 
-def search_plan(query, *, include_internal, among=(), typing=False):
+def search_plan(query, *, include_internal, among=()):
     """The ``SearchPlan`` for the words of ``query`` (None without words); see the module
     docstring for the rule, ``SEARCH_PLAN`` (``auto``, or a plan forced) and
     ``SEARCH_MATCH_FIRST_LIMIT``."""
-    terms = search_terms(query, typing=typing)
+    terms = search_terms(query)
     if not terms:
         return None
     search = (_Postgres if db.engine.dialect.name == "postgresql" else _Sqlite)(
@@ -255,11 +254,10 @@ class _Sqlite:
     @staticmethod
     def _phrase(term):
         """A quoted FTS5 phrase of the term's words (letters and digits only, so nothing in
-        it is FTS5 syntax); words and email addresses end in a prefix, always: FTS5's
-        ``unicode61`` has no English stemmer, and the prefix is what finds ``routers`` for
-        ``router`` as PostgreSQL's stemming does (an FTS5 prefix query is cheap)."""
+        it is FTS5 syntax), ending in a prefix when the term is one. The table's ``porter``
+        tokenizer stems as PostgreSQL's ``english`` does, so whole words match alike."""
         quoted = '"' + " ".join(term.words) + '"'
-        return quoted if term.kind == "phrase" else quoted + "*"
+        return quoted + "*" if term.prefix else quoted
 
     def _ids(self):
         return select(_fts_search.c.rowid).where(

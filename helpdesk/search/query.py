@@ -1,10 +1,10 @@
 """What people type in a search box, read into terms that every database matches alike.
 
-- ``router modem``: every word must match, as a whole word (PostgreSQL stems it: ``router``
-  finds ``routers``); ``rout*`` is a prefix, and so is the last word of a search while it
-  is typed (``search_terms(..., typing=True)``: the live search), so results follow the
-  typing. Whole words are what keep a name fast: GIN's partial match reads every posting of
-  a prefix, 20-40 ms for a common name at 1,000,000 tickets, an exact word 2 ms;
+- ``router modem``: every word must match, as a whole word (stemmed: ``router`` finds
+  ``routers``); ``rout*`` asks for a prefix. The live search, which runs while a word is
+  half typed, sends its last word with the ``*`` (static/app.js), so the URL it leaves says
+  what was searched. Whole words are exact lexemes: GIN's partial match reads every posting
+  of a prefix (20-40 ms for a common name at 1,000,000 tickets, an exact word 2 ms);
 - ``"restart the router"``: a phrase, its words adjacent and in order (an unclosed quote runs
   to the end of the query);
 - ``alice@example.net``: an email address, found in the text and as the subscriber's address;
@@ -21,7 +21,7 @@ router`` means ``router`` everywhere); inside a phrase they stay, and only count
 """
 
 import re
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 MAX_TERMS = 8
 MAX_TERM_LENGTH = 100
@@ -62,23 +62,15 @@ class Term:
     prefix: bool = False
 
 
-def search_terms(query, *, typing=False):
-    """The terms of ``query``: at most ``MAX_TERMS``, each with at least one word.
-
-    ``typing``: the query is being typed (the live search), so its last term, unless a
-    space or a closing quote ends the query, is a prefix.
-    """
+def search_terms(query):
+    """The terms of ``query``: at most ``MAX_TERMS``, each with at least one word."""
     terms = []
     for match in _CHUNK.finditer(query or ""):
         phrase, chunk = match.group(1), match.group(2)
         term = _phrase(phrase) if phrase is not None else _chunk(chunk)
         if term is not None and term not in terms:
             terms.append(term)
-    terms = terms[:MAX_TERMS]
-    still_typed = typing and terms and not (query or "").endswith((" ", '"'))
-    if still_typed and terms[-1].kind != "phrase":
-        terms[-1] = replace(terms[-1], prefix=True)
-    return terms
+    return terms[:MAX_TERMS]
 
 
 def _phrase(text):
@@ -110,12 +102,13 @@ def ticket_number(query, prefix):
     """``(id, prefixed)`` when the whole query is a ticket number, else None.
 
     ``TKT-1042`` (the configured ``prefix``, any case, ``#`` allowed) is ``(1042, True)``;
-    a bare ``1042`` or ``#1042`` is ``(1042, False)``. Numbers past the id range are no
+    a bare ``1042`` or ``#1042`` is ``(1042, False)``; a ``*`` after it (the live search's
+    prefix) changes nothing. Numbers past the id range are no
     ticket number (they name nothing).
     """
     from helpdesk.params import parse_id
 
-    match = re.fullmatch(rf"\s*#?(?:({re.escape(prefix)})\s*-?\s*)?#?([0-9]{{1,18}})\s*",
+    match = re.fullmatch(rf"\s*#?(?:({re.escape(prefix)})\s*-?\s*)?#?([0-9]{{1,18}})\*?\s*",
                          query or "", re.IGNORECASE)
     if match is None:
         return None
