@@ -1,7 +1,7 @@
 """People who sign in: subscribers, company admins, reseller staff, agents and admins."""
 
 from flask_login import UserMixin
-from sqlalchemy import CheckConstraint, ForeignKey, String, Text
+from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from helpdesk.extensions import db
@@ -25,6 +25,10 @@ class User(UserMixin, db.Model):
             "role IN ('subscriber', 'company_admin', 'reseller', 'agent', 'admin')",
             name="role_known",
         ),
+        # The staff list and the assignable people, without reading every subscriber (0012).
+        Index("ix_users_active_role", "role", "name",
+              postgresql_where=text("disabled_at IS NULL"),
+              sqlite_where=text("disabled_at IS NULL")),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
