@@ -45,13 +45,14 @@ class Scope:
     column: str | None = None
     value: int | None = None
 
-    def condition(self):
-        """The scope as an SQL condition on ``Ticket``."""
+    def condition(self, model=Ticket):
+        """The scope as an SQL condition on ``Ticket`` (or on another table with the scope's
+        column, such as the counters' tallies)."""
         if self.everything:
             return true()
         if self.column is None:
             return false()
-        return getattr(Ticket, self.column) == self.value
+        return getattr(model, self.column) == self.value
 
     def admits(self, **columns):
         """Does a ticket with these ``SCOPE_COLUMNS`` values fall in the scope? A column not

@@ -13,6 +13,8 @@ error page) leaves none, and the draft stays.
 from flask import flash, request
 from flask_login import current_user
 
+from helpdesk.pages import wants_fragment
+
 SENT = "sent"
 
 
@@ -21,7 +23,7 @@ def init_app(app):
 
     @app.after_request
     def note_accepted_post(response):
-        if (request.method == "POST" and not request.headers.get("HX-Request")
+        if (request.method == "POST" and not wants_fragment()
                 and response.status_code in (302, 303) and request.blueprint != "auth"
                 and current_user.is_authenticated):
             flash(request.full_path.removesuffix("?"), SENT)

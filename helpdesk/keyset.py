@@ -114,12 +114,14 @@ def read_page(where, order, *, per_page, after=None, before=None, offset=0, part
     return Page(keys=keys, has_prev=after is not None or offset > 0, has_next=more)
 
 
-def load_in_order(query, ids):
-    """The rows of ``query`` (a ``select(Ticket)`` with its loader options) whose ids are
-    ``ids``, in that order: the second query of a page, joining only the rows shown."""
+def load_in_order(query, ids, *, plain=False):
+    """The rows of ``query`` whose ids are ``ids``, in that order: the second query of a
+    page, joining only the rows shown. ``query`` is a ``select(Ticket)`` with its loader
+    options, or with ``plain`` a select of columns that include ``Ticket.id``."""
     if not ids:
         return []
-    found = {row.id: row for row in db.session.scalars(query.where(Ticket.id.in_(ids)))}
+    result = db.session.execute(query.where(Ticket.id.in_(ids)))
+    found = {row.id: row for row in (result if plain else result.scalars())}
     return [found[id_] for id_ in ids if id_ in found]
 
 

@@ -8,6 +8,7 @@ from markupsafe import Markup
 
 from helpdesk.access import may, may_administer
 from helpdesk.markdown import current_html, render_markdown
+from helpdesk.models.ticket import number_prefix
 
 STATUS_LABELS = {
     "open": "Open",
@@ -67,6 +68,7 @@ def now_iso():
 def init_app(app):
     """Register the filters."""
     app.add_template_global(now_iso)
+    app.add_template_global(number_prefix)
     app.add_template_global(may)
     app.add_template_global(may_administer)
     app.add_template_filter(when)

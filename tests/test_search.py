@@ -15,6 +15,7 @@ from sqlalchemy import select, text
 from helpdesk.access import sees_internal_notes, visible_tickets
 from helpdesk.extensions import db
 from helpdesk.models import Category, Organisation, Ticket, User
+from helpdesk.models.ticket import QUEUE_ORDER
 from helpdesk.search import (
     MATCH_FIRST,
     QUEUE_FIRST,
@@ -226,8 +227,8 @@ def ids(person, query, *, plan, app):
     """Ticket ids ``person`` finds, in queue order, with ``plan`` forced."""
     app.config["SEARCH_PLAN"] = plan
     match = ticket_match(query, include_internal=sees_internal_notes(person))
-    return db.session.scalars(visible_tickets(person).where(match).order_by(
-        *Ticket.queue_order())).all()
+    order = [column.desc() if descending else column for column, descending in QUEUE_ORDER]
+    return db.session.scalars(visible_tickets(person).where(match).order_by(*order)).all()
 
 
 def test_the_plan_follows_the_number_of_matches(app, crowd, monkeypatch):

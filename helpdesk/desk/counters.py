@@ -16,7 +16,7 @@ desk's scopes are everything or one reseller's tickets, and the tallies are kept
 
 from datetime import timedelta
 
-from sqlalchemy import false, func, select, true
+from sqlalchemy import func, select
 
 from helpdesk.access import scope_of
 from helpdesk.extensions import db
@@ -35,13 +35,9 @@ def tallied_scope(user, model):
     tickets; a customer's scope (their own or their organisation's tickets) is not tallied.
     """
     scope = scope_of(user)
-    if scope.everything:
-        return true()
-    if scope.column is None:
-        return false()
-    if scope.column != "reseller_id":
+    if scope.column not in (None, "reseller_id"):
         raise ValueError(f"counters are tallied per reseller, not per {scope.column}")
-    return model.reseller_id == scope.value
+    return scope.condition(model)
 
 
 def queue_counters(user):

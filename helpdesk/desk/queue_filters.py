@@ -19,15 +19,14 @@ from itertools import product
 from helpdesk.access import sees_internal_notes, ticket_scope
 from helpdesk.keyset import Partition
 from helpdesk.models import PRIORITIES, STATUSES, Ticket
-from helpdesk.models.ticket import queue_rank
+from helpdesk.models.ticket import QUEUE_ORDER, queue_rank
 from helpdesk.models.timestamps import utcnow
 from helpdesk.params import parse_id, parse_ids, parse_int
 from helpdesk.search import ticket_match
 
 SORTS = {
     # name: (label, [(column, descending), ...]) ending in a unique column for the keyset.
-    "queue": ("Pressing first", [(Ticket.queue_rank, False), (Ticket.updated_at, True),
-                                 (Ticket.id, True)]),
+    "queue": ("Pressing first", list(QUEUE_ORDER)),
     "updated": ("Last updated", [(Ticket.updated_at, True), (Ticket.id, True)]),
     "newest": ("Newest", [(Ticket.created_at, True), (Ticket.id, True)]),
     "oldest": ("Oldest", [(Ticket.created_at, False), (Ticket.id, False)]),

@@ -14,7 +14,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import aliased
 
 from helpdesk.access import ticket_scope
-from helpdesk.extensions import db
+from helpdesk.keyset import load_in_order
 from helpdesk.models import Category, Reseller, Ticket, User
 
 _subscriber = aliased(User, name="row_subscriber")
@@ -44,11 +44,7 @@ def _rows(user):
 def queue_rows(user, ids, *conditions):
     """The rows of the tickets ``ids`` that ``user`` may see (and that meet ``conditions``),
     in the order of ``ids``: the second query of a page, joining only the rows shown."""
-    if not ids:
-        return []
-    found = {row.id: row for row in db.session.execute(
-        _rows(user).where(Ticket.id.in_(ids), *conditions))}
-    return [found[id_] for id_ in ids if id_ in found]
+    return load_in_order(_rows(user).where(*conditions), ids, plain=True)
 
 
 def queue_row(user, ticket_id):

@@ -51,7 +51,9 @@ class Ticket(db.Model):
     body_renderer: Mapped[int] = mapped_column(default=0)
     status: Mapped[str] = mapped_column(String(32), default="open")
     priority: Mapped[str] = mapped_column(String(16), default="normal")
-    # Each of these leads an index of the queue below (which also serves its foreign key).
+    # Each of these leads an index of the queue below. The indexes are partial (live tickets
+    # only), which PostgreSQL's foreign key checks cannot use: deleting a category, reseller
+    # or user that tickets point to (nothing does; they are retired or disabled) would scan.
     category_id: Mapped[int] = mapped_column(ForeignKey("categories.id"))
     subscriber_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
     organisation_id: Mapped[int | None] = mapped_column(ForeignKey("organisations.id"))
@@ -96,20 +98,20 @@ class Ticket(db.Model):
     @property
     def number(self):
         """The ticket number people quote, e.g. ``TKT-1042``."""
-        return f"{current_app.config['TICKET_PREFIX']}-{self.id}"
+        return f"{number_prefix()}{self.id}"
 
     @property
     def is_unresolved(self):
         """Still being worked: not resolved and not closed."""
         return self.status in UNRESOLVED_STATUSES
 
-    @classmethod
-    def queue_order(cls):
-        """Default queue order: unresolved urgent and high first, then the latest update."""
-        return (cls.queue_rank, cls.updated_at.desc(), cls.id.desc())
-
     def __repr__(self):
         return f"<Ticket {self.id} {self.status}>"
+
+
+def number_prefix():
+    """What every ticket number starts with: ``TICKET_PREFIX`` and a dash (``TKT-``)."""
+    return f"{current_app.config['TICKET_PREFIX']}-"
 
 
 def _listed_index(name, *columns):
@@ -122,7 +124,11 @@ def _listed_index(name, *columns):
 # The lists' indexes: each filter and sort of the queue, read in order (helpdesk/keyset.py);
 # the columns after the id let the other filters be checked in the index, not the table.
 # Why these and no others (and PostgreSQL's extended statistics): migration 0011.
-_QUEUE_ORDER = (Ticket.queue_rank, Ticket.updated_at.desc(), Ticket.id.desc())
+# The queue's order, as (column, descending): unresolved urgent and high first, then the
+# latest update. The queue's sort (desk/queue_filters.SORTS) and these indexes follow it.
+QUEUE_ORDER = ((Ticket.queue_rank, False), (Ticket.updated_at, True), (Ticket.id, True))
+_QUEUE_ORDER = tuple(column.desc() if descending else column
+                     for column, descending in QUEUE_ORDER)
 _FILTERED = (Ticket.priority, Ticket.category_id, Ticket.assignee_id, Ticket.reseller_id)
 _listed_index("ix_tickets_queue", *_QUEUE_ORDER, Ticket.created_at)
 _listed_index("ix_tickets_reseller_queue", Ticket.reseller_id, *_QUEUE_ORDER, Ticket.created_at)

@@ -75,7 +75,7 @@ def change_password():
             g.wrong_password = error.field == "current_password"
             getattr(form, error.field).errors.append(str(error))
         else:
-            others = f"{ended} other sign-in{'s' if ended != 1 else ''}"
-            flash(f"Your password is changed; {others} ended.", "info")
+            flash(f"Your password is changed; {sign_ins.counted(ended, other=True)} ended.",
+                  "info")
             return redirect(url_for("profile.profile"))
     return _page(form, status=400)

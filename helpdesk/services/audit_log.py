@@ -10,6 +10,7 @@ from sqlalchemy import or_, select
 from helpdesk.extensions import db
 from helpdesk.models import AuditEntry, User
 from helpdesk.params import parse_id
+from helpdesk.search.query import ticket_number
 from helpdesk.services.accounts import find_user
 
 PER_PAGE = 50
@@ -24,17 +25,15 @@ class AuditFilterError(ValueError):
 
 
 def ticket_id_from(text):
-    """A ticket filter as typed: ``1042`` or ``TKT-1042``; None when blank."""
+    """A ticket filter as typed: ``1042`` or ``TKT-1042``, read as the search box reads a
+    ticket number (``search.ticket_number``); None when blank."""
     text = (text or "").strip()
     if not text:
         return None
-    prefix = current_app.config["TICKET_PREFIX"] + "-"
-    if text.upper().startswith(prefix.upper()):
-        text = text[len(prefix):]
-    ticket_id = parse_id(text)
-    if ticket_id is None:
+    number = ticket_number(text, current_app.config["TICKET_PREFIX"])
+    if number is None:
         raise AuditFilterError(f"{text!r} is not a ticket number.", field="ticket")
-    return ticket_id
+    return number[0]
 
 
 def user_from(text):

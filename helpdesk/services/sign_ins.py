@@ -104,9 +104,10 @@ def find_open_for(user, sign_in_id):
     )
 
 
-def counted(number):
-    """``1 sign-in``, ``3 sign-ins``: how the pages and the CLI say how many ended."""
-    return f"{number} sign-in{'' if number == 1 else 's'}"
+def counted(number, *, other=False):
+    """``1 sign-in``, ``3 sign-ins`` (``3 other sign-ins``): how the pages and the CLI say
+    how many ended."""
+    return f"{number}{' other' if other else ''} sign-in{'' if number == 1 else 's'}"
 
 
 def _describe(sign_in):
