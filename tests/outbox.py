@@ -7,12 +7,12 @@ Its fixtures (``inbox``, ``assigned``) are registered for every test by ``tests/
 import email
 import email.policy
 import email.utils
-import socket
 
 import pytest
 from aiosmtpd.controller import Controller
 from sqlalchemy import select
 
+from bench.server import free_port
 from helpdesk.extensions import db
 from helpdesk.models import Notification, Ticket, User
 from helpdesk.services import replies, tickets
@@ -41,12 +41,6 @@ class Inbox:
         self.messages.append(email.message_from_bytes(envelope.content,
                                                       policy=email.policy.default))
         return "250 Message accepted"
-
-
-def free_port():
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 def start_mail_server(app, handler):

@@ -9,7 +9,7 @@ from helpdesk import create_app
 from helpdesk.extensions import db
 from helpdesk.models import PRIORITIES, STATUSES, Category, Reply, Ticket, User
 from helpdesk.models.timestamps import utcnow
-from helpdesk.services import accounts
+from helpdesk.services import accounts, sign_ins
 
 SCRIPT_PASSWORD = {"HELPDESK_USER_PASSWORD": "a-long-enough-password"}
 
@@ -83,8 +83,13 @@ def test_disable_list_and_enable(app, runner):
     """A disabled user shows as such, loses sessions, and can be enabled again."""
     runner.invoke(args=["users", "create", "--email", "a@example.com", "--role", "agent"],
                   env=SCRIPT_PASSWORD)
+    with app.app_context():
+        sign_ins.start(_user(app, "a@example.com"), remember=False, ip="127.0.0.1",
+                       user_agent="test")
     assert runner.invoke(args=["users", "disable", "--email", "a@example.com"]).exit_code == 0
     assert _user(app, "a@example.com").disabled_at is not None
+    with app.app_context():
+        assert sign_ins.open_for(_user(app, "a@example.com")) == []
     listing = runner.invoke(args=["users", "list"]).output
     assert "a@example.com" in listing and "disabled" in listing
     assert runner.invoke(args=["users", "enable", "--email", "a@example.com"]).exit_code == 0

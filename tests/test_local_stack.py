@@ -1,9 +1,7 @@
 """``make run``'s launcher, started as a real process: it serves, stops cleanly, keeps data."""
 
 import os
-import re
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -14,14 +12,11 @@ import psutil
 import pytest
 import redis
 
+from bench.server import free_port
+from tests.conftest import csrf_token_from
+
 ROOT = Path(__file__).resolve().parent.parent
 STARTUP_DEADLINE_SECONDS = 120
-
-
-def free_port():
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 def launch(instance, port, **extra_env):
@@ -52,8 +47,7 @@ def wait_until_healthy(process, base_url):
 
 def sign_in(base_url, email, password="demo-pass-2026"):
     client = httpx.Client(base_url=base_url, timeout=10)
-    page = client.get("/login").text
-    token = re.search(r'name="csrf-token" content="([^"]+)"', page).group(1)
+    token = csrf_token_from(client.get("/login").text)
     response = client.post("/login", data={"email": email, "password": password,
                                            "csrf_token": token})
     return client, response
