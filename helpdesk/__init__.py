@@ -12,6 +12,7 @@ from helpdesk import (
     drafts,
     errors,
     params,
+    plans,
     queues,
     request,
     security_headers,
@@ -48,6 +49,7 @@ def create_app(config=None):
 
     queues.init_app(app)
     db.init_app(app)
+    plans.init_app(app)
     migrate.init_app(
         app, db, directory=str(ROOT / "migrations"), render_item=render_migration_type,
         include_object=include_in_migrations,

@@ -40,7 +40,8 @@ import json
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import literal, select, tuple_, union_all
+from sqlalchemy import Integer, any_, bindparam, func, literal, select, tuple_, union_all
+from sqlalchemy.dialects.postgresql import ARRAY
 
 from helpdesk.extensions import db
 from helpdesk.models import Ticket
@@ -120,9 +121,23 @@ def load_in_order(query, ids, *, plain=False):
     options, or with ``plain`` a select of columns that include ``Ticket.id``."""
     if not ids:
         return []
-    result = db.session.execute(query.where(Ticket.id.in_(ids)))
+    result = db.session.execute(query.where(among(Ticket.id, ids)))
     found = {row.id: row for row in (result if plain else result.scalars())}
     return [found[id_] for id_ in ids if id_ in found]
+
+
+def among(column, ids):
+    """``column`` is one of ``ids``, bound as one parameter whatever their number.
+
+    A page's fifty ids as fifty ``IN`` parameters cost more than the query they are in:
+    SQLAlchemy writes them into the statement on every execution and PostgreSQL plans the
+    list. One array (``= ANY``) on PostgreSQL, one JSON list (``IN json_each``) on SQLite.
+    """
+    ids = [int(id_) for id_ in ids]
+    if db.session.get_bind().dialect.name == "postgresql":
+        return column == any_(bindparam(None, ids, type_=ARRAY(Integer)))
+    listed = func.json_each(bindparam(None, json.dumps(ids))).table_valued("value")
+    return column.in_(select(listed.c.value))
 
 
 def _runs(order):

@@ -9,7 +9,7 @@ from sqlalchemy import select
 
 from helpdesk import template_filters
 from helpdesk.extensions import db
-from helpdesk.models import Category, User
+from helpdesk.models import Category, Ticket, User
 from helpdesk.services import tickets
 from tests.world import email
 
@@ -86,3 +86,31 @@ def test_the_page_works_out_links_and_permissions_once(app, client, auth, world,
     many_rows, many = page_calls()
     assert many_rows == few_rows + 20
     assert many == few and few["may"] == 1
+
+
+def test_a_row_kept_is_drawn_again_when_anything_it_shows_changes(app, client, auth, world):
+    """Rows are kept once drawn (helpdesk.desk.rows.drawn_row), keyed by what they show: a
+    new status or assignee, a renamed category or subscriber each give a new row."""
+    auth.login(email("agent"))
+    ticket_id = world.tickets["alice"]
+
+    def row():
+        return rows_of(client.get("/tickets", headers={"HX-Request": "true"}).text)[ticket_id]
+
+    before = row()
+    assert row() == before  # the kept row: the same markup
+    with app.app_context():
+        ticket = db.session.get(Ticket, ticket_id)
+        agent = db.session.get(User, world.users["agent"])
+        ticket.category.name = "Renamed category"
+        ticket.subscriber.name = "Alice Renamed"
+        tickets.change_status(ticket, "on_hold", actor=agent)
+        tickets.assign(ticket, agent, actor=agent)
+    after = row()
+    for shown in ("Renamed category", "Alice Renamed", "On hold", agent_name(app, world)):
+        assert shown in after and shown not in before, shown
+
+
+def agent_name(app, world):
+    with app.app_context():
+        return db.session.get(User, world.users["agent"]).name

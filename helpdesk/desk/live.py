@@ -16,6 +16,7 @@ from helpdesk.desk.rows import queue_rows
 from helpdesk.desk.ticket_context import ticket_context
 from helpdesk.desk.views import bp
 from helpdesk.extensions import db
+from helpdesk.keyset import among
 from helpdesk.models import Ticket
 from helpdesk.models.timestamps import utcnow
 from helpdesk.params import parse_ids, parse_utc
@@ -54,7 +55,7 @@ def queue_changes():
     changed = visible_tickets(current_user).where(Ticket.updated_at > since)
     rows = queue_rows(current_user, shown, Ticket.updated_at > since)
     elsewhere = db.session.scalar(
-        select(func.count()).select_from(changed.where(Ticket.id.not_in(shown)).subquery()))
+        select(func.count()).select_from(changed.where(~among(Ticket.id, shown)).subquery()))
     if not rows and not elsewhere:
         return "", 204
     return render_template("desk/_queue_changes.html", tickets=rows, elsewhere=elsewhere,

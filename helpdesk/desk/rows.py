@@ -7,9 +7,17 @@ no lazy loads to guard against. Building fifty tickets and their related users a
 objects cost more than the rest of the queue page together (docs/benchmarks.md). The row
 carries what ``access.may`` reads (the scope columns, ``deleted_at`` and ``status``), so the
 template asks ``may`` of a row as of a ticket.
+
+A row's HTML depends on its values and on what is the same for the whole page (the links'
+prefixes, whether the user may edit), nothing else: ``drawn_row`` keeps the last few
+thousand rows drawn, keyed by exactly those, so the rows a page shows again (the next
+visit, another agent's queue, the live poll) are not drawn again, and a ticket that changed
+is a new key. Drawing fifty rows was a third of the queue page's time.
 """
 
-from flask import abort
+from functools import lru_cache
+
+from flask import abort, current_app
 from sqlalchemy import select
 from sqlalchemy.orm import aliased
 
@@ -53,3 +61,19 @@ def queue_row(user, ticket_id):
     if not rows:
         abort(404)
     return rows[0]
+
+
+ROW_TEMPLATE = "desk/_ticket_row.html"
+ROWS_KEPT = 5000  # per process: a few queues' worth, about 3 MB
+
+
+def drawn_row(row, *page_settings):
+    """The HTML of one queue row (the ``ticket_row`` macro), drawn once per distinct row."""
+    macro = current_app.jinja_env.get_template(ROW_TEMPLATE).module.ticket_row
+    return _drawn(macro, row, page_settings)
+
+
+@lru_cache(maxsize=ROWS_KEPT)
+def _drawn(macro, row, page_settings):
+    """Keyed by ``row``'s values (every row comes from ``_rows``: the same columns)."""
+    return macro(row, *page_settings)
