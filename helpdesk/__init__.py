@@ -38,7 +38,7 @@ def create_app(config=None):
     app.config.from_object(config_for_environment(app.instance_path))
     app.config.update(config or {})
     check_host_cookies(app.config)
-    app.config["PERMANENT_SESSION_LIFETIME"] = timedelta(hours=app.config["SESSION_LIFETIME_HOURS"])
+    app.config["PERMANENT_SESSION_LIFETIME"] = timedelta(hours=app.config["SESSION_MAX_HOURS"])
     app.config["REMEMBER_COOKIE_DURATION"] = timedelta(days=app.config["REMEMBER_COOKIE_DAYS"])
     params.init_app(app)
     security_headers.init_app(app)

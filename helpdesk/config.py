@@ -87,8 +87,10 @@ class Config:
     SESSION_COOKIE_PATH = "/"
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"
+    # Set at sign-in, not on every request: the server ends idle sign-ins (sign_ins.py).
+    SESSION_REFRESH_EACH_REQUEST = False
     SESSION_COOKIE_SECURE = env_bool("SESSION_COOKIE_SECURE", False)
-    # Idle: the session cookie lasts this long after the last request (it slides).
+    # Idle: a sign-in without "keep me signed in" ends this long after its last request.
     SESSION_LIFETIME_HOURS = int(os.environ.get("SESSION_LIFETIME_HOURS", "12"))
     # Absolute: a sign-in without "keep me signed in" ends this long after it started.
     SESSION_MAX_HOURS = int(os.environ.get("SESSION_MAX_HOURS", "24"))

@@ -13,16 +13,17 @@ from flask import (
     url_for,
 )
 from flask_login import current_user, login_required
-from sqlalchemy import Integer, Text, cast, literal, null, select, union_all
+from sqlalchemy import select
 
 from helpdesk.access import get_visible_ticket, may, ticket_scope
+from helpdesk.desk.choices import queue_choices
 from helpdesk.desk.counters import queue_counters
 from helpdesk.desk.queue_filters import AGES, SORTS, QueueFilters
 from helpdesk.desk.rows import queue_row, queue_rows
 from helpdesk.desk.ticket_context import ticket_context
 from helpdesk.extensions import db
 from helpdesk.keyset import decode_cursor, read_page
-from helpdesk.models import PRIORITIES, STATUSES, Category, SavedView, User
+from helpdesk.models import PRIORITIES, STATUSES, SavedView
 from helpdesk.pages import render_page, wants_fragment
 from helpdesk.search.jump import jump_to_ticket
 from helpdesk.services.tickets import assignable_users
@@ -66,29 +67,11 @@ def queue():
 
 
 def queue_surroundings(user):
-    """What the full queue page shows around the results: filter choices and saved views.
-
-    The categories, the staff and the user's saved views come in one statement (three lists
-    of small rows, one round trip), as plain rows with ``id`` and ``name`` (a view also its
-    ``query``). An htmx filter or paging request swaps only the results, so it skips it.
-    """
-    nothing = cast(null(), Text)
-    statement = union_all(
-        select(literal("category").label("kind"), Category.id, Category.name,
-               nothing.label("query"), Category.position.label("position")),
-        select(literal("staff"), User.id, User.name, nothing, cast(null(), Integer)).where(
-            User.role.in_(("agent", "admin")), User.disabled_at.is_(None)),
-        select(literal("view"), SavedView.id, SavedView.name, SavedView.query,
-               cast(null(), Integer)).where(SavedView.user_id == user.id),
-    ).order_by("kind", "position", "name")
-    lists = {"category": [], "staff": [], "view": []}
-    for row in db.session.execute(statement):
-        lists[row.kind].append(row)
-    return {
-        "statuses": STATUSES, "priorities": PRIORITIES, "sorts": SORTS, "ages": AGES,
-        "categories": lists["category"], "staff": lists["staff"],
-        "saved_views": lists["view"],
-    }
+    """What the full queue page shows around the results: the filters' choices and the saved
+    views (helpdesk.desk.choices). An htmx filter or paging request swaps only the results,
+    so it skips them."""
+    return {"statuses": STATUSES, "priorities": PRIORITIES, "sorts": SORTS, "ages": AGES,
+            **queue_choices(user)}
 
 
 @bp.get("/tickets/<int:ticket_id>")

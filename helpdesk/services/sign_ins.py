@@ -6,10 +6,14 @@ unexpired and its user active. So ending the row (signing out, "sign out everywh
 password change, disabling the user) ends both cookies and every copy of them at once, and
 the row's end, fixed at sign-in, is one that no request and no copied cookie can move:
 
-- a plain sign-in ends ``SESSION_MAX_HOURS`` after it started, however busy;
+- a plain sign-in ends ``SESSION_MAX_HOURS`` after it started, however busy, and
+  ``SESSION_LIFETIME_HOURS`` after its last request (idle; its last-seen time is written
+  every ``LAST_SEEN_EVERY``, so it may idle out those few minutes early);
 - a "keep me signed in" sign-in ends ``REMEMBER_COOKIE_DAYS`` after it started.
 
-(The session cookie's own idle lifetime, ``SESSION_LIFETIME_HOURS``, still applies on top.)
+Both ends are the server's, so a copied cookie cannot outlive them, and the session cookie
+need not be written again on every request to slide its expiry (it is set at sign-in, to
+last as long as a plain sign-in may: ``PERMANENT_SESSION_LIFETIME``).
 """
 
 import hashlib
@@ -17,7 +21,7 @@ import secrets
 from datetime import timedelta
 
 from flask import current_app
-from sqlalchemy import and_, select, update
+from sqlalchemy import and_, or_, select, update
 from sqlalchemy.orm import contains_eager
 
 from helpdesk.extensions import db
@@ -37,9 +41,12 @@ def hash_token(token):
 
 
 def open_now(now=None):
-    """The SQL condition for a sign-in that still counts: not ended, not expired."""
+    """The SQL condition for a sign-in that still counts: not ended, not expired, and not
+    idle unless kept ("keep me signed in")."""
     now = now or utcnow()
-    return and_(SignIn.ended_at.is_(None), SignIn.expires_at > now)
+    idle = timedelta(hours=current_app.config["SESSION_LIFETIME_HOURS"])
+    return and_(SignIn.ended_at.is_(None), SignIn.expires_at > now,
+                or_(SignIn.remember, SignIn.last_seen_at > now - idle))
 
 
 def lifetime(*, remember):

@@ -1,0 +1,109 @@
+"""The queue's choices: the categories and the staff to filter by, and the user's saved views,
+read once and kept until one of them changes.
+
+They change seldom (an admin adds a category, someone is renamed or disabled, an agent saves a
+view), and reading them was a sixth of the queue page's time. So each process keeps the lists
+it read, under a token that Redis holds: every commit that inserted, changed or deleted a
+category, a user or a saved view (an ORM flush, or an ``UPDATE``/``DELETE`` run through the
+session) puts a new random token there, and a process whose lists were read under another
+token reads them again. A token is never reused, so Redis losing its data (a restart, a
+``FLUSHDB``) only means reading the lists again. Without Redis nothing is kept, and nothing
+kept is older than ``KEPT_SECONDS`` whatever happens (a change made in SQL by hand).
+"""
+
+import time
+import uuid
+
+from flask import current_app, has_app_context
+from redis.exceptions import RedisError
+from sqlalchemy import Integer, Text, cast, event, literal, null, select, union_all
+from sqlalchemy.orm import Session
+
+from helpdesk.extensions import db
+from helpdesk.models import Category, SavedView, User
+from helpdesk.queues import get_redis
+
+REDIS_KEY = "helpdesk:queue-choices"
+KEPT_SECONDS = 300
+KEPT_USERS = 1000  # per process: one entry per person who opened the queue
+TRACKED = (Category, User, SavedView)
+CHANGED = "helpdesk_queue_choices_changed"  # in a session's ``info`` until it commits
+
+_kept = {}  # user id -> (token, read at, lists)
+
+
+def queue_choices(user):
+    """``{"categories", "staff", "saved_views"}``: plain rows with ``id`` and ``name`` (a
+    view also its ``query``), from what this process kept when it is current."""
+    token = _token()
+    kept = _kept.get(user.id)
+    if token is not None and kept is not None and kept[0] == token \
+            and time.monotonic() - kept[1] < KEPT_SECONDS:
+        return kept[2]
+    lists = _read(user)
+    if token is not None:
+        if len(_kept) >= KEPT_USERS:
+            _kept.clear()
+        _kept[user.id] = (token, time.monotonic(), lists)
+    return lists
+
+
+def _read(user):
+    """The three lists in one statement (three lists of small rows, one round trip)."""
+    nothing = cast(null(), Text)
+    statement = union_all(
+        select(literal("categories").label("kind"), Category.id, Category.name,
+               nothing.label("query"), Category.position.label("position")),
+        select(literal("staff"), User.id, User.name, nothing, cast(null(), Integer)).where(
+            User.role.in_(("agent", "admin")), User.disabled_at.is_(None)),
+        select(literal("saved_views"), SavedView.id, SavedView.name, SavedView.query,
+               cast(null(), Integer)).where(SavedView.user_id == user.id),
+    ).order_by("kind", "position", "name")
+    lists = {"categories": [], "staff": [], "saved_views": []}
+    for row in db.session.execute(statement):
+        lists[row.kind].append(row)
+    return lists
+
+
+def _token():
+    """Redis's current token (one made now if it has none), or None without Redis."""
+    try:
+        redis = get_redis()
+        token = redis.get(REDIS_KEY)
+        if token is None:
+            redis.set(REDIS_KEY, uuid.uuid4().hex, nx=True)
+            token = redis.get(REDIS_KEY)
+    except RedisError as error:
+        current_app.logger.warning("queue choices read without Redis: %s", error)
+        return None
+    return token
+
+
+@event.listens_for(Session, "after_flush")
+def _note_flushed_changes(session, _flush_context):
+    if any(isinstance(thing, TRACKED)
+           for thing in (*session.new, *session.dirty, *session.deleted)):
+        session.info[CHANGED] = True
+
+
+@event.listens_for(Session, "do_orm_execute")
+def _note_bulk_changes(execute_state):
+    if (execute_state.is_update or execute_state.is_delete or execute_state.is_insert) \
+            and execute_state.bind_mapper is not None \
+            and issubclass(execute_state.bind_mapper.class_, TRACKED):
+        execute_state.session.info[CHANGED] = True
+
+
+@event.listens_for(Session, "after_commit")
+def _new_token_after_a_change(session):
+    if not session.info.pop(CHANGED, False) or not has_app_context():
+        return
+    try:
+        get_redis().set(REDIS_KEY, uuid.uuid4().hex)
+    except RedisError as error:  # what was kept ages out after KEPT_SECONDS
+        current_app.logger.warning("queue choices not renewed: %s", error)
+
+
+@event.listens_for(Session, "after_rollback")
+def _forget_changes(session):
+    session.info.pop(CHANGED, None)
