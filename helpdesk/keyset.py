@@ -31,8 +31,10 @@ caller passes such a split as ``Partition``s: their conditions, and the order co
 in them (``pinned``). Pinned columns are left out of the partition's own ORDER BY (so its index
 range is already in order) and decide in Python which parts can hold rows at all.
 
-Only the order's values are paged. ``load_in_order`` then fetches the page's rows with the
-joins the list shows, so an offset page (``page=N``) skips index entries, not joined rows.
+Only the order's values are paged, in a subquery: the page's rows are joined to what the list
+shows outside it (``read_page(rows=...)``, the queue) or fetched by id after it
+(``load_in_order``, lists of ORM objects), so an offset page (``page=N``) skips index
+entries, not joined rows.
 """
 
 import base64
@@ -40,7 +42,17 @@ import json
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import Integer, any_, bindparam, func, literal, select, tuple_, union_all
+from sqlalchemy import (
+    Integer,
+    any_,
+    bindparam,
+    func,
+    literal,
+    literal_column,
+    select,
+    tuple_,
+    union_all,
+)
 from sqlalchemy.dialects.postgresql import ARRAY
 
 from helpdesk.extensions import db
@@ -67,6 +79,7 @@ class Page:
     keys: list
     has_prev: bool
     has_next: bool
+    rows: list = None  # with ``read_page(rows=...)``: the page's rows, in order
 
     @property
     def ids(self):
@@ -84,12 +97,15 @@ class Page:
         return encode_cursor(self.keys[-1]) if self.keys and self.has_next else None
 
 
-def read_page(where, order, *, per_page, after=None, before=None, offset=0, partitions=None):
+def read_page(where, order, *, per_page, after=None, before=None, offset=0, partitions=None,
+              rows=None):
     """One page of the rows matching every condition of ``where``, in ``order``.
 
     ``after`` and ``before`` are decoded cursors (``decode_cursor``); without either the page
     starts ``offset`` rows from the top, and each partition's range is read up to that far.
-    One SQL statement, whatever the depth or the page size.
+    One SQL statement, whatever the depth or the page size. Given ``rows`` (a select of plain
+    columns from ``Ticket`` and its joins), that statement also joins the page's rows, and
+    only those, to them: ``Page.rows``, each ending in the page's order values.
     """
     backwards = after is None and before is not None
     cursor = after if after is not None else before
@@ -104,15 +120,31 @@ def read_page(where, order, *, per_page, after=None, before=None, offset=0, part
             groups.setdefault(tuple(sorted(pinned.items())), []).append(_branch(
                 order, [*where, *partition.where, *part], pinned, backwards=backwards,
                 limit=offset + limit))
-    keys = []
+    found = []
     if groups:  # none when the partitions' pinned values rule every one out
         statement = _merged(groups, order, backwards=backwards, limit=limit, offset=offset)
-        keys = [tuple(row) for row in db.session.execute(statement)]
-    more, keys = len(keys) > per_page, keys[:per_page]
+        if rows is not None:
+            statement = _joined(rows, statement.subquery("page"), order, backwards=backwards)
+        found = list(db.session.execute(statement))
+    more, found = len(found) > per_page, found[:per_page]
     if backwards:
-        keys.reverse()
-        return Page(keys=keys, has_prev=more, has_next=True)
-    return Page(keys=keys, has_prev=after is not None or offset > 0, has_next=more)
+        found.reverse()
+    keys = [tuple(row[-len(order):]) for row in found]
+    rows = found if rows is not None else None
+    if backwards:
+        return Page(keys=keys, has_prev=more, has_next=True, rows=rows)
+    return Page(keys=keys, has_prev=after is not None or offset > 0, has_next=more, rows=rows)
+
+
+def _joined(rows, page, order, *, backwards):
+    """``rows`` of the tickets of ``page`` (a subquery of the order values), in its order."""
+    return (
+        rows.add_columns(*(page.c[column.key].label(f"page_{column.key}")
+                           for column, _ in order))
+        .join_from(Ticket, page, page.c.id == Ticket.id)
+        .order_by(*(_direction(page.c[column.key], descending, backwards=backwards)
+                    for column, descending in order))
+    )
 
 
 def load_in_order(query, ids, *, plain=False):
@@ -211,7 +243,7 @@ def _branch(order, where, pinned, *, backwards, limit):
                  if column.key in pinned else column for column, _ in order)).where(*where)
         .order_by(*(_direction(column, descending, backwards=backwards)
                     for column, descending in order if column.key not in pinned))
-        .limit(limit)
+        .limit(_rows_up_to(limit))
     )
 
 
@@ -223,8 +255,15 @@ def _merged(groups, order, *, backwards, limit, offset):
     merged = [_merge(branches, order, dict(pinned), backwards=backwards, limit=offset + limit)
               for pinned, branches in groups.items()]
     if len(merged) == 1:
-        return merged[0].limit(limit).offset(offset or None)
+        return merged[0].limit(_rows_up_to(limit)).offset(offset or None)
     return _merge(merged, order, {}, backwards=backwards, limit=limit).offset(offset or None)
+
+
+def _rows_up_to(limit):
+    """``LIMIT`` written into the statement, not bound: PostgreSQL then plans a prepared page
+    once (a generic plan) instead of planning each page anew for the value of its limit,
+    which for a page joined to its rows took longer than reading it."""
+    return literal_column(str(int(limit)))
 
 
 def _merge(branches, order, pinned, *, backwards, limit):
@@ -236,7 +275,7 @@ def _merge(branches, order, pinned, *, backwards, limit):
         select(*union.c)
         .order_by(*(_direction(union.c[column.key], descending, backwards=backwards)
                     for column, descending in order if column.key not in pinned))
-        .limit(limit)
+        .limit(_rows_up_to(limit))
     )
 
 

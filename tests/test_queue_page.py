@@ -89,7 +89,7 @@ def test_the_page_works_out_links_and_permissions_once(app, client, auth, world,
 
 
 def test_a_row_kept_is_drawn_again_when_anything_it_shows_changes(app, client, auth, world):
-    """Rows are kept once drawn (helpdesk.desk.rows.drawn_row), keyed by what they show: a
+    """Rows are kept once drawn (helpdesk.desk.rows.drawn_rows), keyed by what they show: a
     new status or assignee, a renamed category or subscriber each give a new row."""
     auth.login(email("agent"))
     ticket_id = world.tickets["alice"]

@@ -19,7 +19,7 @@ from helpdesk.access import get_visible_ticket, may, ticket_scope
 from helpdesk.desk.choices import queue_choices
 from helpdesk.desk.counters import queue_counters
 from helpdesk.desk.queue_filters import AGES, SORTS, QueueFilters
-from helpdesk.desk.rows import queue_row, queue_rows
+from helpdesk.desk.rows import queue_row, row_columns
 from helpdesk.desk.ticket_context import ticket_context
 from helpdesk.extensions import db
 from helpdesk.keyset import decode_cursor, read_page
@@ -40,15 +40,17 @@ def desk_only():
 
 def queue_page(user, filters):
     """One page of the queue: the ids by keyset (``after``/``before``) or by offset (``page``),
-    then those rows with what a row shows. Two queries, whatever the depth or page size."""
+    and those rows with what a row shows, joined to the page's ids only. One query, whatever
+    the depth or page size."""
     per_page = current_app.config["TICKETS_PER_PAGE"]
     order = filters.order
     page = read_page(
         [ticket_scope(user), *filters.conditions(user)], order, per_page=per_page,
         after=decode_cursor(filters.after, order), before=decode_cursor(filters.before, order),
         offset=(filters.page - 1) * per_page, partitions=filters.partitions(),
+        rows=row_columns(user),
     )
-    return {"tickets": queue_rows(user, page.ids), "next_cursor": page.next_cursor,
+    return {"tickets": page.rows, "next_cursor": page.next_cursor,
             "prev_cursor": page.prev_cursor}
 
 

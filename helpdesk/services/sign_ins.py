@@ -19,9 +19,10 @@ last as long as a plain sign-in may: ``PERMANENT_SESSION_LIFETIME``).
 import hashlib
 import secrets
 from datetime import timedelta
+from functools import lru_cache
 
 from flask import current_app
-from sqlalchemy import and_, or_, select, update
+from sqlalchemy import and_, bindparam, or_, select, update
 from sqlalchemy.orm import contains_eager
 
 from helpdesk.extensions import db
@@ -44,9 +45,16 @@ def open_now(now=None):
     """The SQL condition for a sign-in that still counts: not ended, not expired, and not
     idle unless kept ("keep me signed in")."""
     now = now or utcnow()
-    idle = timedelta(hours=current_app.config["SESSION_LIFETIME_HOURS"])
+    return _open(now, now - _idle())
+
+
+def _open(now, idle_since):
     return and_(SignIn.ended_at.is_(None), SignIn.expires_at > now,
-                or_(SignIn.remember, SignIn.last_seen_at > now - idle))
+                or_(SignIn.remember, SignIn.last_seen_at > idle_since))
+
+
+def _idle():
+    return timedelta(hours=current_app.config["SESSION_LIFETIME_HOURS"])
 
 
 def lifetime(*, remember):
@@ -82,11 +90,8 @@ def find_open(token):
     it also writes the last-seen time.
     """
     now = utcnow()
-    sign_in = db.session.scalar(
-        select(SignIn).join(SignIn.user).options(contains_eager(SignIn.user))
-        .where(SignIn.token_hash == hash_token(token), open_now(now),
-               User.disabled_at.is_(None))
-    )
+    sign_in = db.session.scalar(_open_by_token(), {
+        "token_hash": hash_token(token), "now": now, "idle_since": now - _idle()})
     if sign_in is None:
         return None
     if now - sign_in.last_seen_at >= LAST_SEEN_EVERY:
@@ -94,6 +99,17 @@ def find_open(token):
         db.session.commit()
     sign_in.user.sign_in_token = token
     return sign_in
+
+
+@lru_cache(maxsize=1)
+def _open_by_token():
+    """``find_open``'s statement, built once: every signed-in request runs it."""
+    return (
+        select(SignIn).join(SignIn.user).options(contains_eager(SignIn.user))
+        .where(SignIn.token_hash == bindparam("token_hash"),
+               _open(bindparam("now"), bindparam("idle_since")),  # typed by their columns
+               User.disabled_at.is_(None))
+    )
 
 
 def open_for(user):
