@@ -105,7 +105,7 @@ def read_page(where, order, *, per_page, after=None, before=None, offset=0, part
     starts ``offset`` rows from the top, and each partition's range is read up to that far.
     One SQL statement, whatever the depth or the page size. Given ``rows`` (a select of plain
     columns from ``Ticket`` and its joins), that statement also joins the page's rows, and
-    only those, to them: ``Page.rows``, each ending in the page's order values.
+    only those, to them: ``Page.rows``, with the order values they lack as ``page_<name>``.
     """
     backwards = after is None and before is not None
     cursor = after if after is not None else before
@@ -121,26 +121,37 @@ def read_page(where, order, *, per_page, after=None, before=None, offset=0, part
                 order, [*where, *partition.where, *part], pinned, backwards=backwards,
                 limit=offset + limit))
     found = []
+    names = _key_names(order, rows)
     if groups:  # none when the partitions' pinned values rule every one out
         statement = _merged(groups, order, backwards=backwards, limit=limit, offset=offset)
         if rows is not None:
-            statement = _joined(rows, statement.subquery("page"), order, backwards=backwards)
-        found = list(db.session.execute(statement))
+            statement = _joined(rows, statement.subquery("page"), order, names,
+                                backwards=backwards)
+        found = db.session.execute(statement).all()
     more, found = len(found) > per_page, found[:per_page]
     if backwards:
         found.reverse()
-    keys = [tuple(row[-len(order):]) for row in found]
+    keys = [tuple(getattr(row, name) for name in names) for row in found]
     rows = found if rows is not None else None
     if backwards:
         return Page(keys=keys, has_prev=more, has_next=True, rows=rows)
     return Page(keys=keys, has_prev=after is not None or offset > 0, has_next=more, rows=rows)
 
 
-def _joined(rows, page, order, *, backwards):
+def _key_names(order, rows):
+    """Where a row keeps each order value: the ticket's own column when ``rows`` shows it
+    (the page's rows are those tickets), else ``page_<column>`` from the page."""
+    shown = set(rows.selected_columns.keys()) if rows is not None else set()
+    return [column.key if rows is None or column.key in shown else f"page_{column.key}"
+            for column, _ in order]
+
+
+def _joined(rows, page, order, names, *, backwards):
     """``rows`` of the tickets of ``page`` (a subquery of the order values), in its order."""
     return (
-        rows.add_columns(*(page.c[column.key].label(f"page_{column.key}")
-                           for column, _ in order))
+        rows.add_columns(*(page.c[column.key].label(name)
+                           for (column, _), name in zip(order, names, strict=True)
+                           if name.startswith("page_")))
         .join_from(Ticket, page, page.c.id == Ticket.id)
         .order_by(*(_direction(page.c[column.key], descending, backwards=backwards)
                     for column, descending in order))

@@ -102,3 +102,13 @@ def test_without_redis_the_lists_are_read_every_time(app, client, auth, world, r
     for _ in range(2):
         assert category_options(client.get("/tickets").text)
     assert reads["reads"] == 2
+
+
+def test_the_filter_form_shows_the_filters_asked_for(client, auth, world):
+    """The form is kept per view of the queue: each view shows its own selections."""
+    auth.login(email("agent"))
+    for _ in range(2):
+        plain = client.get("/tickets").text
+        urgent = client.get("/tickets?priority=urgent&q=router").text
+        assert 'value="urgent" selected' in urgent and 'value="router"' in urgent
+        assert 'value="urgent" selected' not in plain and 'value="router"' not in plain

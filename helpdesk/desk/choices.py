@@ -1,5 +1,5 @@
 """The queue's choices: the categories and the staff to filter by, and the user's saved views,
-read once and kept until one of them changes.
+read once and kept until one of them changes; and the filter form drawn from them.
 
 They change seldom (an admin adds a category, someone is renamed or disabled, an agent saves a
 view), and reading them was a sixth of the queue page's time. So each process keeps the lists
@@ -9,18 +9,24 @@ session) puts a new random token there, and a process whose lists were read unde
 token reads them again. A token is never reused, so Redis losing its data (a restart, a
 ``FLUSHDB``) only means reading the lists again. Without Redis nothing is kept, and nothing
 kept is older than ``KEPT_SECONDS`` whatever happens (a change made in SQL by hand).
+
+The filter form shows nothing but the filters asked for, those lists and the page's path, so
+``filter_form`` keeps it drawn by exactly those: the next visit to the same view is not drawn
+again, and a change to any of them is a new key.
 """
 
 import time
 import uuid
 
-from flask import current_app, has_app_context
+from flask import current_app, has_app_context, render_template, request
+from markupsafe import Markup
 from redis.exceptions import RedisError
 from sqlalchemy import Integer, Text, cast, event, literal, null, select, union_all
 from sqlalchemy.orm import Session
 
+from helpdesk.desk.queue_filters import AGES, SORTS
 from helpdesk.extensions import db
-from helpdesk.models import Category, SavedView, User
+from helpdesk.models import PRIORITIES, STATUSES, Category, SavedView, User
 from helpdesk.queues import get_redis
 
 REDIS_KEY = "helpdesk:queue-choices"
@@ -29,7 +35,11 @@ KEPT_USERS = 1000  # per process: one entry per person who opened the queue
 TRACKED = (Category, User, SavedView)
 CHANGED = "helpdesk_queue_choices_changed"  # in a session's ``info`` until it commits
 
+FILTER_TEMPLATE = "desk/_filters.html"
+FORMS_KEPT = 1000  # per process: distinct views of the queue; when full, they start over
+
 _kept = {}  # user id -> (token, read at, lists)
+_forms = {}  # (template, path, filters, categories, staff) -> the form's HTML
 
 
 def queue_choices(user):
@@ -46,6 +56,23 @@ def queue_choices(user):
             _kept.clear()
         _kept[user.id] = (token, time.monotonic(), lists)
     return lists
+
+
+def filter_form(filters, choices):
+    """The queue's filter form for ``filters`` with the ``choices`` of ``queue_choices``."""
+    template = current_app.jinja_env.get_template(FILTER_TEMPLATE)
+    key = (template, request.path, tuple(filters.query_args()),
+           tuple(map(tuple, choices["categories"])), tuple(map(tuple, choices["staff"])))
+    html = _forms.get(key)
+    if html is None:
+        html = Markup(render_template(  # noqa: S704 - our template's output, escaped by Jinja
+            FILTER_TEMPLATE, filters=filters, categories=choices["categories"],
+            staff=choices["staff"], statuses=STATUSES, priorities=PRIORITIES, sorts=SORTS,
+            ages=AGES))
+        if len(_forms) >= FORMS_KEPT:
+            _forms.clear()
+        _forms[key] = html
+    return html
 
 
 def _read(user):

@@ -77,12 +77,22 @@ ROWS_KEPT = 5000  # per process: a few queues' worth, about 3 MB
 
 
 def drawn_rows(rows, *page_settings):
-    """The HTML of the queue rows ``rows`` (the ``ticket_row`` macro), each drawn once."""
+    """The HTML of the queue rows ``rows`` (the ``ticket_row`` macro), each drawn once.
+
+    Kept by the row's values as a plain tuple (rows of ``row_columns``: the same columns),
+    whose hashing and comparison are C's; when ``ROWS_KEPT`` are kept, they start over."""
     macro = current_app.jinja_env.get_template(ROW_TEMPLATE).module.ticket_row
-    return Markup("").join(_drawn(macro, row, page_settings) for row in rows)
+    drawn = []
+    for row in rows:
+        key = (macro, tuple(row), page_settings)
+        html = _kept.get(key)
+        if html is None:
+            html = macro(row, *page_settings)
+            if len(_kept) >= ROWS_KEPT:
+                _kept.clear()
+            _kept[key] = html
+        drawn.append(html)
+    return Markup("").join(drawn)
 
 
-@lru_cache(maxsize=ROWS_KEPT)
-def _drawn(macro, row, page_settings):
-    """Keyed by ``row``'s values (every row comes from ``row_columns``: the same columns)."""
-    return macro(row, *page_settings)
+_kept = {}  # (macro, row values, page settings) -> the row's HTML

@@ -16,14 +16,14 @@ from flask_login import current_user, login_required
 from sqlalchemy import select
 
 from helpdesk.access import get_visible_ticket, may, ticket_scope
-from helpdesk.desk.choices import queue_choices
+from helpdesk.desk.choices import filter_form, queue_choices
 from helpdesk.desk.counters import queue_counters
-from helpdesk.desk.queue_filters import AGES, SORTS, QueueFilters
+from helpdesk.desk.queue_filters import QueueFilters
 from helpdesk.desk.rows import queue_row, row_columns
 from helpdesk.desk.ticket_context import ticket_context
 from helpdesk.extensions import db
 from helpdesk.keyset import decode_cursor, read_page
-from helpdesk.models import PRIORITIES, STATUSES, SavedView
+from helpdesk.models import STATUSES, SavedView
 from helpdesk.pages import render_page, wants_fragment
 from helpdesk.search.jump import jump_to_ticket
 from helpdesk.services.tickets import assignable_users
@@ -63,17 +63,17 @@ def queue():
     filters = QueueFilters.from_args(request.args)
     if (jump := jump_to_ticket(filters.q, endpoint="desk.ticket")) is not None:
         return jump
-    surroundings = {} if wants_fragment() else queue_surroundings(current_user)
+    surroundings = {} if wants_fragment() else queue_surroundings(current_user, filters)
     return render_page("desk/queue.html", "desk/_queue_results.html", filters=filters,
                        **queue_page(current_user, filters), **surroundings)
 
 
-def queue_surroundings(user):
-    """What the full queue page shows around the results: the filters' choices and the saved
+def queue_surroundings(user, filters):
+    """What the full queue page shows around the results: the filter form and the saved
     views (helpdesk.desk.choices). An htmx filter or paging request swaps only the results,
     so it skips them."""
-    return {"statuses": STATUSES, "priorities": PRIORITIES, "sorts": SORTS, "ages": AGES,
-            **queue_choices(user)}
+    choices = queue_choices(user)
+    return {"filter_form": filter_form(filters, choices), "saved_views": choices["saved_views"]}
 
 
 @bp.get("/tickets/<int:ticket_id>")
