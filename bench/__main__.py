@@ -139,8 +139,9 @@ def _loads(base_url, client, chosen, *, clients, seconds, say):
                                   seconds=seconds)]
     for page in pages:
         loads.append(over_http.throughput(
-            base_url, page.label, page.path, headers=page.headers,
-            cookie=client.cookie_header(page.login), clients=clients, seconds=seconds,
+            base_url, page.label, page.path,
+            headers=client.session_headers(page.login) | (page.headers or {}),
+            clients=clients, seconds=seconds,
             under_target=page.group == "sort"))
     for load in loads:
         say(f"  under load: {load.label}: {load.per_second:.1f} requests/s")

@@ -41,10 +41,13 @@ class OverHTTP:
         return Answer(response.status_code, response.content,
                       response.headers.get("Location", ""))
 
-    def cookie_header(self, email):
-        """The signed-in session as a ``Cookie`` header, for the load clients."""
-        return "; ".join(f"{name}={value}"
-                         for name, value in self.client(email).cookies.items())
+    def session_headers(self, email):
+        """The signed-in browser, for the load clients: its session as a ``Cookie`` header and
+        its ``User-Agent`` (the sign-in's session protection compares it: another agent would
+        have the session marked as not fresh, and written again, on every request)."""
+        client = self.client(email)
+        return {"Cookie": "; ".join(f"{name}={value}" for name, value in client.cookies.items()),
+                "User-Agent": client.headers["User-Agent"]}
 
     def close(self):
         """Close every client's connections."""
@@ -77,13 +80,12 @@ class Throughput:
         return statistics.median(self.latencies_ms) if self.latencies_ms else None
 
 
-def throughput(base_url, label, path, *, headers=None, cookie=None, clients, seconds,
-               under_target=False):
-    """Keep ``clients`` connections asking for ``path`` for ``seconds``; count the answers
-    (anything but 2xx counts as an error, not an answer)."""
+def throughput(base_url, label, path, *, headers=None, clients, seconds, under_target=False):
+    """Keep ``clients`` connections asking for ``path`` for ``seconds`` (with ``headers``: a
+    signed-in browser's, ``OverHTTP.session_headers``); count the answers (anything but 2xx
+    counts as an error, not an answer)."""
     address = urlsplit(base_url)
-    sent = {"Cookie": cookie} if cookie else {}
-    sent |= headers or {}
+    sent = dict(headers or {})
     result = Throughput(label, path, clients, under_target=under_target)
     lock, start = threading.Lock(), threading.Barrier(clients + 1)
     times = {}

@@ -31,10 +31,11 @@ _subscriber = aliased(User, name="row_subscriber")
 _assignee = aliased(User, name="row_assignee")
 
 
-def row_columns(user):
-    """``select`` of the row columns of the tickets ``user`` may see (a queue page reads
-    them with its ids: ``keyset.read_page(rows=...)``)."""
-    return _row_columns().where(ticket_scope(user))
+def row_columns(scope):
+    """``select`` of the row columns of the tickets in ``scope`` (``access.ticket_scope``; a
+    queue page passes the one its ids are read with, and reads them with its ids:
+    ``keyset.read_page(rows=...)``)."""
+    return _row_columns().where(scope)
 
 
 @lru_cache(maxsize=1)
@@ -61,7 +62,8 @@ def _row_columns():
 def queue_rows(user, ids, *conditions):
     """The rows of the tickets ``ids`` that ``user`` may see (and that meet ``conditions``),
     in the order of ``ids``: the second query of a page, joining only the rows shown."""
-    return load_in_order(row_columns(user).where(*conditions), ids, plain=True)
+    return load_in_order(row_columns(ticket_scope(user)).where(*conditions), ids,
+                         plain=True)
 
 
 def queue_row(user, ticket_id):

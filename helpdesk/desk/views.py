@@ -44,11 +44,12 @@ def queue_page(user, filters):
     the depth or page size."""
     per_page = current_app.config["TICKETS_PER_PAGE"]
     order = filters.order
+    scope = ticket_scope(user)
     page = read_page(
-        [ticket_scope(user), *filters.conditions(user)], order, per_page=per_page,
+        [scope, *filters.conditions(user)], order, per_page=per_page,
         after=decode_cursor(filters.after, order), before=decode_cursor(filters.before, order),
         offset=(filters.page - 1) * per_page, partitions=filters.partitions(),
-        rows=row_columns(user),
+        rows=row_columns(scope),
     )
     return {"tickets": page.rows, "next_cursor": page.next_cursor,
             "prev_cursor": page.prev_cursor}
