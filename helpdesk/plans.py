@@ -10,9 +10,14 @@ request, which rolls back whatever was not committed.
 
 So a request that only read ends with a commit, which for a transaction without writes is
 the same as a rollback to the data, and the connection keeps its plans. Anything else is
-left as it was: a request that failed, or that ran a statement other than a plain
-``SELECT`` (an insert, an update, a ``WITH``) and did not commit it, is rolled back, so
-no half-done write is ever saved by this.
+left as it was: a request that ran a statement other than a plain ``SELECT`` (an insert,
+an update, a ``WITH``) and did not commit it, or holds unflushed changes, is rolled back
+(the error pages roll back first: helpdesk/errors.py), so no half-done write is ever saved
+by this. A commit that fails (the connection lost) is logged and the session rolled back
+and closed as before; the answer already made stands.
+
+A plan kept across requests must still fit the table: after a migration that changes a
+column's type, restart the web processes (a deploy does) or PostgreSQL refuses the old plan.
 
 Behind PgBouncer in transaction mode, prepared statements need PgBouncer 1.22 and libpq 17
 (psycopg's documentation); ``DATABASE_PREPARED_STATEMENTS=0`` turns them off.
@@ -20,7 +25,9 @@ Behind PgBouncer in transaction mode, prepared statements need PgBouncer 1.22 an
 
 import os
 
+from flask import current_app
 from sqlalchemy import event
+from sqlalchemy.exc import SQLAlchemyError
 
 from helpdesk.extensions import db
 
@@ -62,8 +69,11 @@ def _end_read_only_transaction(error):
     if error is not None or not session.in_transaction() or session.dirty or session.new \
             or session.deleted:
         return
-    connection = session.connection()
-    if connection.info.get(WROTE):
+    if session.connection().info.get(WROTE):
         return
     session.expire_on_commit = False  # the session ends here: what it loaded stays as loaded
-    session.commit()
+    try:
+        session.commit()
+    except SQLAlchemyError as failure:  # nothing was written; remove() rolls back and closes
+        current_app.logger.warning("ending a read-only request: %s", failure)
+        session.rollback()

@@ -5,6 +5,7 @@ what happens to real transactions on real connections."""
 
 import pytest
 from sqlalchemy import event, select, text, update
+from sqlalchemy.exc import OperationalError
 
 from helpdesk import create_app
 from helpdesk.extensions import db
@@ -103,3 +104,27 @@ def test_turned_off_for_pgbouncer(app, monkeypatch, tmp_path):
         else:
             assert not hasattr(connection, "prepare_threshold")
         db.engine.dispose()
+
+
+def test_a_failed_commit_at_the_end_leaves_the_answer_and_the_next_request(
+        app, world, client, auth, monkeypatch):
+    """The connection lost as a read-only request ends: the page already made is answered,
+    the session is rolled back and closed, and the next request is served as usual."""
+    auth.login(email("agent"))
+    if not on_postgresql(app):
+        return
+    with app.app_context():
+        session_class = type(db.session())
+    commit = session_class.commit
+    failures = []
+
+    def lost(self):
+        if not failures:
+            failures.append(True)
+            raise OperationalError("COMMIT", {}, Exception("server closed the connection"))
+        return commit(self)
+
+    monkeypatch.setattr(session_class, "commit", lost)
+    assert client.get("/tickets").status_code == 200
+    assert failures
+    assert client.get("/tickets").status_code == 200

@@ -112,3 +112,14 @@ def test_the_filter_form_shows_the_filters_asked_for(client, auth, world):
         urgent = client.get("/tickets?priority=urgent&q=router").text
         assert 'value="urgent" selected' in urgent and 'value="router"' in urgent
         assert 'value="urgent" selected' not in plain and 'value="router"' not in plain
+
+
+def test_a_sign_in_does_not_renew_the_lists(app, client, auth, world, reads):
+    """Signing in writes the user's last-login time, which the lists do not show."""
+    auth.login(email("agent"))
+    client.get("/tickets")
+    other = app.test_client()
+    tests_auth = type(auth)(other)
+    tests_auth.login(email("admin"))
+    client.get("/tickets")
+    assert reads["reads"] == 1

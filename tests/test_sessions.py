@@ -237,3 +237,18 @@ def test_disabled_user_gets_nothing(app, client, auth, world):
     with app.app_context():  # re-enabled, the old cookies stay dead
         accounts.set_disabled(db.session.get(User, world.users["agent"]), disabled=False)
     assert not signed_in(with_cookie(app, "remember_token", remember_copy))
+
+
+def test_ending_every_sign_in_ends_idle_ones_too(app, world):
+    """A password change ends an idle sign-in as well, so raising the idle limit afterwards
+    cannot bring an old copied cookie back."""
+    app.config.update(SESSION_LIFETIME_HOURS=2, SESSION_MAX_HOURS=24)
+    idle, idle_auth = new_client(app)
+    idle_auth.login(email("agent"))
+    shift_times(app, world.users["agent"], timedelta(hours=3))
+    with app.app_context():
+        agent = db.session.get(User, world.users["agent"])
+        assert accounts.sign_ins.end_all(agent) == 1
+        db.session.commit()
+    app.config.update(SESSION_LIFETIME_HOURS=12)
+    assert not signed_in(idle)

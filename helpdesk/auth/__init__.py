@@ -3,8 +3,8 @@
 Flask-Login's user id is the token of one sign-in (``services/sign_ins.py``), never the
 user's primary key: the session cookie and the remember cookie both carry it, and the
 user loader accepts it only while that sign-in is open. When it is not (signed out
-elsewhere, past its fixed end, user disabled), the session forgets the token, the remember
-cookie is deleted, and the sign-in page says why (``SESSION_ENDED``).
+elsewhere, past its fixed end, idle too long, user disabled), the session forgets the
+token, the remember cookie is deleted, and the sign-in page says why (``SESSION_ENDED``).
 """
 
 from urllib.parse import urlsplit, urlunsplit

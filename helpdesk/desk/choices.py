@@ -3,9 +3,10 @@ read once and kept until one of them changes; and the filter form drawn from the
 
 They change seldom (an admin adds a category, someone is renamed or disabled, an agent saves a
 view), and reading them was a sixth of the queue page's time. So each process keeps the lists
-it read, under a token that Redis holds: every commit that inserted, changed or deleted a
-category, a user or a saved view (an ORM flush, or an ``UPDATE``/``DELETE`` run through the
-session) puts a new random token there, and a process whose lists were read under another
+it read, under a token that Redis holds: every commit that added, changed or deleted a
+category or a saved view, added or deleted a user, or changed a user's name, role or
+disabled state (an ORM flush, or an ``UPDATE``/``DELETE`` run through the session) puts a
+new random token there, and a process whose lists were read under another
 token reads them again. A token is never reused, so Redis losing its data (a restart, a
 ``FLUSHDB``) only means reading the lists again. Without Redis nothing is kept, and nothing
 kept is older than ``KEPT_SECONDS`` whatever happens (a change made in SQL by hand).
@@ -21,7 +22,7 @@ import uuid
 from flask import current_app, has_app_context, render_template, request
 from markupsafe import Markup
 from redis.exceptions import RedisError
-from sqlalchemy import Integer, Text, cast, event, literal, null, select, union_all
+from sqlalchemy import Integer, Text, cast, event, inspect, literal, null, select, union_all
 from sqlalchemy.orm import Session
 
 from helpdesk.desk.queue_filters import AGES, SORTS
@@ -33,24 +34,26 @@ REDIS_KEY = "helpdesk:queue-choices"
 KEPT_SECONDS = 300
 KEPT_USERS = 1000  # per process: one entry per person who opened the queue
 TRACKED = (Category, User, SavedView)
+USER_SHOWN = ("name", "role", "disabled_at")  # what the staff list reads of a user
 CHANGED = "helpdesk_queue_choices_changed"  # in a session's ``info`` until it commits
 
 FILTER_TEMPLATE = "desk/_filters.html"
 FORMS_KEPT = 1000  # per process: distinct views of the queue; when full, they start over
 
 _kept = {}  # user id -> (token, read at, lists)
-_forms = {}  # (template, path, filters, categories, staff) -> the form's HTML
+_forms = {}  # (template, path, filters, token) -> the form's HTML
 
 
 def queue_choices(user):
     """``{"categories", "staff", "saved_views"}``: plain rows with ``id`` and ``name`` (a
-    view also its ``query``), from what this process kept when it is current."""
+    view also its ``query``), from what this process kept when it is current; and the
+    ``token`` they were read under (None without Redis)."""
     token = _token()
     kept = _kept.get(user.id)
     if token is not None and kept is not None and kept[0] == token \
             and time.monotonic() - kept[1] < KEPT_SECONDS:
         return kept[2]
-    lists = _read(user)
+    lists = _read(user) | {"token": token}
     if token is not None:
         if len(_kept) >= KEPT_USERS:
             _kept.clear()
@@ -59,19 +62,20 @@ def queue_choices(user):
 
 
 def filter_form(filters, choices):
-    """The queue's filter form for ``filters`` with the ``choices`` of ``queue_choices``."""
+    """The queue's filter form for ``filters`` with the ``choices`` of ``queue_choices``
+    (kept under their token; without one, drawn every time)."""
     template = current_app.jinja_env.get_template(FILTER_TEMPLATE)
-    key = (template, request.path, tuple(filters.query_args()),
-           tuple(map(tuple, choices["categories"])), tuple(map(tuple, choices["staff"])))
-    html = _forms.get(key)
+    key = (template, request.path, tuple(filters.query_args()), choices["token"])
+    html = _forms.get(key) if choices["token"] is not None else None
     if html is None:
         html = Markup(render_template(  # noqa: S704 - our template's output, escaped by Jinja
             FILTER_TEMPLATE, filters=filters, categories=choices["categories"],
             staff=choices["staff"], statuses=STATUSES, priorities=PRIORITIES, sorts=SORTS,
             ages=AGES))
-        if len(_forms) >= FORMS_KEPT:
-            _forms.clear()
-        _forms[key] = html
+        if choices["token"] is not None:
+            if len(_forms) >= FORMS_KEPT:
+                _forms.clear()
+            _forms[key] = html
     return html
 
 
@@ -108,9 +112,18 @@ def _token():
 
 @event.listens_for(Session, "after_flush")
 def _note_flushed_changes(session, _flush_context):
-    if any(isinstance(thing, TRACKED)
-           for thing in (*session.new, *session.dirty, *session.deleted)):
+    if any(isinstance(thing, TRACKED) for thing in (*session.new, *session.deleted)) \
+            or any(_shown_change(thing) for thing in session.dirty):
         session.info[CHANGED] = True
+
+
+def _shown_change(thing):
+    """Whether a changed object changed what the lists show (a sign-in's last-login time,
+    written on every sign-in, is not such a change)."""
+    if isinstance(thing, User):
+        state = inspect(thing)
+        return any(state.attrs[name].history.has_changes() for name in USER_SHOWN)
+    return isinstance(thing, TRACKED)
 
 
 @event.listens_for(Session, "do_orm_execute")

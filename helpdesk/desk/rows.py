@@ -12,8 +12,10 @@ template asks ``may`` of a row as of a ticket.
 A row's HTML depends on its values and on what is the same for the whole page (the links'
 prefixes, whether the user may edit), nothing else: ``drawn_rows`` keeps the last few
 thousand rows drawn, keyed by exactly those, so the rows a page shows again (the next
-visit, another agent's queue, the live poll) are not drawn again, and a ticket that changed
-is a new key. Drawing fifty rows was a third of the queue page's time.
+visit, another agent's queue in the same sort) are not drawn again, and a ticket that
+changed is a new key. (A row also carries the page's order values it lacks, so each sort,
+and the live poll's rows, are kept apart.) Drawing fifty rows was a third of the queue
+page's time.
 """
 
 from functools import lru_cache

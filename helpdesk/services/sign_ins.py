@@ -2,9 +2,9 @@
 
 Flask-Login keeps a sign-in's random token in the session cookie and, with "keep me signed
 in", in the remember cookie. A request is signed in only while that token's row is open,
-unexpired and its user active. So ending the row (signing out, "sign out everywhere", a
-password change, disabling the user) ends both cookies and every copy of them at once, and
-the row's end, fixed at sign-in, is one that no request and no copied cookie can move:
+unexpired, not idle, and its user active. So ending the row (signing out, "sign out
+everywhere", a password change, disabling the user) ends both cookies and every copy of them
+at once, and its ends are the server's, which no copied cookie can move:
 
 - a plain sign-in ends ``SESSION_MAX_HOURS`` after it started, however busy, and
   ``SESSION_LIFETIME_HOURS`` after its last request (idle; its last-seen time is written
@@ -31,8 +31,8 @@ from helpdesk.models.sign_in import USER_AGENT_LENGTH
 from helpdesk.models.timestamps import utcnow
 from helpdesk.services import audit
 
-# last_seen_at is shown on the profile page, nothing decides by it: writing it on every
-# request would turn every page view into a write.
+# last_seen_at is shown on the profile page and ends idle sign-ins; writing it on every
+# request would turn every page view into a write, so it may lag by this much.
 LAST_SEEN_EVERY = timedelta(minutes=5)
 
 
@@ -159,7 +159,9 @@ def end_all(user, *, keep=None):
     changing a password). ``sign_out_everywhere`` is the audited action.
     """
     now = utcnow()
-    statement = update(SignIn).where(SignIn.user_id == user.id, open_now(now))
+    # Idle rows too: were SESSION_LIFETIME_HOURS raised later, they must not count again.
+    statement = update(SignIn).where(SignIn.user_id == user.id, SignIn.ended_at.is_(None),
+                                     SignIn.expires_at > now)
     if keep is not None:
         statement = statement.where(SignIn.id != keep.id)
     return db.session.execute(statement.values(ended_at=now)).rowcount
