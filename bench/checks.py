@@ -14,6 +14,7 @@ from datetime import timedelta
 from sqlalchemy import bindparam, text
 
 from helpdesk.desk.queue_filters import AGES, SORTS
+from helpdesk.models.ticket import UNRESOLVED_STATUSES
 from helpdesk.models.timestamps import UTCDateTime, utcnow
 
 TICKET_LINK = re.compile(r'href="/(?:portal/)?tickets/(\d+)"')
@@ -94,9 +95,9 @@ def _excluded(condition, note, **params):
 def filter_checks(filters, *, me):
     """A check per filter set in ``filters`` (a ``QueueFilters``); ``me`` is the user id."""
     checks = []
-    if filters.statuses:
+    if filters.statuses or filters.live:
         checks.append(_excluded("status NOT IN :statuses", "status filter ignored",
-                                statuses=tuple(filters.statuses)))
+                                statuses=tuple(filters.statuses or UNRESOLVED_STATUSES)))
     if filters.priorities:
         checks.append(_excluded("priority NOT IN :priorities", "priority filter ignored",
                                 priorities=tuple(filters.priorities)))

@@ -54,7 +54,7 @@ class Scenario:
 
 # QueueFilters fields covered by the generators below, beyond the plain filters.
 COVERED_ELSEWHERE = {"q": "searches", "sort": "sorts", "page": "depths", "after": "depths",
-                     "before": "depths"}
+                     "before": "depths", "live": "the first page and the live pairs"}
 
 
 def filter_values(picks):
@@ -104,6 +104,12 @@ def pairs(picks):
                        {"reseller": picks.reseller, "statuses": ["open"]}))
     chosen.append(("status=" + "+".join(UNRESOLVED_STATUSES) + " (multi-valued)",
                    {"statuses": list(UNRESOLVED_STATUSES)}))
+    # Live work (the queue without a status) with what narrows it most often: My tickets, a
+    # priority, and the other sorts.
+    chosen += [("live & assignee=me (My tickets)", {"live": True, "assignee": "me"}),
+               ("live & priority=urgent", {"live": True, "priorities": ["urgent"]}),
+               ("live & sort=updated", {"live": True, "sort": "updated"}),
+               ("live & sort=newest", {"live": True, "sort": "newest"})]
     return chosen
 
 
@@ -136,11 +142,14 @@ def queue_scenarios(picks, *, ticket_prefix):
             checks=tuple(scope + checks.filter_checks(filters, me=me) + list(extra)),
             max_kb=QUEUE_MAX_KB, **options)
 
-    first_pages = {sort: "queue, first page" if sort == "queue" else f"sort={sort}"
+    # The queue as it opens lists live work; every sort also over every status (status=any).
+    first_pages = {sort: "queue, any status" if sort == "queue" else f"sort={sort}"
                    for sort in SORTS}
-    out = [queue(first_pages[sort], "sort", QueueFilters(sort=sort),
-                 extra=[checks.order_check(sort)], under_load=sort == "queue")
-           for sort in SORTS]
+    out = [queue("queue, first page", "sort", QueueFilters(live=True),
+                 extra=[checks.order_check("queue")], under_load=True)]
+    out += [queue(first_pages[sort], "sort", QueueFilters(sort=sort),
+                  extra=[checks.order_check(sort)])
+            for sort in SORTS]
     for attribute, values in filter_values(picks).items():
         out += [queue(name, "filter", QueueFilters(**{attribute: value}))
                 for name, value in values]

@@ -243,7 +243,8 @@ def expected_counters(user_filter):
     statuses = Counter(t.status for t in rows)
     unresolved = [t for t in rows if t.is_unresolved]
     return {
-        "open": statuses["open"] + statuses["in_progress"],
+        "unresolved": len(unresolved),
+        "open": statuses["open"], "in_progress": statuses["in_progress"],
         "waiting": statuses["waiting_on_customer"] + statuses["waiting_on_vendor"]
         + statuses["on_hold"],
         "resolved": statuses["resolved"], "closed": statuses["closed"],
@@ -257,10 +258,11 @@ def expected_counters(user_filter):
 
 def shown(counters):
     """The counters with the category backlog as a dict (its order is by count)."""
-    counts = [count for _, count in counters["backlog_by_category"]]
+    counts = [count for _, _, count in counters["backlog_by_category"]]
     assert counts == sorted(counts, reverse=True)
     return {**{k: v for k, v in counters.items() if k != "average_days"},
-            "backlog_by_category": dict(counters["backlog_by_category"])}
+            "backlog_by_category": {name: count
+                                    for _, name, count in counters["backlog_by_category"]}}
 
 
 @pytest.fixture

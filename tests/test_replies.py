@@ -174,12 +174,14 @@ def test_rating_once_after_resolution(people):
 
 
 def test_queue_rank_follows_status_and_priority(people):
-    """Unresolved urgent/high rank first; resolving drops the rank."""
+    """Unresolved urgent/high rank first, the other unresolved next, resolved last."""
     ticket = people["ticket"]
     tickets.change_priority(ticket, "urgent", actor=people["agent"])
     assert ticket.queue_rank == 0
-    replies.add_reply(ticket, author=people["agent"], body="Done", status="resolved")
+    tickets.change_priority(ticket, "low", actor=people["agent"])
     assert ticket.queue_rank == 1
+    replies.add_reply(ticket, author=people["agent"], body="Done", status="resolved")
+    assert ticket.queue_rank == 2
 
 
 def test_soft_delete_keeps_the_thread(people):

@@ -3,8 +3,11 @@
 Read from the tallies that every ticket change keeps in step (``helpdesk.models.ticket_tally``):
 two small queries over at most a few thousand rows, however many tickets there are.
 
-- open: ``open`` and ``in_progress``; waiting: the three waiting and on-hold states;
-  resolved; closed; the backlog by priority and by category counts the unresolved tickets;
+- by state (``STATES``): unresolved, open, in progress, waiting (the three waiting and
+  on-hold states), resolved, closed; each is a link to the queue listing exactly the tickets
+  it counts (unresolved: the queue as it opens); the backlog by priority and by category
+  counts the unresolved tickets, and links to the queue filtered by that priority or
+  category (live work, so the same tickets);
 - the averages are over the tickets opened in the last ``AVERAGE_DAYS`` whole UTC days
   (today and the days before it): first response over those that have one, resolution over
   those resolved (a reopened ticket is not resolved), in hours to one decimal. Times are
@@ -25,6 +28,15 @@ from helpdesk.models.ticket import UNRESOLVED_STATUSES
 from helpdesk.models.timestamps import utcnow
 
 WAITING = ("waiting_on_customer", "waiting_on_vendor", "on_hold")
+# (key, label, the statuses its queue link asks for: None for the queue as it opens)
+STATES = (
+    ("unresolved", "unresolved", None),
+    ("open", "open", ("open",)),
+    ("in_progress", "in progress", ("in_progress",)),
+    ("waiting", "waiting", WAITING),
+    ("resolved", "resolved", ("resolved",)),
+    ("closed", "closed", ("closed",)),
+)
 AVERAGE_DAYS = 30
 
 
@@ -43,19 +55,20 @@ def tallied_scope(user, model):
 def queue_counters(user):
     """Counts for the user's scope: two queries over the tallies, however many tickets."""
     rows = db.session.execute(
-        select(TicketTally.status, TicketTally.priority, Category.name,
-               func.sum(TicketTally.tickets))
+        select(TicketTally.status, TicketTally.priority, TicketTally.category_id,
+               Category.name, func.sum(TicketTally.tickets))
         .outerjoin(Category, Category.id == TicketTally.category_id)
         .where(tallied_scope(user, TicketTally))
-        .group_by(TicketTally.status, TicketTally.priority, Category.name)
+        .group_by(TicketTally.status, TicketTally.priority, TicketTally.category_id,
+                  Category.name)
     ).all()
     by_status, backlog_priority, backlog_category = {}, {}, {}
-    for status, priority, category, count in rows:
+    for status, priority, category_id, category, count in rows:
         by_status[status] = by_status.get(status, 0) + count
         if status in UNRESOLVED_STATUSES and count:
             backlog_priority[priority] = backlog_priority.get(priority, 0) + count
-            category = category or "?"
-            backlog_category[category] = backlog_category.get(category, 0) + count
+            key = (category_id, category or "?")
+            backlog_category[key] = backlog_category.get(key, 0) + count
     since = (utcnow() - timedelta(days=AVERAGE_DAYS - 1)).date()
     responded, response_seconds, resolved, resolution_seconds = db.session.execute(
         select(func.sum(TicketDay.responded), func.sum(TicketDay.response_seconds),
@@ -63,15 +76,15 @@ def queue_counters(user):
         .where(tallied_scope(user, TicketDay), TicketDay.day >= since)
     ).one()
     return {
-        "open": by_status.get("open", 0) + by_status.get("in_progress", 0),
-        "waiting": sum(by_status.get(s, 0) for s in WAITING),
-        "resolved": by_status.get("resolved", 0),
-        "closed": by_status.get("closed", 0),
+        **{key: sum(by_status.get(s, 0) for s in statuses or UNRESOLVED_STATUSES)
+           for key, _label, statuses in STATES},
         "first_response_hours": _average_hours(response_seconds, responded),
         "resolution_hours": _average_hours(resolution_seconds, resolved),
         "backlog_by_priority": backlog_priority,
-        "backlog_by_category": sorted(backlog_category.items(),
-                                      key=lambda pair: (-pair[1], pair[0])),
+        # (category id or None, name, count), the largest first
+        "backlog_by_category": sorted(((id_, name, count) for (id_, name), count
+                                       in backlog_category.items()),
+                                      key=lambda row: (-row[2], row[1])),
         "average_days": AVERAGE_DAYS,
     }
 

@@ -31,7 +31,7 @@ def customer(user_id):
     person = db.session.get(User, user_id)
     if person is None or not may_view_customer(current_user, person):
         abort(404)
-    filters = QueueFilters.from_args(request.args)
+    filters = QueueFilters.from_args(request.args, live_by_default=False)
     filters.customer = person.id
     return _hub("desk/customer.html", filters=filters, person=person,
                 can_open=may_open_ticket_for(current_user, person))
@@ -46,7 +46,7 @@ def organisation(organisation_id):
     org = db.session.get(Organisation, organisation_id)
     if org is None or not may_view_organisation(current_user, org):
         abort(404)
-    filters = QueueFilters.from_args(request.args)
+    filters = QueueFilters.from_args(request.args, live_by_default=False)
     filters.organisation = org.id
     members = db.session.scalars(
         select(User).where(User.organisation_id == org.id).order_by(User.name)).all()

@@ -1,5 +1,9 @@
 """The queue's filters and sort orders, read from the query string.
 
+The queue shows live work unless asked otherwise: without ``status`` it lists the unresolved
+tickets (open, in progress, the waiting states, on hold); ``status=any`` lists every ticket,
+and named statuses those. (The customer and organisation hubs list every ticket by default.)
+
 Parameters (the route contract): ``status``, ``priority``, ``category`` (repeatable),
 ``assignee`` (``me``, ``unassigned`` or a user id), ``customer`` (a subscriber's user id),
 ``organisation``, ``reseller``, ``age``, ``q``, ``sort``, ``page``; plus ``after``/``before``
@@ -19,7 +23,7 @@ from itertools import product
 from helpdesk.access import sees_internal_notes, ticket_scope
 from helpdesk.keyset import Partition
 from helpdesk.models import PRIORITIES, STATUSES, Ticket
-from helpdesk.models.ticket import QUEUE_ORDER, queue_rank
+from helpdesk.models.ticket import LIVE_RANKS, QUEUE_ORDER, UNRESOLVED_STATUSES, queue_rank
 from helpdesk.models.timestamps import utcnow
 from helpdesk.params import parse_id, parse_ids, parse_int
 from helpdesk.search import ticket_match
@@ -38,6 +42,7 @@ AGES = {
     "over-month": ("Older than 30 days", timedelta(days=30), False),
 }
 MAX_OFFSET_PAGE = 200
+ANY_STATUS = "any"  # ``status=any``: every ticket, resolved and closed too
 # Every queue rank there is: ``queue_rank`` gives each status and priority one of them.
 QUEUE_RANKS = tuple(sorted({queue_rank(s, p) for s in STATUSES for p in PRIORITIES}))
 
@@ -47,6 +52,7 @@ class QueueFilters:
     """What the user asked the queue for, validated."""
 
     statuses: list = field(default_factory=list)
+    live: bool = False  # no status asked for in the queue: the unresolved tickets only
     priorities: list = field(default_factory=list)
     categories: list = field(default_factory=list)
     assignee: str | None = None
@@ -61,13 +67,16 @@ class QueueFilters:
     before: str | None = None
 
     @classmethod
-    def from_args(cls, args):
-        """Read the query string; drop what does not make sense."""
+    def from_args(cls, args, *, live_by_default=True):
+        """Read the query string; drop what does not make sense. Without a status the queue
+        lists live work (``live_by_default``); a hub lists every ticket."""
         assignee = args.get("assignee") or None
         if assignee not in (None, "me", "unassigned"):
             assignee = parse_id(assignee)
+        statuses = [s for s in args.getlist("status") if s in STATUSES]
         return cls(
-            statuses=[s for s in args.getlist("status") if s in STATUSES],
+            statuses=statuses,
+            live=live_by_default and not statuses and ANY_STATUS not in args.getlist("status"),
             priorities=[p for p in args.getlist("priority") if p in PRIORITIES],
             categories=parse_ids(args.getlist("category")),
             assignee=None if assignee is None else str(assignee),
@@ -87,6 +96,9 @@ class QueueFilters:
         where = []
         if self.statuses:
             where.append(Ticket.status.in_(self.statuses))
+        elif self.live:  # in queue order the first ranks, one index range; else by status
+            where.append(Ticket.queue_rank.in_(LIVE_RANKS) if self.sort in ("queue", "updated")
+                         else Ticket.status.in_(UNRESOLVED_STATUSES))
         if self.priorities:
             where.append(Ticket.priority.in_(self.priorities))
         if self.categories:
@@ -140,7 +152,10 @@ class QueueFilters:
         if self.q:
             return None
         narrow = bool(self.customer or self.organisation)
-        statuses = list(dict.fromkeys(self.statuses))
+        statuses = list(dict.fromkeys(self.statuses)) or (
+            list(UNRESOLVED_STATUSES) if self.live and self.sort not in ("queue", "updated")
+            else [])
+        every_status = UNRESOLVED_STATUSES if self.live else STATUSES
         categories = list(dict.fromkeys(self.categories))
         by_update = self.sort in ("queue", "updated")
         splits = []
@@ -148,11 +163,12 @@ class QueueFilters:
             splits.append([
                 Partition(where=(Ticket.status == status, Ticket.priority == priority),
                           pinned=((Ticket.queue_rank, queue_rank(status, priority)),))
-                for status in statuses or STATUSES
+                for status in statuses or every_status
                 for priority in dict.fromkeys(self.priorities or PRIORITIES)
             ])
         elif self.sort == "updated":
-            splits.append([Partition(where=(Ticket.queue_rank == rank,)) for rank in QUEUE_RANKS])
+            splits.append([Partition(where=(Ticket.queue_rank == rank,))
+                           for rank in (LIVE_RANKS if self.live else QUEUE_RANKS)])
         elif not by_update and len(statuses) > 1:
             splits.append([Partition(where=(Ticket.status == status,)) for status in statuses])
         if by_update and len(categories) > 1 and not narrow:
@@ -167,7 +183,8 @@ class QueueFilters:
     def query_args(self, **changes):
         """The filters as query-string pairs (no cursors), for links and saved views."""
         values = {
-            "status": self.statuses, "priority": self.priorities,
+            "status": self.statuses or ([] if self.live else [ANY_STATUS]),
+            "priority": self.priorities,
             "category": self.categories, "assignee": self.assignee,
             "customer": self.customer, "organisation": self.organisation,
             "reseller": self.reseller, "age": self.age, "q": self.q or None,

@@ -17,7 +17,7 @@ from sqlalchemy import select
 
 from helpdesk.access import get_visible_ticket, may, ticket_scope
 from helpdesk.desk.choices import filter_form, queue_choices
-from helpdesk.desk.counters import queue_counters
+from helpdesk.desk.counters import STATES, queue_counters
 from helpdesk.desk.queue_filters import QueueFilters
 from helpdesk.desk.rows import queue_row, row_columns
 from helpdesk.desk.ticket_context import ticket_context
@@ -103,7 +103,8 @@ def counters():
     """The scoped counters, loaded after the queue so the queue itself stays fast."""
     if current_user.is_customer:
         abort(404)
-    return render_template("desk/_counters.html", counters=queue_counters(current_user))
+    return render_template("desk/_counters.html", counters=queue_counters(current_user),
+                           states=STATES)
 
 
 @bp.post("/tickets/views")

@@ -21,9 +21,16 @@ PRIORITIES = ("low", "normal", "high", "urgent")
 PRESSING_PRIORITIES = ("urgent", "high")
 
 
+LIVE_RANKS = (0, 1)  # the queue ranks of unresolved tickets: the default queue, one range
+
+
 def queue_rank(status, priority):
-    """0 for unresolved urgent and high tickets (they lead the queue), 1 for the rest."""
-    return 0 if status in UNRESOLVED_STATUSES and priority in PRESSING_PRIORITIES else 1
+    """0 for unresolved urgent and high tickets (they lead the queue), 1 for the other
+    unresolved ones, 2 for resolved and closed: so the live work is the start of every index
+    in queue order, and the default queue one range of it."""
+    if status not in UNRESOLVED_STATUSES:
+        return 2
+    return 0 if priority in PRESSING_PRIORITIES else 1
 
 
 def _in(column, values):
