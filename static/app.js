@@ -48,8 +48,16 @@ function controlOf(link) {
 document.addEventListener("click", (event) => {
   if (event.defaultPrevented || event.button !== 0 || event.ctrlKey || event.metaKey
       || event.shiftKey || event.altKey || !window.htmx) return;
-  const link = event.target.closest && event.target.closest("tr.ticket-row a[href]");
-  if (!link) return;
+  let link = event.target.closest && event.target.closest("tr.ticket-row a[href]");
+  if (!link) {
+    // Anywhere else on a row (not a control, not text being selected) opens it as its
+    // number does.
+    const row = event.target.closest && event.target.closest("tr.ticket-row");
+    if (!row || event.target.closest("form, select, input, button, textarea")
+        || String(window.getSelection())) return;
+    link = row.querySelector("td.number a");
+    if (!link) return;
+  }
   const control = controlOf(link);
   if (control) {
     event.preventDefault();
@@ -214,3 +222,34 @@ document.addEventListener("keydown", (event) => {
   }
   event.preventDefault();
 });
+
+// Times read as people say them ("3 h ago", refreshed every minute), with the exact time in
+// the reader's own time zone on hover. As sent, the page says the exact time in UTC
+// (helpdesk/template_filters.py, when), which is what shows without this script.
+function relativeTime(then, now) {
+  const seconds = Math.max(0, (now - then) / 1000);
+  if (seconds < 60) return "just now";
+  if (seconds < 3600) return Math.floor(seconds / 60) + " min ago";
+  if (seconds < 86400) return Math.floor(seconds / 3600) + " h ago";
+  const days = Math.floor(seconds / 86400);
+  if (days === 1) return "yesterday";
+  if (days < 7) return days + " days ago";
+  const sameYear = then.getFullYear() === new Date(now).getFullYear();
+  return then.toLocaleDateString(undefined, sameYear ? { day: "numeric", month: "short" }
+    : { day: "numeric", month: "short", year: "numeric" });
+}
+
+function showTimes(root) {
+  const now = Date.now();
+  root.querySelectorAll("time[datetime]").forEach((element) => {
+    const then = new Date(element.getAttribute("datetime"));
+    if (Number.isNaN(then.getTime())) return;
+    element.title = then.toLocaleString(undefined, { dateStyle: "medium", timeStyle: "short" });
+    element.textContent = relativeTime(then, now);
+  });
+}
+
+document.addEventListener("htmx:load", (event) => {
+  if (event.detail.elt.querySelectorAll) showTimes(event.detail.elt);
+});
+setInterval(() => showTimes(document), 60000);

@@ -41,6 +41,20 @@ def test_row_expands_inline_and_collapses(page, world, live_server):
     assert page.console_errors == []
 
 
+def test_a_click_anywhere_on_a_row_opens_it_and_times_read_relative(page, world, live_server):
+    """The whole row opens the ticket (not only its number), and its time reads "… ago" with
+    the exact time on hover."""
+    open_queue(page, world)
+    ticket_id = world.tickets["erin"]
+    row = page.locator(f"#row-{ticket_id}")
+    when = row.locator("time")
+    expect(when).to_have_text(re.compile(r"^(just now|\d+ min ago)$"))
+    expect(when).to_have_attribute("title", re.compile(r"\d{4}"))
+    row.locator("td").nth(3).click()  # the category cell: no link there
+    expect(page.locator(f"#expand-{ticket_id}")).to_be_visible()
+    expect(page).to_have_url(live_server + "/tickets")
+
+
 def test_keyboard_moves_opens_and_closes(page, world, live_server):
     """j/k select rows, o opens the selected one, r jumps to its reply box, Esc closes."""
     open_queue(page, world)
