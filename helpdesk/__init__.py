@@ -5,6 +5,7 @@ from datetime import timedelta
 from pathlib import Path
 
 from flask import Flask
+from sqlalchemy.orm import configure_mappers
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from helpdesk import (
@@ -72,6 +73,11 @@ def create_app(config=None):
     portal.init_app(app)
     profile.init_app(app)
     health.init_app(app)
+    # Every model is imported by now: configure the mappers here, once, not in whichever
+    # request first touches the ORM while other threads build statements from half-ready
+    # ones (a gthread worker's first requests arrive together; a statement built then, and
+    # kept, joined the wrong tables).
+    configure_mappers()
     return app
 
 

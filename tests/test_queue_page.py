@@ -114,3 +114,17 @@ def test_a_row_kept_is_drawn_again_when_anything_it_shows_changes(app, client, a
 def agent_name(app, world):
     with app.app_context():
         return db.session.get(User, world.users["agent"]).name
+
+
+def test_the_shared_row_statement_is_built_before_any_request(app):
+    """Built while the app is made (one thread), with its aliases joined: two first requests
+    at once once raced to build it and one kept a statement with a bare ``users`` FROM (a
+    cartesian product), for as long as the process lived."""
+    from helpdesk.desk import rows
+    assert rows._row_columns.cache_info().currsize == 1
+    with app.app_context():
+        sql = str(rows._row_columns().compile(db.engine))
+    assert "JOIN users AS row_subscriber ON row_subscriber.id = tickets.subscriber_id" in sql
+    assert "users AS row_assignee" in sql
+    from_clause = sql.split("FROM", 1)[1]
+    assert ", users" not in from_clause and "users.name" not in sql

@@ -41,6 +41,7 @@ def init_app(app):
         if request.endpoint != "static":
             current_user._get_current_object()
 
+    sign_ins.prepare()
     login_manager.unauthorized_handler(sign_in_again)
     app.register_blueprint(bp)
 

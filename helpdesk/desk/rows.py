@@ -22,7 +22,7 @@ from functools import lru_cache
 
 from flask import abort, current_app
 from markupsafe import Markup
-from sqlalchemy import select
+from sqlalchemy import inspect, select
 from sqlalchemy.orm import aliased
 
 from helpdesk.access import ticket_scope
@@ -38,6 +38,18 @@ def row_columns(scope):
     queue page passes the one its ids are read with, and reads them with its ids:
     ``keyset.read_page(rows=...)``)."""
     return _row_columns().where(scope)
+
+
+def prepare():
+    """Build the shared statement before any request: its lazily made parts (the aliases'
+    and the statement's column collections) must exist before threads share them, or two
+    first requests at once can race and one keep a statement with the wrong FROM (a race
+    SQLAlchemy's own join loader guards against the same way)."""
+    columns = _row_columns()
+    for alias in (_subscriber, _assignee):
+        inspect(alias).selectable.c  # noqa: B018 - made now, on one thread
+    columns.selected_columns  # noqa: B018
+    columns.compile()
 
 
 @lru_cache(maxsize=1)

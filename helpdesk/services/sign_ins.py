@@ -101,6 +101,11 @@ def find_open(token):
     return sign_in
 
 
+def prepare():
+    """Build ``find_open``'s statement before any request (see ``desk.rows.prepare``)."""
+    _open_by_token().compile()
+
+
 @lru_cache(maxsize=1)
 def _open_by_token():
     """``find_open``'s statement, built once: every signed-in request runs it."""
