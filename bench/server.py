@@ -72,16 +72,26 @@ def serving(url, redis_url, instance_path, *, workers=WORKERS, threads=THREADS):
 
 def _wait_until_healthy(process, base_url, log_path):
     """Poll ``/healthz`` until it answers 200 (the workers have imported the app)."""
-    deadline = time.monotonic() + START_TIMEOUT
+    outcome = until_healthy(process, base_url, seconds=START_TIMEOUT)
+    if outcome == "exited":
+        raise ServerFailed(f"gunicorn exited with {process.returncode}:\n"
+                           + log_path.read_text()[-2000:])
+    if outcome == "late":
+        raise ServerFailed(f"gunicorn did not answer /healthz in {START_TIMEOUT} s:\n"
+                           + log_path.read_text()[-2000:])
+
+
+def until_healthy(process, base_url, *, seconds):
+    """Poll ``base_url``'s ``/healthz`` while ``process`` runs: ``"healthy"`` once it answers
+    200, ``"exited"`` if the process ended first, ``"late"`` after ``seconds``."""
+    deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
         if process.poll() is not None:
-            raise ServerFailed(f"gunicorn exited with {process.returncode}:\n"
-                               + log_path.read_text()[-2000:])
+            return "exited"
         try:
             if httpx.get(f"{base_url}/healthz", timeout=5).status_code == 200:
-                return
+                return "healthy"
         except httpx.TransportError:
             pass
         time.sleep(0.1)
-    raise ServerFailed(f"gunicorn did not answer /healthz in {START_TIMEOUT} s:\n"
-                       + log_path.read_text()[-2000:])
+    return "late"

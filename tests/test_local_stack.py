@@ -4,7 +4,6 @@ import os
 import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import httpx
@@ -12,7 +11,7 @@ import psutil
 import pytest
 import redis
 
-from bench.server import free_port
+from bench.server import free_port, until_healthy
 from tests.conftest import csrf_token_from
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -31,18 +30,12 @@ def launch(instance, port, **extra_env):
 
 def wait_until_healthy(process, base_url):
     """Poll /healthz until it answers 200 (bounded), failing early if the launcher died."""
-    deadline = time.monotonic() + STARTUP_DEADLINE_SECONDS
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            pytest.fail(f"launcher exited early:\n{process.stdout.read()}")
-        try:
-            if httpx.get(f"{base_url}/healthz", timeout=2).status_code == 200:
-                return
-        except httpx.TransportError:
-            pass
-        time.sleep(0.25)
-    process.kill()
-    pytest.fail("the help desk did not become healthy in time")
+    outcome = until_healthy(process, base_url, seconds=STARTUP_DEADLINE_SECONDS)
+    if outcome == "exited":
+        pytest.fail(f"launcher exited early:\n{process.stdout.read()}")
+    if outcome == "late":
+        process.kill()
+        pytest.fail("the help desk did not become healthy in time")
 
 
 def sign_in(base_url, email, password="demo-pass-2026"):

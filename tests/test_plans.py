@@ -109,10 +109,9 @@ def test_turned_off_for_pgbouncer(app, monkeypatch, tmp_path):
 def test_a_failed_commit_at_the_end_leaves_the_answer_and_the_next_request(
         app, world, client, auth, monkeypatch):
     """The connection lost as a read-only request ends: the page already made is answered,
-    the session is rolled back and closed, and the next request is served as usual."""
+    the session is rolled back and closed, and the next request is served as usual. (SQLite
+    keeps no plans: its requests never end in that commit.)"""
     auth.login(email("agent"))
-    if not on_postgresql(app):
-        return
     with app.app_context():
         session_class = type(db.session())
     commit = session_class.commit
@@ -126,5 +125,5 @@ def test_a_failed_commit_at_the_end_leaves_the_answer_and_the_next_request(
 
     monkeypatch.setattr(session_class, "commit", lost)
     assert client.get("/tickets").status_code == 200
-    assert failures
+    assert bool(failures) is on_postgresql(app)
     assert client.get("/tickets").status_code == 200

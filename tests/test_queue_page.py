@@ -8,6 +8,7 @@ from flask import url_for
 from sqlalchemy import select
 
 from helpdesk import template_filters
+from helpdesk.desk import rows
 from helpdesk.extensions import db
 from helpdesk.models import Category, Ticket, User
 from helpdesk.services import tickets
@@ -120,7 +121,6 @@ def test_the_shared_row_statement_is_built_before_any_request(app):
     """Built while the app is made (one thread), with its aliases joined: two first requests
     at once once raced to build it and one kept a statement with a bare ``users`` FROM (a
     cartesian product), for as long as the process lived."""
-    from helpdesk.desk import rows
     assert rows._row_columns.cache_info().currsize == 1
     with app.app_context():
         sql = str(rows._row_columns().compile(db.engine))

@@ -97,7 +97,7 @@ class QueueFilters:
         if self.statuses:
             where.append(Ticket.status.in_(self.statuses))
         elif self.live:  # in queue order the first ranks, one index range; else by status
-            where.append(Ticket.queue_rank.in_(LIVE_RANKS) if self.sort in ("queue", "updated")
+            where.append(Ticket.queue_rank.in_(LIVE_RANKS) if self.by_update
                          else Ticket.status.in_(UNRESOLVED_STATUSES))
         if self.priorities:
             where.append(Ticket.priority.in_(self.priorities))
@@ -131,6 +131,11 @@ class QueueFilters:
         """The sort's columns as ``(column, descending)`` pairs."""
         return SORTS[self.sort][1]
 
+    @property
+    def by_update(self):
+        """Whether the sort reads the indexes in queue order (rank, then latest update)."""
+        return self.sort in ("queue", "updated")
+
     def partitions(self):
         """The queue as slices that are each one index range in the sort's order, for
         ``helpdesk.keyset.read_page`` (None: the queue is one range as it is).
@@ -139,9 +144,9 @@ class QueueFilters:
           and priority, a range of the status-priority index, pinned to that pair's queue rank;
         - "updated" otherwise: one slice per queue rank, so that every index in queue order
           (a filter's column, then rank, update and id) reads it in order too;
-        - "newest" and "oldest" with several statuses: one slice per status (the
-          status-created index), also for a customer or an organisation, whose indexes are
-          in queue order;
+        - "newest" and "oldest" with several statuses (live work is five): one slice per
+          status (the status-created index), also for a customer or an organisation, whose
+          indexes are in queue order;
         - several categories, in queue or "updated" order: one slice per category.
 
         A customer or an organisation has an index of its own in queue order and a few
@@ -152,12 +157,12 @@ class QueueFilters:
         if self.q:
             return None
         narrow = bool(self.customer or self.organisation)
-        statuses = list(dict.fromkeys(self.statuses)) or (
-            list(UNRESOLVED_STATUSES) if self.live and self.sort not in ("queue", "updated")
-            else [])
+        statuses = list(dict.fromkeys(self.statuses))
+        if self.live and not statuses and not self.by_update:
+            statuses = list(UNRESOLVED_STATUSES)
         every_status = UNRESOLVED_STATUSES if self.live else STATUSES
         categories = list(dict.fromkeys(self.categories))
-        by_update = self.sort in ("queue", "updated")
+        by_update = self.by_update
         splits = []
         if by_update and (statuses or self.priorities) and not narrow:
             splits.append([

@@ -49,8 +49,12 @@ def open_now(now=None):
 
 
 def _open(now, idle_since):
-    return and_(SignIn.ended_at.is_(None), SignIn.expires_at > now,
-                or_(SignIn.remember, SignIn.last_seen_at > idle_since))
+    return and_(_unexpired(now), or_(SignIn.remember, SignIn.last_seen_at > idle_since))
+
+
+def _unexpired(now):
+    """Not ended and not past its fixed end: idle or not."""
+    return and_(SignIn.ended_at.is_(None), SignIn.expires_at > now)
 
 
 def _idle():
@@ -165,8 +169,7 @@ def end_all(user, *, keep=None):
     """
     now = utcnow()
     # Idle rows too: were SESSION_LIFETIME_HOURS raised later, they must not count again.
-    statement = update(SignIn).where(SignIn.user_id == user.id, SignIn.ended_at.is_(None),
-                                     SignIn.expires_at > now)
+    statement = update(SignIn).where(SignIn.user_id == user.id, _unexpired(now))
     if keep is not None:
         statement = statement.where(SignIn.id != keep.id)
     return db.session.execute(statement.values(ended_at=now)).rowcount
