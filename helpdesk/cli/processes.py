@@ -12,6 +12,7 @@ from sqlalchemy.engine import make_url
 
 from helpdesk.extensions import db
 from helpdesk.queues import QUEUE_NAMES, get_redis
+from helpdesk.services import accounts
 
 
 def _first_line(error):
@@ -20,8 +21,13 @@ def _first_line(error):
 
 
 def startup_problems(app):
-    """Say, in words an operator can act on, why the database or Redis cannot be reached."""
+    """Say, in words an operator can act on, what would stop the desk: the database or Redis
+    out of reach, or a password hash profile that does not exist."""
     problems = []
+    try:
+        accounts.hash_parameters(app.config["PASSWORD_HASH_PROFILE"])
+    except ValueError as error:
+        problems.append(str(error))
     url = make_url(app.config["SQLALCHEMY_DATABASE_URI"])
     try:
         with db.engine.connect() as connection:
@@ -46,7 +52,7 @@ def startup_problems(app):
 @click.command("check")
 @with_appcontext
 def check():
-    """Check that the database and Redis answer; exit 1 naming the variable to fix."""
+    """Check the database, Redis and the settings; exit 1 naming the variable to fix."""
     problems = startup_problems(current_app)
     for problem in problems:
         click.echo(problem, err=True)
