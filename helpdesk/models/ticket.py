@@ -66,6 +66,8 @@ class Ticket(db.Model):
     organisation_id: Mapped[int | None] = mapped_column(ForeignKey("organisations.id"))
     reseller_id: Mapped[int | None] = mapped_column(ForeignKey("resellers.id"))
     assignee_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    # Staff or a reseller user who opened the ticket for the subscriber; None: the subscriber.
+    opened_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     created_at = mapped_column(UTCDateTime, default=utcnow, nullable=False)
     # Set by the services on every change people care about (not on any write at all).
     updated_at = mapped_column(UTCDateTime, default=utcnow, nullable=False)
@@ -87,6 +89,7 @@ class Ticket(db.Model):
     category = relationship("Category", lazy="joined")
     subscriber = relationship("User", foreign_keys=[subscriber_id], lazy="joined")
     assignee = relationship("User", foreign_keys=[assignee_id], lazy="joined")
+    opened_by = relationship("User", foreign_keys=[opened_by_id], lazy="select")
     organisation = relationship("Organisation", lazy="joined")
     reseller = relationship("Reseller", lazy="joined")
     replies = relationship(

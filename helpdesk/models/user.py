@@ -42,6 +42,8 @@ class User(UserMixin, db.Model):
     )
     # Space-separated tickets.* permissions; only meaningful for the reseller role.
     permission_names: Mapped[str] = mapped_column(Text, default="")
+    # An IANA time zone name ("Europe/Dublin") times are shown in; None: the browser's.
+    time_zone: Mapped[str | None] = mapped_column(String(64))
     disabled_at = mapped_column(UTCDateTime)
     last_login_at = mapped_column(UTCDateTime)
     created_at = mapped_column(UTCDateTime, default=utcnow, nullable=False)

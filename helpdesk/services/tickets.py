@@ -49,6 +49,7 @@ def open_ticket(*, subscriber, subject, body, category, priority="normal", opene
         body_renderer=RENDERER_VERSION, priority=priority, status="open", category=category,
         subscriber=subscriber, organisation=subscriber.organisation,
         reseller=subscriber.reseller, created_at=now, updated_at=now, public_updated_at=now,
+        opened_by=opened_by if opened_by not in (None, subscriber) else None,
     )
     db.session.add(ticket)
     db.session.flush()
