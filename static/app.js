@@ -37,15 +37,40 @@ document.addEventListener("htmx:configRequest", (event) => {
 // Queue rows: one listener serves every row. The row links are plain hrefs to the ticket,
 // so they work without JavaScript (and with a modifier key, in a new tab); here a click on
 // a row's number or subject opens the ticket in an expansion row under it instead (added on
-// first use; a second click closes it), and a click on its status badge (a.control-badge
-// .badge) or assignee (a.control-badge.plain) swaps in that dropdown (desk.row_control: the
-// ticket's URL and /controls/<name>).
+// first use; a second click closes it), and a click on its priority, status or assignee
+// badge (a.control-badge) opens that menu over the row (desk.row_control: the ticket's URL
+// and /controls/<name>). One click on a choice sends it; Esc or a click elsewhere closes it.
 function controlOf(link) {
   if (!link.classList.contains("control-badge")) return null;
-  return link.classList.contains("badge") ? "status" : "assignee";
+  if (!link.classList.contains("badge")) return "assignee";
+  return /\bpriority-/.test(link.className) ? "priority" : "status";
+}
+
+function openMenu() {
+  return document.querySelector(".row-menu");
+}
+
+// Close the open menu, if any; with ``refocus`` its badge takes the focus back.
+function closeMenu(refocus) {
+  const menu = openMenu();
+  if (!menu) return false;
+  const badge = menu.parentElement.querySelector("a.control-badge");
+  menu.remove();
+  if (refocus && badge) badge.focus();
+  return true;
 }
 
 document.addEventListener("click", (event) => {
+  const menu = openMenu();
+  if (menu && !menu.contains(event.target)) {
+    // A click elsewhere closes the menu; on its row (its badge included) it does only that.
+    const row = menu.closest("tr.ticket-row");
+    closeMenu(false);
+    if (row && row.contains(event.target)) {
+      event.preventDefault();
+      return;
+    }
+  }
   if (event.defaultPrevented || event.button !== 0 || event.ctrlKey || event.metaKey
       || event.shiftKey || event.altKey || !window.htmx) return;
   let link = event.target.closest && event.target.closest("tr.ticket-row a[href]");
@@ -53,7 +78,7 @@ document.addEventListener("click", (event) => {
     // Anywhere else on a row (not a control, not text being selected) opens it as its
     // number does.
     const row = event.target.closest && event.target.closest("tr.ticket-row");
-    if (!row || event.target.closest("form, select, input, button, textarea")
+    if (!row || event.target.closest("form, select, input, button, textarea, .row-menu")
         || String(window.getSelection())) return;
     link = row.querySelector("td.number a");
     if (!link) return;
@@ -62,7 +87,7 @@ document.addEventListener("click", (event) => {
   if (control) {
     event.preventDefault();
     htmx.ajax("GET", link.pathname + "/controls/" + control,
-      { source: link, target: link, swap: "outerHTML" });
+      { source: link, target: link.parentElement, swap: "beforeend" });
   } else if (link.matches("td.number a, td.subject a")) {
     event.preventDefault();
     const expansion = expansionOf(link.closest("tr.ticket-row"), true);
@@ -73,6 +98,29 @@ document.addEventListener("click", (event) => {
     htmx.ajax("GET", link.pathname,
       { source: link, target: expansion.firstElementChild, swap: "innerHTML" });
   }
+});
+
+// A menu that arrived takes the focus on its current choice; arrows move between choices,
+// and leaving it with Tab closes it.
+document.addEventListener("htmx:load", (event) => {
+  const menu = event.detail.elt;
+  if (!menu.matches || !menu.matches(".row-menu")) return;
+  document.querySelectorAll(".row-menu").forEach((other) => other !== menu && other.remove());
+  (menu.querySelector('[aria-checked="true"]') || menu.querySelector("button")).focus();
+  menu.addEventListener("focusout", (out) => {
+    if (out.relatedTarget && !menu.contains(out.relatedTarget)) menu.remove();
+  });
+});
+
+document.addEventListener("keydown", (event) => {
+  const menu = event.target.closest && event.target.closest(".row-menu");
+  if (!menu || !["ArrowDown", "ArrowUp", "Home", "End"].includes(event.key)) return;
+  const choices = Array.from(menu.querySelectorAll("button"));
+  const at = choices.indexOf(event.target);
+  const next = { ArrowDown: Math.min(at + 1, choices.length - 1), ArrowUp: Math.max(at - 1, 0),
+    Home: 0, End: choices.length - 1 }[event.key];
+  choices[next].focus();
+  event.preventDefault();
 });
 
 // A queue row draws itself again when its ticket changed on this page: the server names the
@@ -102,9 +150,10 @@ document.addEventListener("htmx:load", (event) => {
 function nameControls(row) {
   const number = row.querySelector("td.number a").textContent;
   row.querySelectorAll("a.control-badge").forEach((link) => {
-    const shown = link.textContent.replace(/\s*▾$/, "");
-    const what = controlOf(link) === "status" ? "Status" : "Assignee";
-    link.setAttribute("aria-label", `${what} of ${number}: ${shown} (change)`);
+    const what = controlOf(link);
+    link.setAttribute("aria-label",
+      `${what[0].toUpperCase()}${what.slice(1)} of ${number}: ${link.textContent} (change)`);
+    link.setAttribute("aria-haspopup", "menu");
   });
 }
 
@@ -180,7 +229,11 @@ document.addEventListener("htmx:load", (event) => {
 });
 
 document.addEventListener("keydown", (event) => {
-  const typing = event.target.closest("input, textarea, select, [contenteditable]");
+  const typing = event.target.closest("input, textarea, select, [contenteditable], .row-menu");
+  if (event.key === "Escape" && closeMenu(true)) {
+    event.preventDefault();
+    return;
+  }
   if (event.key === "Escape") {
     const row = selected() || (typing && typing.closest("tr.expansion")
       ? document.getElementById(typing.closest("tr.expansion").id.replace("expand-", "row-")) : null);

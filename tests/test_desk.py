@@ -79,9 +79,15 @@ def test_inline_controls_in_the_row_answer_with_the_row(app, client, auth, world
     assert ticket_of(app, world, "alice").assignee_id == world.users["north_reseller"]
     response = post(client, f"/tickets/{ticket_id}/status",
                     {"status": "on_hold", "view": "row"}, HX)
-    assert "On hold ▾" in response.text
+    assert 'status-on_hold control-badge" href' in response.text
     control = client.get(f"/tickets/{ticket_id}/controls/assignee", headers=HX).text
-    assert f'value="{world.users["north_reseller"]}" selected' in control
+    assert (f'value="{world.users["north_reseller"]}" role="menuitemradio" aria-checked="true"'
+            in control)
+    priority = client.get(f"/tickets/{ticket_id}/controls/priority", headers=HX).text
+    assert 'value="normal" role="menuitemradio" aria-checked="true"' in priority
+    response = post(client, f"/tickets/{ticket_id}/priority",
+                    {"priority": "urgent", "view": "row"}, HX)
+    assert 'priority-urgent control-badge" href' in response.text
 
 
 def test_internal_note_is_for_staff_eyes_only(client, auth, world):
@@ -325,6 +331,7 @@ def test_every_desk_read_route_hides_out_of_scope_tickets(client, auth, world, k
         ticket_id = world.tickets[ticket_key]
         for path in (f"/tickets/{ticket_id}", f"/tickets/{ticket_id}/row",
                      f"/tickets/{ticket_id}/controls/status",
+                     f"/tickets/{ticket_id}/controls/priority",
                      f"/tickets/{ticket_id}/controls/assignee",
                      f"/tickets/{ticket_id}/live", f"/tickets/{ticket_id}/attachments/1"):
             for headers in ({}, HX):

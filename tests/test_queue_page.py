@@ -45,7 +45,7 @@ def test_row_links_are_real_and_rows_carry_no_htmx(app, client, auth, world):
         for ticket_id, row in listed.items():
             ticket_url = url_for("desk.ticket", ticket_id=ticket_id)
             hrefs = re.findall(r'href="([^"]*)"', row)
-            assert hrefs.count(ticket_url) == 4  # number, subject, status, assignee
+            assert hrefs.count(ticket_url) == 5  # number, subject, priority, status, assignee
             assert set(hrefs) - {ticket_url} <= {
                 url_for("desk.customer", user_id=user_id) for user_id in world.users.values()}
             assert len(set(hrefs) - {ticket_url}) == 1

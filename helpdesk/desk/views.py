@@ -23,10 +23,11 @@ from helpdesk.desk.rows import queue_row, row_columns
 from helpdesk.desk.ticket_context import ticket_context
 from helpdesk.extensions import db
 from helpdesk.keyset import decode_cursor, read_page
-from helpdesk.models import STATUSES, SavedView
+from helpdesk.models import PRIORITIES, STATUSES, SavedView
 from helpdesk.pages import render_page, wants_fragment
 from helpdesk.search.jump import jump_to_ticket
 from helpdesk.services.tickets import assignable_users
+from helpdesk.template_filters import STATUS_LABELS
 
 bp = Blueprint("desk", __name__)
 
@@ -142,12 +143,23 @@ def delete_view(view_id):
     return redirect(url_for("desk.queue"), code=303)
 
 
-@bp.get("/tickets/<int:ticket_id>/controls/<any(status, assignee):control>")
+@bp.get("/tickets/<int:ticket_id>/controls/<any(priority, status, assignee):control>")
 @login_required
 def row_control(ticket_id, control):
-    """A row's status or assignee dropdown, fetched when its badge is clicked."""
+    """A row's priority, status or assignee menu, fetched when its badge is clicked."""
     ticket = get_visible_ticket(current_user, ticket_id)
     if not may(current_user, "edit", ticket):
         abort(404 if current_user.is_customer else 403)
+    if control == "priority":
+        choices = [(p, p.capitalize(), f"badge priority-{p}") for p in PRIORITIES]
+        current = ticket.priority
+    elif control == "status":
+        choices = [(s, STATUS_LABELS[s], f"badge status-{s}") for s in STATUSES]
+        current = ticket.status
+    else:
+        choices = [("", "Unassigned", "")]
+        choices += [(str(u.id), u.name if u.id != current_user.id else f"{u.name} (me)", "")
+                    for u in assignable_users(ticket)]
+        current = str(ticket.assignee_id or "")
     return render_template("desk/_row_control.html", ticket=ticket, control=control,
-                           statuses=STATUSES, assignees=assignable_users(ticket))
+                           label=control.capitalize(), choices=choices, current=current)

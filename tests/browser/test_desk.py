@@ -99,7 +99,8 @@ def test_reply_with_a_status_change_updates_thread_and_row(page, world, live_ser
     expect(ticket.locator(".timeline")).to_contain_text("We are waiting for the vendor's part.")
     expect(ticket.locator(".timeline")).to_contain_text("set the status to On hold")
     expect(ticket.locator("form.reply-box textarea")).to_have_value("")
-    expect(page.locator(f"#row-{ticket_id} a.control-badge.badge")).to_contain_text("On hold")
+    expect(page.locator(f"#row-{ticket_id} a.control-badge[class*=status-]")).to_contain_text(
+        "On hold")
     assert page.console_errors == []
 
 
@@ -118,19 +119,64 @@ def test_failed_reply_keeps_the_text_in_the_browser(page, world, live_server):
         "Half-written thoughts")
 
 
-def test_row_status_control_appears_on_click_and_applies(page, world, live_server):
-    """The row's status badge turns into a dropdown; choosing applies without a reload."""
+def _header_edges(page):
+    return [box["x"] for box in (th.bounding_box() for th in page.locator("thead th").all())]
+
+
+def test_row_status_changes_with_one_click_and_one_choice(page, world, live_server):
+    """A click on the status badge opens its menu over the rows (no column moves), with the
+    current status checked and focused; one click on a choice applies it in place."""
     open_queue(page, world)
     ticket_id = world.tickets["zed"]
     page.get_by_label(re.compile(r"^Status of TKT-\d+: Open")).first.wait_for()
-    page.locator(f"#row-{ticket_id} a.control-badge.badge").click()
-    dropdown = page.locator(f"#row-{ticket_id} select[name=status]")
-    expect(dropdown).to_be_focused()
-    settled(page.locator(f"#row-{ticket_id} form.inline-control"))
-    dropdown.select_option("waiting_on_vendor")
-    expect(page.locator(f"#row-{ticket_id} a.control-badge.badge")).to_contain_text(
+    edges = _header_edges(page)
+    page.locator(f"#row-{ticket_id} a.control-badge[class*=status-]").click()
+    menu = page.get_by_role("menu", name=re.compile(r"^Status of TKT-"))
+    expect(menu.get_by_role("menuitemradio", name="Open")).to_be_focused()
+    expect(menu.get_by_role("menuitemradio", name="Open")).to_have_attribute("aria-checked",
+                                                                            "true")
+    assert _header_edges(page) == edges
+    menu.get_by_role("menuitemradio", name="Waiting on vendor").click()
+    expect(page.locator(f"#row-{ticket_id} a.control-badge[class*=status-]")).to_have_text(
         "Waiting on vendor")
+    expect(page.get_by_role("menu")).to_have_count(0)
     expect(page).to_have_url(live_server + "/tickets")
+    assert page.console_errors == []
+
+
+def test_row_menus_close_on_escape_and_a_click_elsewhere(page, world, live_server):
+    """Esc closes a menu (focus back on its badge), a click elsewhere closes it without
+    opening the row; priority is one click and one choice too."""
+    open_queue(page, world)
+    ticket_id = world.tickets["zed"]
+    badge = page.locator(f"#row-{ticket_id} a.control-badge[class*=priority-]")
+    badge.click()
+    expect(page.get_by_role("menu")).to_have_count(1)
+    page.keyboard.press("Escape")
+    expect(page.get_by_role("menu")).to_have_count(0)
+    expect(badge).to_be_focused()
+    badge.click()
+    expect(page.get_by_role("menu")).to_have_count(1)
+    page.locator(f"#row-{ticket_id} td").nth(3).click()  # the category cell of the same row
+    expect(page.get_by_role("menu")).to_have_count(0)
+    expect(page.locator(f"#expand-{ticket_id}")).to_have_count(0)
+    badge.click()
+    page.get_by_role("menuitemradio", name="Urgent").click()
+    expect(badge).to_have_text("Urgent")
+    assert page.console_errors == []
+
+
+def test_row_assignee_menu_lists_staff_and_the_tickets_reseller_users(page, world, live_server):
+    """Every person who can take the ticket: the staff and its reseller's users, no one else."""
+    open_queue(page, world)
+    ticket_id = world.tickets["alice"]  # a North reseller ticket
+    page.locator(f"#row-{ticket_id} a.control-badge.plain").click()
+    menu = page.get_by_role("menu", name=re.compile(r"^Assignee of TKT-"))
+    names = menu.get_by_role("menuitemradio").all_inner_texts()
+    assert "Unassigned" in names[0] and any("North" in name for name in names)
+    assert not any("South" in name for name in names)
+    menu.get_by_role("menuitemradio", name=re.compile("North")).first.click()
+    expect(page.locator(f"#row-{ticket_id} a.control-badge.plain")).to_contain_text("North")
 
 
 def test_a_change_in_one_view_appears_in_another_without_losing_a_draft(
