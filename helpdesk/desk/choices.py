@@ -18,6 +18,7 @@ again, and a change to any of them is a new key.
 
 import time
 import uuid
+from urllib.parse import urlencode
 
 from flask import current_app, has_app_context, render_template, request
 from markupsafe import Markup
@@ -27,14 +28,22 @@ from sqlalchemy.orm import Session
 
 from helpdesk.desk.queue_filters import AGES, SORTS
 from helpdesk.extensions import db
-from helpdesk.models import PRIORITIES, STATUSES, Category, SavedView, User
+from helpdesk.models import (
+    PRIORITIES,
+    STATUSES,
+    Category,
+    Organisation,
+    Reseller,
+    SavedView,
+    User,
+)
 from helpdesk.queues import get_redis
 
 REDIS_KEY = "helpdesk:queue-choices"
 KEPT_SECONDS = 300
 KEPT_USERS = 1000  # per process: one entry per person who opened the queue
-TRACKED = (Category, User, SavedView)
-USER_SHOWN = ("name", "role", "disabled_at")  # what the staff list reads of a user
+TRACKED = (Category, Organisation, Reseller, User, SavedView)
+USER_SHOWN = ("name", "role", "disabled_at", "reseller_id")  # what the lists read of a user
 CHANGED = "helpdesk_queue_choices_changed"  # in a session's ``info`` until it commits
 
 FILTER_TEMPLATE = "desk/_filters.html"
@@ -45,7 +54,7 @@ _forms = {}  # (template, path, filters, token) -> the form's HTML
 
 
 def queue_choices(user):
-    """``{"categories", "staff", "saved_views"}``: plain rows with ``id`` and ``name`` (a
+    """``{"categories", "staff", "people", "saved_views"}``: plain rows with ``id`` and ``name`` (a
     view also its ``query``), from what this process kept when it is current; and the
     ``token`` they were read under (None without Redis)."""
     token = _token()
@@ -53,7 +62,9 @@ def queue_choices(user):
     if token is not None and kept is not None and kept[0] == token \
             and time.monotonic() - kept[1] < KEPT_SECONDS:
         return kept[2]
-    lists = _read(user) | {"token": token}
+    # Whose reseller users the lists hold: part of the filter form's key, so one reseller's
+    # people are never shown to another's.
+    lists = _read(user) | {"token": token, "scope": "staff" if user.is_staff else user.reseller_id}
     if token is not None:
         if len(_kept) >= KEPT_USERS:
             _kept.clear()
@@ -65,13 +76,15 @@ def filter_form(filters, choices):
     """The queue's filter form for ``filters`` with the ``choices`` of ``queue_choices``
     (kept under their token; without one, drawn every time)."""
     template = current_app.jinja_env.get_template(FILTER_TEMPLATE)
-    key = (template, request.path, tuple(filters.query_args()), choices["token"])
+    key = (template, request.path, tuple(filters.query_args()), choices["token"],
+           choices["scope"])
     html = _forms.get(key) if choices["token"] is not None else None
     if html is None:
         html = Markup(render_template(  # noqa: S704 - our template's output, escaped by Jinja
             FILTER_TEMPLATE, filters=filters, categories=choices["categories"],
-            staff=choices["staff"], statuses=STATUSES, priorities=PRIORITIES, sorts=SORTS,
-            ages=AGES))
+            staff=choices["staff"], people=choices["people"], statuses=STATUSES,
+            priorities=PRIORITIES, sorts=SORTS, ages=AGES,
+            narrowing=_narrowing(filters, choices["scope"])))
         if choices["token"] is not None:
             if len(_forms) >= FORMS_KEPT:
                 _forms.clear()
@@ -79,20 +92,48 @@ def filter_form(filters, choices):
     return html
 
 
+NARROWING = (("customer", "Customer", User), ("organisation", "Organisation", Organisation),
+             ("reseller", "Reseller", Reseller))
+
+
+def _narrowing(filters, scope):
+    """The queue narrowed to one customer, organisation or reseller, as removable chips:
+    ``(label, name, the query without it)``. A name shows only within the viewer's scope
+    (``"staff"``, or a reseller user's reseller id); anything else shows as its number."""
+    chips = []
+    for key, label, model in NARROWING:
+        chosen = getattr(filters, key)
+        if chosen is None:
+            continue
+        found = db.session.get(model, chosen)
+        owner = chosen if model is Reseller else getattr(found, "reseller_id", None)
+        shown = found.name if found is not None and scope in ("staff", owner) else f"#{chosen}"
+        chips.append((label, shown, urlencode(filters.query_args(**{key: None}))))
+    return chips
+
+
 def _read(user):
-    """The three lists in one statement (three lists of small rows, one round trip)."""
+    """The lists in one statement (small rows, one round trip). ``people`` are the reseller
+    users who can be assigned tickets the viewer sees (all of them for staff, the viewer's
+    own reseller's for a reseller user), each with the reseller's name in ``query``."""
     nothing = cast(null(), Text)
+    people = (User.role == "reseller") & (User.disabled_at.is_(None))
+    if not user.is_staff:
+        people = people & (User.reseller_id == user.reseller_id)
     statement = union_all(
         select(literal("categories").label("kind"), Category.id, Category.name,
                nothing.label("query"), Category.position.label("position")),
         select(literal("staff"), User.id, User.name, nothing, cast(null(), Integer)).where(
             User.role.in_(("agent", "admin")), User.disabled_at.is_(None)),
+        select(literal("people"), User.id, User.name, Reseller.name, cast(null(), Integer))
+        .join(Reseller, Reseller.id == User.reseller_id).where(people),
         select(literal("saved_views"), SavedView.id, SavedView.name, SavedView.query,
                cast(null(), Integer)).where(SavedView.user_id == user.id),
     ).order_by("kind", "position", "name")
-    lists = {"categories": [], "staff": [], "saved_views": []}
+    lists = {"categories": [], "staff": [], "people": [], "saved_views": []}
     for row in db.session.execute(statement):
         lists[row.kind].append(row)
+    lists["people"].sort(key=lambda row: (row.query, row.name))
     return lists
 
 

@@ -48,9 +48,24 @@ def organisation(organisation_id):
         abort(404)
     filters = QueueFilters.from_args(request.args, live_by_default=False)
     filters.organisation = org.id
-    members = db.session.scalars(
-        select(User).where(User.organisation_id == org.id).order_by(User.name)).all()
-    return _hub("desk/organisation.html", filters=filters, organisation=org, members=members)
+    members = _members(org)
+    return _hub("desk/organisation.html", filters=filters, organisation=org, members=members,
+                can_open=any(may_open_ticket_for(current_user, m) for m in members))
+
+
+def _members(organisation):
+    """The people of an organisation, by name."""
+    return db.session.scalars(select(User).where(User.organisation_id == organisation.id)
+                              .order_by(User.name)).all()
+
+
+def _organisation_for_new_ticket():
+    """The organisation ``?organisation=`` names, if the user may see it, with the members
+    they may open a ticket for (its hub's "New ticket"); else ``(None, [])``."""
+    org = db.session.get(Organisation, parse_id(request.args.get("organisation")) or 0)
+    if org is None or not may_view_organisation(current_user, org):
+        return None, []
+    return org, [m for m in _members(org) if may_open_ticket_for(current_user, m)]
 
 
 @bp.route("/tickets/new", methods=["GET", "POST"])
@@ -60,6 +75,9 @@ def new_ticket():
     if (elsewhere := desk_only()) is not None:
         return elsewhere
     form = NewTicketForm()
+    organisation, members = _organisation_for_new_ticket()
+    if request.method == "GET" and len(members) == 1:
+        form.subscriber.data = members[0].email
     customer_id = parse_id(request.args.get("customer")) if request.method == "GET" else None
     if customer_id is not None:
         person = db.session.get(User, customer_id)
@@ -80,4 +98,5 @@ def new_ticket():
             else:
                 return redirect(url_for("desk.ticket", ticket_id=ticket.id), code=303)
     status = (413 if request.uploads_refused else 422) if request.method == "POST" else 200
-    return render_template("desk/new_ticket.html", form=form), status
+    return render_template("desk/new_ticket.html", form=form, organisation=organisation,
+                           members=members), status
