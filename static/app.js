@@ -196,7 +196,9 @@ function expansionOf(row, create) {
   return expansion;
 }
 
-// Keyboard: j/k move, Enter or o opens, r replies, Esc closes.
+// Keyboard (the ? key lists them): j/k move, Enter or o opens, r replies, a assigns to me,
+// s changes the status, n turns the reply into an internal note (and back), / searches,
+// Esc closes.
 function rows() {
   return Array.from(document.querySelectorAll("tr.ticket-row"));
 }
@@ -229,7 +231,7 @@ document.addEventListener("htmx:load", (event) => {
 });
 
 document.addEventListener("keydown", (event) => {
-  const typing = event.target.closest("input, textarea, select, [contenteditable], .row-menu");
+  const typing = event.target.closest("input, textarea, select, [contenteditable], .row-menu, dialog");
   if (event.key === "Escape" && closeMenu(true)) {
     event.preventDefault();
     return;
@@ -258,17 +260,150 @@ document.addEventListener("keydown", (event) => {
     const expansion = expansionOf(current);
     if (!expansion || expansion.hidden) current.querySelector("td.number a").click();
   } else if (event.key === "r" && current) {
-    const expansion = expansionOf(current);
-    const box = expansion && expansion.querySelector(".reply-box textarea");
-    if (box && !expansion.hidden) {
-      box.focus();
-    } else {
-      document.body.addEventListener("htmx:afterSettle", function focusReply() {
-        document.body.removeEventListener("htmx:afterSettle", focusReply);
-        const opened = expansionOf(current).querySelector(".reply-box textarea");
-        if (opened) opened.focus();
+    withOpenTicket(current, (ticket) => {
+      const box = ticket.querySelector(".reply-box textarea");
+      if (box) box.focus();
+    });
+  } else {
+    return;
+  }
+  event.preventDefault();
+});
+
+// The ticket the keys act on: the selected row's (opened under it or not), or the one
+// ticket of a ticket page. ``{ id, row, article }``, or null.
+function currentTicket() {
+  const row = selected();
+  if (row) {
+    const expansion = expansionOf(row);
+    const open = expansion && !expansion.hidden;
+    return { id: ticketOf(row), row, article: open ? document.getElementById("ticket-" + ticketOf(row)) : null };
+  }
+  const articles = document.querySelectorAll("article.ticket[data-ticket]");
+  if (articles.length !== 1 || rows().length) return null;
+  return { id: articles[0].dataset.ticket, row: null, article: articles[0] };
+}
+
+// Run ``act`` on the row's ticket, opening it under the row first if it is closed.
+function withOpenTicket(row, act) {
+  const expansion = expansionOf(row);
+  if (expansion && !expansion.hidden) {
+    act(document.getElementById("ticket-" + ticketOf(row)));
+    return;
+  }
+  document.body.addEventListener("htmx:afterSettle", function whenOpen() {
+    document.body.removeEventListener("htmx:afterSettle", whenOpen);
+    const opened = document.getElementById("ticket-" + ticketOf(row));
+    if (opened) act(opened);
+  });
+  row.querySelector("td.number a").click();
+}
+
+function assignToMe(ticket) {
+  const values = { assignee: document.body.dataset.user };
+  const url = "/tickets/" + ticket.id + "/assignee";
+  if (ticket.article) {
+    htmx.ajax("POST", url, { values, target: ticket.article, swap: "outerHTML" });
+  } else {
+    htmx.ajax("POST", url, { values: { ...values, view: "row" }, target: ticket.row, swap: "outerHTML" });
+  }
+}
+
+function changeStatus(ticket) {
+  const select = ticket.article && ticket.article.querySelector(".facts select[name=status]");
+  if (select) {
+    select.focus();
+    if (select.showPicker) {
+      try { select.showPicker(); } catch { /* not allowed here: the focus is enough */ }
+    }
+  } else if (ticket.row) {
+    const badge = ticket.row.querySelector("a.control-badge[class*=status-]");
+    if (badge) badge.click();
+  }
+}
+
+function toggleNote(article) {
+  const note = article.querySelector(".reply-box input[name=internal]");
+  if (!note) return;
+  note.checked = !note.checked;
+  note.dispatchEvent(new Event("change", { bubbles: true }));
+  article.querySelector(".reply-box textarea").focus();
+}
+
+const SHORTCUTS = [
+  ["j / k", "Next / previous ticket in the queue"],
+  ["o or Enter", "Open the selected ticket under its row"],
+  ["r", "Reply to the selected ticket"],
+  ["n", "Switch the reply between public reply and internal note"],
+  ["a", "Assign the ticket to me"],
+  ["s", "Change the ticket's status"],
+  ["/", "Search"],
+  ["Esc", "Close a menu or the open ticket"],
+  ["?", "Show this list"],
+];
+
+// The list of keys, in a dialog (Esc or its button closes it), made on first use.
+function showShortcuts() {
+  let dialog = document.getElementById("shortcuts");
+  if (!dialog) {
+    dialog = document.createElement("dialog");
+    dialog.id = "shortcuts";
+    dialog.className = "shortcuts";
+    dialog.setAttribute("aria-labelledby", "shortcuts-title");
+    const title = document.createElement("h2");
+    title.id = "shortcuts-title";
+    title.textContent = "Keyboard shortcuts";
+    const list = document.createElement("dl");
+    SHORTCUTS.forEach(([keys, what]) => {
+      const term = document.createElement("dt");
+      keys.split(/( \/ | or )/).forEach((part) => {
+        if (part === " / " || part === " or ") {
+          term.append(part);
+        } else {
+          const key = document.createElement("kbd");
+          key.textContent = part;
+          term.append(key);
+        }
       });
-      current.querySelector("td.number a").click();
+      const description = document.createElement("dd");
+      description.textContent = what;
+      list.append(term, description);
+    });
+    const close = document.createElement("button");
+    close.type = "button";
+    close.textContent = "Close";
+    close.addEventListener("click", () => dialog.close());
+    dialog.append(title, list, close);
+    document.body.append(dialog);
+  }
+  if (!dialog.open) dialog.showModal();
+}
+
+document.addEventListener("click", (event) => {
+  if (event.target.closest && event.target.closest("[data-shortcuts]")) showShortcuts();
+});
+
+document.addEventListener("keydown", (event) => {
+  if (event.ctrlKey || event.metaKey || event.altKey || event.defaultPrevented) return;
+  if (event.target.closest("input, textarea, select, [contenteditable], .row-menu, dialog")) return;
+  if (event.key === "?") {
+    showShortcuts();
+  } else if (event.key === "/") {
+    const search = document.querySelector('input[type="search"]');
+    if (!search) return;
+    search.focus();
+    search.select();
+  } else if (["a", "s", "n"].includes(event.key) && window.htmx && document.body.dataset.desk) {
+    const ticket = currentTicket();
+    if (!ticket) return;
+    if (event.key === "a") {
+      assignToMe(ticket);
+    } else if (event.key === "s") {
+      changeStatus(ticket);
+    } else if (ticket.article) {
+      toggleNote(ticket.article);
+    } else {
+      withOpenTicket(ticket.row, toggleNote);
     }
   } else {
     return;

@@ -72,6 +72,40 @@ def test_keyboard_moves_opens_and_closes(page, world, live_server):
     expect(expansion).to_be_hidden()
 
 
+def test_question_mark_lists_the_keys_and_a_s_n_slash_work(page, world, live_server):
+    """? shows the shortcuts (Esc closes them); on the selected row a assigns it to me, s
+    opens its status menu, n opens it with the reply turned into an internal note, and /
+    goes to the search box."""
+    open_queue(page, world)
+    page.keyboard.press("?")
+    dialog = page.get_by_role("dialog", name="Keyboard shortcuts")
+    expect(dialog).to_be_visible()
+    for what in ("Assign the ticket to me", "Change the ticket's status",
+                 "internal note", "Search"):
+        expect(dialog).to_contain_text(what)
+    page.keyboard.press("Escape")
+    expect(dialog).to_be_hidden()
+    page.keyboard.press("j")
+    row = page.locator("tr.ticket-row.is-selected")
+    ticket_id = row.get_attribute("id").removeprefix("row-")
+    page.keyboard.press("a")
+    expect(page.locator(f"#row-{ticket_id} a.control-badge.plain")).to_have_text("Agent")
+    page.keyboard.press("s")
+    expect(page.get_by_role("menu", name=re.compile(r"^Status of"))).to_be_visible()
+    page.keyboard.press("Escape")
+    expect(page.get_by_role("menu")).to_have_count(0)
+    page.locator("h1").click()  # the focus leaves the badge; the row stays selected
+    page.keyboard.press("n")
+    box = page.locator(f"#expand-{ticket_id} form.reply-box")
+    expect(box.get_by_label("Internal note")).to_be_checked()
+    expect(box.locator("textarea")).to_be_focused()
+    page.keyboard.press("Escape")
+    page.keyboard.press("Escape")
+    page.keyboard.press("/")
+    expect(page.get_by_role("searchbox", name="Search")).to_be_focused()
+    assert page.console_errors == []
+
+
 def test_internal_note_toggle_changes_the_box_before_sending(page, world, live_server):
     """Ticking "Internal note" recolours the box and relabels the button."""
     open_queue(page, world)
