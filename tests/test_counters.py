@@ -21,6 +21,7 @@ from helpdesk.extensions import db
 from helpdesk.models import (
     PRIORITIES,
     STATUSES,
+    AssigneeTally,
     Category,
     Reseller,
     Ticket,
@@ -41,22 +42,27 @@ def _epoch_second(moment):
 
 
 def recount():
-    """What the tallies must hold, counted from every ticket: (tallies, days), zeros left out."""
-    counted, days = Counter(), {}
+    """What the tallies must hold, counted from every ticket: (tallies, days, assignee
+    tallies), zeros left out."""
+    counted, days, assigned = Counter(), {}, Counter()
     for ticket in db.session.execute(select(
             Ticket.reseller_id, Ticket.status, Ticket.priority, Ticket.category_id,
-            Ticket.deleted_at, Ticket.created_at, Ticket.first_response_at, Ticket.resolved_at)):
+            Ticket.deleted_at, Ticket.created_at, Ticket.first_response_at, Ticket.resolved_at,
+            Ticket.assignee_id)):
         if ticket.deleted_at is not None:
             continue
         reseller = ticket.reseller_id or 0
         counted[(reseller, ticket.status, ticket.priority, ticket.category_id)] += 1
+        if ticket.assignee_id is not None:
+            assigned[(ticket.assignee_id, reseller, ticket.status, ticket.priority,
+                      ticket.category_id)] += 1
         day = days.setdefault((ticket.created_at.astimezone(UTC).date(), reseller), [0] * 5)
         day[0] += 1
         for index, moment in ((1, ticket.first_response_at), (3, ticket.resolved_at)):
             if moment is not None:
                 day[index] += 1
                 day[index + 1] += _epoch_second(moment) - _epoch_second(ticket.created_at)
-    return dict(counted), {key: tuple(value) for key, value in days.items()}
+    return dict(counted), {key: tuple(value) for key, value in days.items()}, dict(assigned)
 
 
 def stored():
@@ -68,7 +74,9 @@ def stored():
             for row in db.session.scalars(select(TicketDay))
             if any((row.opened, row.responded, row.response_seconds, row.resolved,
                     row.resolution_seconds))}
-    return counted, days
+    assigned = {(row.assignee_id, row.reseller_id, row.status, row.priority, row.category_id):
+                row.tickets for row in db.session.scalars(select(AssigneeTally)) if row.tickets}
+    return counted, days, assigned
 
 
 def rebuilt():
@@ -215,7 +223,7 @@ def test_rebuild_from_plain_sql_and_a_db_api_connection(app_context, world, runn
     db.session.execute(text("UPDATE tickets SET status = 'closed', resolved_at = created_at"))
     assert stored() == before != recount()
     driver_connection = db.session.connection().connection.dbapi_connection
-    assert tallies.rebuild(driver_connection) == (len(recount()[0]), len(recount()[1]))
+    assert tallies.rebuild(driver_connection) == tuple(len(part) for part in recount())
     db.session.expire_all()
     assert stored() == recount()
     db.session.execute(text("UPDATE ticket_tallies SET tickets = tickets + 5"))
@@ -260,7 +268,7 @@ def shown(counters):
     """The counters with the category backlog as a dict (its order is by count)."""
     counts = [count for _, _, count in counters["backlog_by_category"]]
     assert counts == sorted(counts, reverse=True)
-    return {**{k: v for k, v in counters.items() if k != "average_days"},
+    return {**{k: v for k, v in counters.items() if k not in ("average_days", "mine")},
             "backlog_by_category": {name: count
                                     for _, name, count in counters["backlog_by_category"]}}
 
@@ -302,6 +310,26 @@ def test_counters_per_scope_equal_their_definition(history, world, key, in_scope
     """Every number, for every kind of desk user, equals a count over the tickets they see."""
     user = db.session.get(User, world.users[key])
     assert shown(queue_counters(user)) == expected_counters(in_scope)
+
+
+@pytest.mark.parametrize("key", ["agent", "south_reseller"])
+def test_my_counters_count_the_tickets_assigned_to_me(history, world, key):
+    """"My tickets" counts what is assigned to the viewer, in their scope, nothing else (and
+    leaves the team's averages out)."""
+    user = db.session.get(User, world.users[key])
+    agent = db.session.get(User, world.users["agent"])
+    bobs = db.session.scalars(select(Ticket).where(
+        Ticket.subscriber_id == world.users["bob"], Ticket.deleted_at.is_(None))
+        .order_by(Ticket.id)).all()
+    for ticket in bobs[:3]:
+        tickets.assign(ticket, user, actor=agent)
+    tickets.assign(bobs[3], agent if user is not agent else None, actor=agent)
+    tickets.assign(db.session.get(Ticket, world.tickets["zed"]), agent, actor=agent)
+    counted = queue_counters(user, mine=True)
+    assert counted["mine"] and "first_response_hours" not in counted
+    expected = expected_counters(lambda t: t.assignee_id == user.id)
+    assert shown(counted) == {k: v for k, v in expected.items() if not k.endswith("_hours")}
+    assert sum(counted[k] for k in ("unresolved", "resolved", "closed")) >= 3
 
 
 def test_averages_cover_whole_days(history, world):

@@ -59,6 +59,31 @@ def test_each_counter_lists_exactly_what_it_counts(client, auth, spread):
     assert {label: int(count) for _, count, label in links}["closed"] >= 1
 
 
+def test_my_tickets_is_its_own_view_with_its_own_counters(app, client, auth, spread):
+    """"My tickets": its own title, counters of what is assigned to me only, each a link to
+    exactly what it counts."""
+    with app.app_context():
+        agent = db.session.get(User, spread.users["agent"])
+        admin = db.session.get(User, spread.users["admin"])
+        for key, person in (("alice", agent), ("carol", agent), ("dave", agent),
+                            ("erin", admin)):
+            tickets.assign(db.session.get(Ticket, spread.tickets[key]), person, actor=agent)
+    auth.login(email("agent"))
+    page = client.get("/tickets?assignee=me").text
+    assert "<h1>My tickets</h1>" in page and "/tickets/counters?assignee=me" in page
+    counters = client.get("/tickets/counters?assignee=me", headers=HX).text
+    links = re.findall(r'<a class="counter" href="([^"]+)"><span class="count">(\d+)</span>'
+                       r' ([a-z ]+)</a>', counters)
+    counted = {label: int(count) for _, count, label in links}
+    assert counted == {"unresolved": 2, "open": 0, "in progress": 1, "waiting": 1,
+                       "resolved": 1, "closed": 0}
+    for href, count, label in links:
+        assert "assignee=me" in href
+        assert len(listed(client, href.replace("&amp;", "&"))) == int(count), label
+    assert "avg first response" not in counters
+    assert "avg first response" in client.get("/tickets/counters", headers=HX).text
+
+
 def test_a_reseller_counter_agrees_with_its_queue(client, auth, spread):
     auth.login(email("north_reseller"))
     counters = client.get("/tickets/counters", headers=HX).text

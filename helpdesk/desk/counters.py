@@ -23,7 +23,7 @@ from sqlalchemy import func, select
 
 from helpdesk.access import scope_of
 from helpdesk.extensions import db
-from helpdesk.models import Category, TicketDay, TicketTally
+from helpdesk.models import AssigneeTally, Category, TicketDay, TicketTally
 from helpdesk.models.ticket import UNRESOLVED_STATUSES
 from helpdesk.models.timestamps import utcnow
 
@@ -52,15 +52,22 @@ def tallied_scope(user, model):
     return scope.condition(model)
 
 
-def queue_counters(user):
-    """Counts for the user's scope: two queries over the tallies, however many tickets."""
+def queue_counters(user, *, mine=False):
+    """Counts for the user's scope: two queries over the tallies, however many tickets.
+
+    ``mine``: only the tickets assigned to the user ("My tickets"), from the assignee
+    tallies; the averages (the team's) are left out.
+    """
+    tally = AssigneeTally if mine else TicketTally
+    where = [tallied_scope(user, tally)]
+    if mine:
+        where.append(AssigneeTally.assignee_id == user.id)
     rows = db.session.execute(
-        select(TicketTally.status, TicketTally.priority, TicketTally.category_id,
-               Category.name, func.sum(TicketTally.tickets))
-        .outerjoin(Category, Category.id == TicketTally.category_id)
-        .where(tallied_scope(user, TicketTally))
-        .group_by(TicketTally.status, TicketTally.priority, TicketTally.category_id,
-                  Category.name)
+        select(tally.status, tally.priority, tally.category_id,
+               Category.name, func.sum(tally.tickets))
+        .outerjoin(Category, Category.id == tally.category_id)
+        .where(*where)
+        .group_by(tally.status, tally.priority, tally.category_id, Category.name)
     ).all()
     by_status, backlog_priority, backlog_category = {}, {}, {}
     for status, priority, category_id, category, count in rows:
@@ -69,23 +76,28 @@ def queue_counters(user):
             backlog_priority[priority] = backlog_priority.get(priority, 0) + count
             key = (category_id, category or "?")
             backlog_category[key] = backlog_category.get(key, 0) + count
-    since = (utcnow() - timedelta(days=AVERAGE_DAYS - 1)).date()
-    responded, response_seconds, resolved, resolution_seconds = db.session.execute(
-        select(func.sum(TicketDay.responded), func.sum(TicketDay.response_seconds),
-               func.sum(TicketDay.resolved), func.sum(TicketDay.resolution_seconds))
-        .where(tallied_scope(user, TicketDay), TicketDay.day >= since)
-    ).one()
-    return {
+    counts = {
         **{key: sum(by_status.get(s, 0) for s in statuses or UNRESOLVED_STATUSES)
            for key, _label, statuses in STATES},
-        "first_response_hours": _average_hours(response_seconds, responded),
-        "resolution_hours": _average_hours(resolution_seconds, resolved),
         "backlog_by_priority": backlog_priority,
         # (category id or None, name, count), the largest first
         "backlog_by_category": sorted(((id_, name, count) for (id_, name), count
                                        in backlog_category.items()),
                                       key=lambda row: (-row[2], row[1])),
         "average_days": AVERAGE_DAYS,
+        "mine": mine,
+    }
+    if mine:
+        return counts
+    since = (utcnow() - timedelta(days=AVERAGE_DAYS - 1)).date()
+    responded, response_seconds, resolved, resolution_seconds = db.session.execute(
+        select(func.sum(TicketDay.responded), func.sum(TicketDay.response_seconds),
+               func.sum(TicketDay.resolved), func.sum(TicketDay.resolution_seconds))
+        .where(tallied_scope(user, TicketDay), TicketDay.day >= since)
+    ).one()
+    return counts | {
+        "first_response_hours": _average_hours(response_seconds, responded),
+        "resolution_hours": _average_hours(resolution_seconds, resolved),
     }
 
 

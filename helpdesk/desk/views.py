@@ -101,11 +101,13 @@ def ticket_row(ticket_id):
 @bp.get("/tickets/counters")
 @login_required
 def counters():
-    """The scoped counters, loaded after the queue so the queue itself stays fast."""
+    """The scoped counters, loaded after the queue so the queue itself stays fast; with
+    ``assignee=me``, those of "My tickets"."""
     if current_user.is_customer:
         abort(404)
-    return render_template("desk/_counters.html", counters=queue_counters(current_user),
-                           states=STATES)
+    mine = request.args.get("assignee") == "me"
+    return render_template("desk/_counters.html", states=STATES,
+                           counters=queue_counters(current_user, mine=mine))
 
 
 @bp.post("/tickets/views")

@@ -11,12 +11,13 @@ from helpdesk.models.saved_view import SavedView
 from helpdesk.models.sign_in import SignIn
 from helpdesk.models.ticket import PRIORITIES, STATUSES, UNRESOLVED_STATUSES, Ticket
 from helpdesk.models.ticket_event import TicketEvent
-from helpdesk.models.ticket_tally import TicketDay, TicketTally
+from helpdesk.models.ticket_tally import AssigneeTally, TicketDay, TicketTally
 from helpdesk.models.time_entry import TimeEntry
 from helpdesk.models.user import PERMISSIONS, ROLES, User
 
 __all__ = [
-    "PERMISSIONS", "PRIORITIES", "ROLES", "STATUSES", "UNRESOLVED_STATUSES", "Attachment",
-    "AuditEntry", "Category", "Notification", "Organisation", "Reply", "Reseller", "SavedView",
-    "SignIn", "Ticket", "TicketDay", "TicketEvent", "TicketTally", "TimeEntry", "User",
+    "PERMISSIONS", "PRIORITIES", "ROLES", "STATUSES", "UNRESOLVED_STATUSES", "AssigneeTally",
+    "Attachment", "AuditEntry", "Category", "Notification", "Organisation", "Reply", "Reseller",
+    "SavedView", "SignIn", "Ticket", "TicketDay", "TicketEvent", "TicketTally", "TimeEntry",
+    "User",
 ]

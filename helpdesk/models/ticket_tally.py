@@ -4,6 +4,7 @@ The queue's counters (``helpdesk.desk.counters``) are sums over these few hundre
 a count of every ticket per view:
 
 - ``TicketTally``: how many live tickets share a reseller, status, priority and category;
+- ``AssigneeTally``: the same for the tickets assigned to one person ("My tickets");
 - ``TicketDay``: the tickets opened on one day (UTC) per reseller, with how many got a first
   response and were resolved, and those times in whole seconds, for the 30-day averages.
 
@@ -36,8 +37,8 @@ from helpdesk.models.ticket import Ticket
 
 NO_RESELLER = 0
 # What a ticket's place in the tallies depends on.
-TALLIED = ("reseller_id", "status", "priority", "category_id", "deleted_at", "created_at",
-           "first_response_at", "resolved_at")
+TALLIED = ("reseller_id", "status", "priority", "category_id", "assignee_id", "deleted_at",
+           "created_at", "first_response_at", "resolved_at")
 
 
 class TicketTally(db.Model):
@@ -53,6 +54,24 @@ class TicketTally(db.Model):
 
     def __repr__(self):
         return f"<TicketTally {self.status}/{self.priority} {self.tickets}>"
+
+
+class AssigneeTally(db.Model):
+    """The number of live tickets assigned to one person, with one reseller, status,
+    priority and category: the counters of "My tickets". Unassigned tickets count here
+    nowhere."""
+
+    __tablename__ = "assignee_tallies"
+
+    assignee_id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    reseller_id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    status: Mapped[str] = mapped_column(String(32), primary_key=True)
+    priority: Mapped[str] = mapped_column(String(16), primary_key=True)
+    category_id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    tickets: Mapped[int] = mapped_column(Integer, default=0)
+
+    def __repr__(self):
+        return f"<AssigneeTally {self.assignee_id} {self.status}/{self.priority} {self.tickets}>"
 
 
 class TicketDay(db.Model):
@@ -85,8 +104,9 @@ def whole_seconds(start, end):
 
 
 def _place(values):
-    """Where a ticket with these ``TALLIED`` values counts: its tally key and its day's key
-    and counts, or ``None`` for a deleted ticket (or one with no values, not yet inserted)."""
+    """Where a ticket with these ``TALLIED`` values counts: its tally key, its day's key and
+    counts, and its assignee tally key (None when unassigned); or ``None`` for a deleted
+    ticket (or one with no values, not yet inserted)."""
     if values is None or values["deleted_at"] is not None:
         return None
     reseller = NO_RESELLER if values["reseller_id"] is None else values["reseller_id"]
@@ -97,8 +117,10 @@ def _place(values):
         responded is not None, 0 if responded is None else whole_seconds(created, responded),
         resolved is not None, 0 if resolved is None else whole_seconds(created, resolved),
     )
-    return ((reseller, values["status"], values["priority"], values["category_id"]),
-            (created.astimezone(UTC).date(), reseller), counts)
+    tally_key = (reseller, values["status"], values["priority"], values["category_id"])
+    assignee = values["assignee_id"]
+    return (tally_key, (created.astimezone(UTC).date(), reseller), counts,
+            None if assignee is None else (assignee, *tally_key))
 
 
 def _before_and_after(ticket, *, inserted, deleted):
@@ -116,24 +138,28 @@ def _before_and_after(ticket, *, inserted, deleted):
 
 
 class Deltas:
-    """Changes to both tables, summed per key."""
+    """Changes to the three tables, summed per key."""
 
     def __init__(self):
         self.tallies = Counter()
         self.days = {}
+        self.assignees = Counter()
 
     def add(self, place, sign):
         """Count (``sign`` 1) or uncount (-1) a ticket at ``place``."""
         if place is None:
             return
-        tally_key, day_key, counts = place
+        tally_key, day_key, counts, assignee_key = place
         self.tallies[tally_key] += sign
+        if assignee_key is not None:
+            self.assignees[assignee_key] += sign
         day = self.days.setdefault(day_key, [0] * len(DAY_COUNTS))
         for index, count in enumerate(counts):
             day[index] += sign * count
 
     def rows(self):
-        """The non-zero deltas as upsert parameters, tallies and days each in key order."""
+        """The non-zero deltas as upsert parameters, tallies, days and assignee tallies, each
+        in key order."""
         tallies = [
             {"reseller_id": key[0], "status": key[1], "priority": key[2], "category_id": key[3],
              "tickets": delta}
@@ -143,15 +169,21 @@ class Deltas:
             {"day": key[0], "reseller_id": key[1], **dict(zip(DAY_COUNTS, counts, strict=True))}
             for key, counts in sorted(self.days.items()) if any(counts)
         ]
-        return tallies, days
+        assignees = [
+            {"assignee_id": key[0], "reseller_id": key[1], "status": key[2], "priority": key[3],
+             "category_id": key[4], "tickets": delta}
+            for key, delta in sorted(self.assignees.items()) if delta
+        ]
+        return tallies, days, assignees
 
 
 def apply_deltas(connection, deltas):
     """Add ``deltas`` to the tables with one upsert per table (rows in key order)."""
     insert = postgresql.insert if connection.dialect.name == "postgresql" else sqlite.insert
-    tallies, days = deltas.rows()
+    tallies, days, assignees = deltas.rows()
     for model, rows, counts in ((TicketTally, tallies, ("tickets",)),
-                                (TicketDay, days, DAY_COUNTS)):
+                                (TicketDay, days, DAY_COUNTS),
+                                (AssigneeTally, assignees, ("tickets",))):
         if not rows:
             continue
         table = model.__table__
@@ -195,7 +227,7 @@ def _keep_tallies(session, flush_context):
                 if before != after:
                     deltas.add(before, -1)
                     deltas.add(after, 1)
-    if deltas.tallies or deltas.days:
+    if deltas.tallies or deltas.days or deltas.assignees:
         apply_deltas(session.connection(bind_arguments={"mapper": inspect(Ticket)}), deltas)
 
 

@@ -40,6 +40,7 @@ def rebuild_statements(dialect):
     statements = [
         "DELETE FROM ticket_tallies",
         "DELETE FROM ticket_days",
+        "DELETE FROM assignee_tallies",
         "INSERT INTO ticket_tallies (reseller_id, status, priority, category_id, tickets)"  # noqa: S608
         f" SELECT {RESELLER}, status, priority, category_id, count(*)"
         " FROM tickets WHERE deleted_at IS NULL"
@@ -49,6 +50,11 @@ def rebuild_statements(dialect):
         f" SELECT {day}, {RESELLER}, count(*), count(first_response_at),"
         f" coalesce(sum({response}), 0), count(resolved_at), coalesce(sum({resolution}), 0)"
         f" FROM tickets WHERE deleted_at IS NULL GROUP BY {day}, {RESELLER}",
+        "INSERT INTO assignee_tallies (assignee_id, reseller_id, status, priority,"  # noqa: S608
+        " category_id, tickets)"
+        f" SELECT assignee_id, {RESELLER}, status, priority, category_id, count(*)"
+        " FROM tickets WHERE deleted_at IS NULL AND assignee_id IS NOT NULL"
+        f" GROUP BY assignee_id, {RESELLER}, status, priority, category_id",
     ]
     if dialect == "postgresql":
         # Hold writers off until the recount commits: a ticket changed meanwhile would
@@ -58,7 +64,8 @@ def rebuild_statements(dialect):
 
 
 def rebuild(connection):
-    """Recount ``ticket_tallies`` and ``ticket_days`` from ``tickets``; the caller commits.
+    """Recount ``ticket_tallies``, ``ticket_days`` and ``assignee_tallies`` from ``tickets``;
+    the caller commits.
 
     ``connection``: a SQLAlchemy ``Connection`` (``db.session.connection()``), or a DB-API
     connection from psycopg or sqlite3. Returns the number of rows in each table.
@@ -71,4 +78,4 @@ def rebuild(connection):
     for statement in rebuild_statements(dialect):
         run(statement)
     return tuple(run(f"SELECT count(*) FROM {table}").fetchone()[0]  # noqa: S608
-                 for table in ("ticket_tallies", "ticket_days"))
+                 for table in ("ticket_tallies", "ticket_days", "assignee_tallies"))
