@@ -6,7 +6,8 @@ import pytest
 from sqlalchemy import select
 
 from helpdesk.extensions import db
-from helpdesk.models import AuditEntry, Reply, Ticket, User
+from helpdesk.models import AuditEntry, Category, Reply, Ticket, User
+from helpdesk.services import tickets
 from tests.conftest import csrf_token_from
 from tests.world import email
 
@@ -281,6 +282,28 @@ def test_queue_changes_swap_only_changed_rows(client, auth, world):
     assert f'id="row-{world.tickets["bob"]}"' in response.text
     assert f'id="row-{world.tickets["alice"]}"' not in response.text
     assert "1 other ticket changed" in response.text
+
+
+def test_queue_changes_count_new_tickets_of_the_view(app, client, auth, world):
+    """A ticket opened since the page was drawn is counted as new when the view's filters
+    match it ("1 new ticket. Show"), and not at all when they do not."""
+    auth.login(email("agent"))
+    page = client.get("/tickets?priority=urgent").text
+    since = re.search(r'"since": "([^"]+)"', page).group(1)
+    poll = re.search(r'<div id="queue-live" hx-get="([^"]+)"', page).group(1)
+    assert "priority=urgent" in poll
+    query = poll.replace("&amp;", "&") + "&since=" + since.replace("+", "%2B")
+    assert client.get(query, headers=HX).status_code == 204
+    with app.app_context():
+        category = db.session.scalars(select(Category)).first()
+        subscriber = db.session.get(User, world.users["zed"])
+        for priority in ("urgent", "low"):
+            tickets.open_ticket(subscriber=subscriber, subject=f"New {priority}", body="b",
+                                category=category, priority=priority)
+    answer = client.get(query, headers=HX).text
+    assert "<strong>1 new ticket</strong>" in answer and ">Show</a>" in answer
+    everything = client.get(f"/tickets/changes?since={since.replace('+', '%2B')}", headers=HX)
+    assert "<strong>2 new tickets</strong>" in everything.text
 
 
 def test_live_routes_are_scoped(client, auth, world):

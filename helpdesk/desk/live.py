@@ -4,7 +4,8 @@ An open ticket polls ``/tickets/<id>/live?v=<version>``: ``204 No Content`` whil
 changed (htmx then leaves the page alone), else its header and timeline with an ``ETag``
 (a client that sends ``If-None-Match`` gets ``304``). The reply box is outside that section,
 so a reply being typed is never disturbed. The queue polls ``/tickets/changes`` with the ids
-it shows; changed rows come back as out-of-band swaps, and a notice counts the rest.
+it shows and its filters; changed rows come back as out-of-band swaps, and a bar counts the
+tickets of that view opened since ("2 new tickets. Show") and the other changes.
 """
 
 from flask import abort, render_template, request
@@ -12,6 +13,7 @@ from flask_login import current_user, login_required
 from sqlalchemy import func, select
 
 from helpdesk.access import get_visible_ticket, visible_tickets
+from helpdesk.desk.queue_filters import QueueFilters
 from helpdesk.desk.rows import queue_rows
 from helpdesk.desk.ticket_context import ticket_context
 from helpdesk.desk.views import bp
@@ -45,18 +47,25 @@ def ticket_live(ticket_id):
 @bp.get("/tickets/changes")
 @login_required
 def queue_changes():
-    """Rows of the page that changed since ``since``, and a count of other changed tickets."""
+    """Rows of the page that changed since ``since``; how many tickets of the queue's view
+    (its filters come along in the query string) were opened since, not shown yet; and how
+    many other tickets in scope changed."""
     if current_user.is_customer:
         abort(404)
     since = parse_utc(request.args.get("since"))
     if since is None:
         abort(400)
+    filters = QueueFilters.from_args(request.args)
     shown = parse_ids(request.args.getlist("ids"), limit=MAX_ROWS)
-    changed = visible_tickets(current_user).where(Ticket.updated_at > since)
     rows = queue_rows(current_user, shown, Ticket.updated_at > since)
-    elsewhere = db.session.scalar(
-        select(func.count()).select_from(changed.where(~among(Ticket.id, shown)).subquery()))
-    if not rows and not elsewhere:
+    unshown = visible_tickets(current_user).where(~among(Ticket.id, shown))
+    new = _count(unshown.where(Ticket.created_at > since, *filters.conditions(current_user)))
+    elsewhere = _count(unshown.where(Ticket.updated_at > since, Ticket.created_at <= since))
+    if not rows and not new and not elsewhere:
         return "", 204
-    return render_template("desk/_queue_changes.html", tickets=rows, elsewhere=elsewhere,
-                           since=utcnow().isoformat())
+    return render_template("desk/_queue_changes.html", tickets=rows, new=new,
+                           elsewhere=elsewhere, since=utcnow().isoformat(), filters=filters)
+
+
+def _count(query):
+    return db.session.scalar(select(func.count()).select_from(query.subquery()))

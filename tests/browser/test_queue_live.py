@@ -28,3 +28,22 @@ def test_the_poll_redraws_the_rows_shown_and_counts_the_others(app, page, world,
     expect(row.get_by_label("Status of", exact=False)).to_have_attribute(
         "aria-label", f"Status of TKT-{world.tickets['alice']}: Open (change)")
     assert page.console_errors == []
+
+
+def test_a_new_ticket_shows_as_a_bar_that_shows_it(app, page, world, live_server):
+    """A ticket opened while the queue is open: "1 new ticket. Show", and Show lists it."""
+    app.config["QUEUE_POLL_SECONDS"] = 1
+    sign_in(page, "agent@test.example", PASSWORD)
+    page.goto("/tickets")
+    expect(page.locator("tr.ticket-row")).to_have_count(len(world.tickets))
+    with app.app_context():
+        subscriber = db.session.get(User, world.users["zed"])
+        opened = tickets.open_ticket(subscriber=subscriber, subject="Fresh outage", body="b",
+                                     category=db.session.get(Ticket, world.tickets["zed"])
+                                     .category)
+        opened_id = opened.id
+    notice = page.locator("#queue-notice")
+    expect(notice).to_contain_text("1 new ticket. Show", timeout=5_000)
+    notice.get_by_role("link", name="Show").click()
+    expect(page.locator(f"#row-{opened_id}")).to_contain_text("Fresh outage")
+    assert page.console_errors == []
