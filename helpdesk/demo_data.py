@@ -145,11 +145,12 @@ def _load_tickets(subscribers, *, staff, resellers):
 def _opener(index, subscriber, *, staff, resellers):
     """Who opens demo ticket ``index`` for ``subscriber`` on the phone, or None (they do).
 
-    The agent, or every other time the subscriber's reseller, so both show in the demo.
+    The agent one time in three (Dave Acme's first), else the subscriber's reseller, so the
+    demo shows both.
     """
     if index % ON_BEHALF_EVERY != 3:
         return None
-    if (index // ON_BEHALF_EVERY) % 2 and subscriber.reseller_id in resellers:
+    if (index // ON_BEHALF_EVERY) % 3 and subscriber.reseller_id in resellers:
         return resellers[subscriber.reseller_id]
     return staff[1]
 
