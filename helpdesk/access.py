@@ -25,10 +25,11 @@ Attachments follow their ticket, and an internal note's files follow the note
 from dataclasses import dataclass
 
 from flask import abort
-from sqlalchemy import false, or_, select, true
+from sqlalchemy import and_, false, func, not_, or_, select, true
 
 from helpdesk.extensions import db
 from helpdesk.models import Attachment, Reply, Ticket, TicketEvent
+from helpdesk.models.ticket import CUSTOMER_STATUSES
 from helpdesk.models.ticket_event import PUBLIC_EVENT_KINDS
 
 ACTIONS = frozenset({"view", "reply", "internal_note", "edit", "delete", "comment", "rate"})
@@ -227,10 +228,23 @@ def visible_events(user, ticket):
     """``select(TicketEvent)`` of a ticket's timeline as ``user`` may read it, oldest first.
 
     Customers get public events only (status changes): never an assignment, a handoff or
-    anything else that names staff or shows internal work.
+    anything else that names staff or shows internal work; and no change between two statuses
+    they read alike (``in_progress`` to ``on_hold`` would say "In progress" twice).
     """
     query = select(TicketEvent).where(TicketEvent.ticket_id == ticket.id)
     if not sees_internal_notes(user):
         query = query.where(TicketEvent.internal.is_(False),
-                            TicketEvent.kind.in_(sorted(PUBLIC_EVENT_KINDS)))
+                            TicketEvent.kind.in_(sorted(PUBLIC_EVENT_KINDS)),
+                            not_(_alike_to_customers()))
     return query.order_by(TicketEvent.created_at, TicketEvent.id)
+
+
+def _alike_to_customers():
+    """SQL: a status event between two statuses a customer reads the same
+    (``models.ticket.reads_alike_to_customers``)."""
+    old, new = (func.coalesce(value, "") for value in (TicketEvent.old_value,
+                                                         TicketEvent.new_value))
+    return or_(false(), *(
+        and_(TicketEvent.kind == "status", old.in_(shown.statuses), new.in_(shown.statuses))
+        for shown in CUSTOMER_STATUSES if len(shown.statuses) > 1
+    ))

@@ -3,7 +3,8 @@
 Deterministic (a fixed random seed), so the same demo appears on every machine. Every login
 uses ``DEMO_PASSWORD``; the README lists them. Everything goes through the services as a real
 person would do it (subscribers open and comment on their own tickets, staff and reseller
-staff answer and assign), so the services' permission checks hold for the demo too.
+staff answer and assign, and open a ticket for a subscriber who phoned in: one in
+``ON_BEHALF_EVERY``), so the services' permission checks hold for the demo too.
 """
 
 import random
@@ -18,6 +19,7 @@ from helpdesk.services import accounts, replies, tickets
 
 DEMO_PASSWORD = "demo-pass-2026"  # noqa: S105 - the published demo password
 TICKET_COUNT = 64
+ON_BEHALF_EVERY = 9  # every ninth ticket was opened by staff or the reseller for a caller
 
 SUBJECTS = {
     "General": ["Question about my account", "How do I update my contact details?"],
@@ -108,10 +110,13 @@ def _load_tickets(subscribers, *, staff, resellers):
         # Spread over the last 60 days; the newest history still ends days before now.
         opened = now - timedelta(days=60) + timedelta(hours=20 * index, minutes=rng.randint(0, 59))
         subject = rng.choice(SUBJECTS.get(category.name, SUBJECTS["Other"]))
+        body = f"{subject}.\n\nCustomer reference: **{subscriber.name}**, line {1000 + index}."
+        opener = _opener(index, subscriber, staff=staff, resellers=resellers)
+        if opener is not None:
+            body = f"{subscriber.name} phoned in: {body}"
         ticket = tickets.open_ticket(
             subscriber=subscriber, subject=subject, category=category, priority=priority,
-            body=f"{subject}.\n\nCustomer reference: **{subscriber.name}**, line {1000 + index}.",
-            created_at=opened,
+            body=body, opened_by=opener, created_at=opened,
         )
         helpers = [*staff, resellers[ticket.reseller_id]] if ticket.reseller_id else staff
         assignee = rng.choice([*helpers, None]) if status != "open" else None
@@ -135,6 +140,19 @@ def _load_tickets(subscribers, *, staff, resellers):
                                   body=rng.choice(CUSTOMER_REPLIES))
         _finish(ticket, status, author=assignee or helpers[0], at=moment + timedelta(hours=1))
         db.session.commit()
+
+
+def _opener(index, subscriber, *, staff, resellers):
+    """Who opens demo ticket ``index`` for ``subscriber`` on the phone, or None (they do).
+
+    The agent one time in three (Dave Acme's first), else the subscriber's reseller, so the
+    demo shows both.
+    """
+    if index % ON_BEHALF_EVERY != 3:
+        return None
+    if (index // ON_BEHALF_EVERY) % 3 and subscriber.reseller_id in resellers:
+        return resellers[subscriber.reseller_id]
+    return staff[1]
 
 
 def _finish(ticket, status, *, author, at):

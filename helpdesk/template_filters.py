@@ -8,7 +8,7 @@ from markupsafe import Markup
 
 from helpdesk.access import may, may_administer
 from helpdesk.markdown import current_html, render_markdown
-from helpdesk.models.ticket import number_prefix
+from helpdesk.models.ticket import customer_status, number_prefix
 
 STATUS_LABELS = {
     "open": "Open",
@@ -76,3 +76,4 @@ def init_app(app):
     app.add_template_filter(body_html)
     app.add_template_filter(markdown)
     app.add_template_filter(filesize)
+    app.add_template_filter(customer_status)

@@ -17,6 +17,7 @@ from helpdesk.access import (
 )
 from helpdesk.extensions import db
 from helpdesk.models import TimeEntry
+from helpdesk.models.ticket import customer_status
 
 
 @dataclass(frozen=True)
@@ -65,9 +66,10 @@ def ticket_version(ticket):
 
 
 def customer_ticket_version(ticket):
-    """The portal's version: changes only with public activity (``public_updated_at``), so
-    internal work never wakes a customer's page nor hints that something happened."""
-    return _version(ticket.public_updated_at, ticket.status)
+    """The portal's version: changes only with public activity (``public_updated_at``) and the
+    status as a customer reads it, so internal work (``on_hold`` after ``in_progress`` too)
+    never wakes a customer's page nor hints that something happened."""
+    return _version(ticket.public_updated_at, customer_status(ticket.status).key)
 
 
 def _version(moment, status):

@@ -133,6 +133,13 @@ def test_seed_demo_loads_the_documented_demo(app, runner):
         assert used == set(db.session.scalars(select(Category.id)))
         kinds = set(db.session.scalars(select(Reply.internal).distinct()))
         assert kinds == {True, False}
+        # Some were opened by staff or the reseller for a subscriber who phoned in.
+        openers = set(db.session.scalars(select(User.email).join(
+            Ticket, Ticket.opened_by_id == User.id)))
+        assert openers == {"agent@demo.test", "north@demo.test", "south@demo.test"}
+        opened_for = set(db.session.scalars(select(User.email).join(
+            Ticket, Ticket.subscriber_id == User.id).where(Ticket.opened_by_id.is_not(None))))
+        assert "dave@acme.demo.test" in opened_for
         # A lived-in history: every change lies in the past, none at seeding time.
         an_hour_ago = utcnow() - timedelta(hours=1)
         for ticket in db.session.scalars(select(Ticket)):

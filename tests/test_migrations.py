@@ -138,6 +138,51 @@ def test_ticket_search_upgrade_and_downgrade_keep_what_was_searchable(empty_data
         assert found("splitter", internal=False) == [ticket]
 
 
+def test_opened_by_backfill(empty_database_app):
+    """0014 finds the tickets opened on someone's behalf before it: their ``ticket.open``
+    audit entry names an actor other than the subscriber. A subscriber's own ticket, and one
+    opened from the command line (no actor), keep ``opened_by_id`` empty."""
+    app = empty_database_app
+    now = datetime(2026, 1, 1, tzinfo=UTC)
+    with app.app_context():
+        upgrade(revision="0013_resolved_rank_last")
+        tables = MetaData()
+        tables.reflect(db.engine, only=("users", "tickets", "audit_entries"))
+        users, tickets, audit = (tables.tables[name] for name in (
+            "users", "tickets", "audit_entries"))
+        with db.engine.begin() as connection:
+            category = connection.scalar(text("SELECT min(id) FROM categories"))
+
+            def person(name, role):
+                return connection.execute(users.insert().values(
+                    email=f"{name}@example.test", name=name, password_hash="x", role=role,
+                    permission_names="", created_at=now)).inserted_primary_key[0]
+
+            dave, agent = person("dave", "subscriber"), person("sam", "agent")
+
+            def ticket(subject, *, opener):
+                ticket_id = connection.execute(tickets.insert().values(
+                    subject=subject, body="", body_html="", body_renderer=1, status="open",
+                    priority="normal", category_id=category, subscriber_id=dave,
+                    queue_rank=1, created_at=now, updated_at=now, public_updated_at=now,
+                )).inserted_primary_key[0]
+                connection.execute(audit.insert().values(
+                    actor_id=opener, action="ticket.open", ticket_id=ticket_id,
+                    new_value=subject, created_at=now))
+                return ticket_id
+
+            own = ticket("own", opener=dave)
+            on_behalf = ticket("phoned in", opener=agent)
+            from_the_cli = ticket("imported", opener=None)
+            # Later entries by others (a reply, a status change) do not make an opener.
+            connection.execute(audit.insert().values(
+                actor_id=agent, action="ticket.status", ticket_id=own, created_at=now))
+        upgrade(revision="0014_time_zone_and_opened_by")
+        found = dict(db.session.execute(select(Ticket.id, Ticket.opened_by_id)).all())
+        assert found == {own: None, on_behalf: agent, from_the_cli: None}
+        db.session.remove()
+
+
 def test_every_migration_downgrades_and_upgrades_again(empty_database_app):
     """Head, down to nothing, head again: each downgrade undoes its upgrade (0011 puts back
     the indexes it replaced), and the schema still matches the models afterwards."""

@@ -1,5 +1,7 @@
 """A ticket: one request from a subscriber, worked by staff or the subscriber's reseller."""
 
+from collections import namedtuple
+
 from flask import current_app
 from sqlalchemy import CheckConstraint, ForeignKey, Index, SmallInteger, String, Text
 from sqlalchemy.orm import (
@@ -17,6 +19,18 @@ STATUSES = (
     "resolved", "closed",
 )
 UNRESOLVED_STATUSES = STATUSES[:5]
+# A customer's words for the statuses (DESIGN.md), the one mapping every page, filter, timeline
+# and message for a subscriber or company admin reads: waiting on a vendor or parked on hold
+# is, to them, still being worked on.
+CustomerStatus = namedtuple("CustomerStatus", "key label statuses")
+CUSTOMER_STATUSES = (
+    CustomerStatus("open", "Open", ("open",)),
+    CustomerStatus("in_progress", "In progress", ("in_progress", "waiting_on_vendor", "on_hold")),
+    CustomerStatus("waiting_on_customer", "Waiting on you", ("waiting_on_customer",)),
+    CustomerStatus("resolved", "Resolved", ("resolved",)),
+    CustomerStatus("closed", "Closed", ("closed",)),
+)
+_CUSTOMER_STATUS_OF = {status: shown for shown in CUSTOMER_STATUSES for status in shown.statuses}
 PRIORITIES = ("low", "normal", "high", "urgent")
 PRESSING_PRIORITIES = ("urgent", "high")
 
@@ -31,6 +45,18 @@ def queue_rank(status, priority):
     if status not in UNRESOLVED_STATUSES:
         return 2
     return 0 if priority in PRESSING_PRIORITIES else 1
+
+
+def customer_status(status):
+    """The ``CustomerStatus`` a subscriber or company admin reads for ``status``."""
+    return _CUSTOMER_STATUS_OF[status]
+
+
+def reads_alike_to_customers(old, new):
+    """Do two statuses read the same to a customer (``in_progress`` and ``on_hold``)? Such a
+    change is no news to them: the portal neither shows it nor counts it as activity."""
+    shown = _CUSTOMER_STATUS_OF.get(old)
+    return shown is not None and shown is _CUSTOMER_STATUS_OF.get(new)
 
 
 def _in(column, values):

@@ -1,24 +1,18 @@
 """The status pills of the portal's ticket list, in a customer's words.
 
-Customers do not care whether we wait on a vendor or parked the ticket: to them it is being
-worked on, so ``waiting_on_vendor`` and ``on_hold`` fall under "In progress".
+One pill per customer status (``models.ticket.CUSTOMER_STATUSES``), so "In progress" also
+lists ``waiting_on_vendor`` and ``on_hold``: to a customer those are being worked on.
 """
 
-from collections import namedtuple
+from helpdesk.models.ticket import CUSTOMER_STATUSES, CustomerStatus, customer_status
 
-StatusFilter = namedtuple("StatusFilter", "key label statuses")
-
-STATUS_FILTERS = (
-    StatusFilter(None, "All", None),
-    StatusFilter("open", "Open", ("open",)),
-    StatusFilter("in_progress", "In progress", ("in_progress", "waiting_on_vendor", "on_hold")),
-    StatusFilter("waiting_on_customer", "Waiting on you", ("waiting_on_customer",)),
-    StatusFilter("resolved", "Resolved", ("resolved",)),
-    StatusFilter("closed", "Closed", ("closed",)),
-)
+ALL = CustomerStatus(None, "All", None)
+STATUS_FILTERS = (ALL, *CUSTOMER_STATUSES)
+# The tickets the customer is asked to answer: the list points them out.
+WAITING_ON_YOU = customer_status("waiting_on_customer")
 _BY_KEY = {pill.key: pill for pill in STATUS_FILTERS}
 
 
 def status_filter(key):
     """The pill a ``status`` query parameter names; anything unknown means All."""
-    return _BY_KEY.get(key or None, STATUS_FILTERS[0])
+    return _BY_KEY.get(key or None, ALL)

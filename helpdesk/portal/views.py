@@ -7,14 +7,16 @@ here are sent to the desk.
 
 from flask import Blueprint, abort, current_app, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
+from sqlalchemy import func, select
 
 from helpdesk.access import get_visible_ticket, may, ticket_scope, visible_tickets
+from helpdesk.extensions import db
 from helpdesk.keyset import decode_cursor, load_in_order, read_page
 from helpdesk.models import Ticket
 from helpdesk.pages import render_page, wants_fragment
 from helpdesk.params import parse_int
 from helpdesk.portal.forms import CommentForm, NewTicketForm, RatingForm
-from helpdesk.portal.status_filters import STATUS_FILTERS, status_filter
+from helpdesk.portal.status_filters import STATUS_FILTERS, WAITING_ON_YOU, status_filter
 from helpdesk.search import ticket_match
 from helpdesk.search.jump import jump_to_ticket
 from helpdesk.services import ratings, replies, tickets
@@ -44,6 +46,8 @@ def page_number():
 def ticket_list():
     """The customer's tickets, latest public activity first, narrowed by a status pill.
 
+    The tickets waiting on the customer's reply are pointed out: counted above the list
+    (whatever the pill and search) and marked in it, as help desk portals do.
     ``page=N`` is the route's contract and works alone (an offset over index entries); the
     pager's links also carry the cursor of the page they lead from, so following them reads
     the same few index entries at any depth.
@@ -73,7 +77,15 @@ def ticket_list():
         has_next=found.has_next, next_cursor=found.next_cursor,
         prev_cursor=found.prev_cursor if page > 2 else None,
         pills=STATUS_FILTERS, pill=pill, q=q,
+        waiting=WAITING_ON_YOU, waiting_count=_count_waiting_on(current_user),
     )
+
+
+def _count_waiting_on(customer):
+    """How many of the customer's tickets wait on their reply."""
+    return db.session.scalar(
+        select(func.count()).select_from(Ticket)
+        .where(ticket_scope(customer), Ticket.status.in_(WAITING_ON_YOU.statuses)))
 
 
 @bp.route("/tickets/new", methods=["GET", "POST"])

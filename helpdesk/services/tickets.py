@@ -14,6 +14,7 @@ from helpdesk.access import can_see
 from helpdesk.extensions import db
 from helpdesk.markdown import RENDERER_VERSION, render_markdown
 from helpdesk.models import PRIORITIES, STATUSES, Category, Ticket, TicketEvent, User
+from helpdesk.models.ticket import reads_alike_to_customers
 from helpdesk.models.ticket_event import PUBLIC_EVENT_KINDS
 from helpdesk.models.timestamps import utcnow
 from helpdesk.services import audit
@@ -75,7 +76,12 @@ def mark_activity(ticket, *, at, public):
 
 
 def add_event(ticket, *, actor, kind, old, new, at=None):
-    """Add a timeline event and its audit entry and move the clocks (no commit)."""
+    """Add a timeline event and its audit entry and move the clocks (no commit).
+
+    A status change between two statuses a customer reads alike (``in_progress`` to
+    ``on_hold``) is not shown to them (``access.visible_events``), so it moves only the
+    staff's clock.
+    """
     at = at or utcnow()
     public = kind in PUBLIC_EVENT_KINDS
     db.session.add(TicketEvent(
@@ -83,7 +89,8 @@ def add_event(ticket, *, actor, kind, old, new, at=None):
         old_value=None if old is None else str(old), new_value=None if new is None else str(new),
         internal=not public, created_at=at,
     ))
-    mark_activity(ticket, at=at, public=public)
+    seen_by_customers = public and not (kind == "status" and reads_alike_to_customers(old, new))
+    mark_activity(ticket, at=at, public=seen_by_customers)
     audit.record(f"ticket.{kind}", actor=actor, ticket=ticket, field=kind, old=old, new=new)
 
 
