@@ -72,6 +72,9 @@ class Config:
     # Live updates: how often an open ticket and the queue ask what changed (seconds).
     TICKET_POLL_SECONDS = int(os.environ.get("TICKET_POLL_SECONDS", "4"))
     QUEUE_POLL_SECONDS = int(os.environ.get("QUEUE_POLL_SECONDS", "5"))
+    # How stale a process's queue choices (categories, staff) may be after another process
+    # changed them; the process that made a change shows it at once (desk/choices.py).
+    QUEUE_CHOICES_CHECK_SECONDS = float(os.environ.get("QUEUE_CHOICES_CHECK_SECONDS", "1"))
     USERS_PER_PAGE = int(os.environ.get("USERS_PER_PAGE", "50"))
     # A search estimated to match at most this many tickets reads its matches first; a
     # larger one may walk the queue's order and check each row (helpdesk/search/match.py).

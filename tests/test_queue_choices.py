@@ -122,3 +122,27 @@ def test_a_sign_in_does_not_renew_the_lists(app, client, auth, world, reads):
     AuthActions(app.test_client()).login(email("admin"))
     client.get("/tickets")
     assert reads["reads"] == 1
+
+
+def test_another_process_change_shows_within_the_interval(app, client, auth, world, reads,
+                                                          monkeypatch):
+    """Redis is asked at most once per interval: a token renewed by another process (here,
+    written to Redis directly) is seen after the interval; a change made here, at once."""
+    monkeypatch.setitem(app.config, "QUEUE_CHOICES_CHECK_SECONDS", 60)
+    clock = {"now": 1000.0}
+    monkeypatch.setattr(choices.time, "monotonic", lambda: clock["now"])
+    monkeypatch.setitem(choices._seen, "token", None)
+    auth.login(email("agent"))
+    client.get("/tickets")
+    with app.app_context():
+        choices.get_redis().set(choices.REDIS_KEY, b"renewed-elsewhere")
+    client.get("/tickets")
+    assert reads["reads"] == 1  # within the interval: what this process kept
+    clock["now"] += 61
+    client.get("/tickets")
+    assert reads["reads"] == 2  # the interval passed: Redis said the lists changed
+    with app.app_context():
+        db.session.add(Category(name="Made here", position=97))
+        db.session.commit()
+    assert "Made here" in category_options(client.get("/tickets").text)
+    assert reads["reads"] == 3

@@ -50,7 +50,8 @@ FILTER_TEMPLATE = "desk/_filters.html"
 FORMS_KEPT = 1000  # per process: distinct views of the queue; when full, they start over
 
 _kept = {}  # user id -> (token, read at, lists)
-_forms = {}  # (template, path, filters, token) -> the form's HTML
+_forms = {}  # (template, path, filters, token, scope) -> the form's HTML
+_seen = {"token": None, "at": 0.0}  # the token last read from Redis here, and when
 
 
 def queue_choices(user):
@@ -138,7 +139,16 @@ def _read(user):
 
 
 def _token():
-    """Redis's current token (one made now if it has none), or None without Redis."""
+    """Redis's current token (one made now if it has none), or None without Redis.
+
+    Each process asks Redis at most once per ``QUEUE_CHOICES_CHECK_SECONDS``: a change made
+    by another process shows here within that time, one made here at once (the token this
+    process writes is the one it keeps).
+    """
+    interval = current_app.config["QUEUE_CHOICES_CHECK_SECONDS"]
+    now = time.monotonic()
+    if _seen["token"] is not None and now - _seen["at"] < interval:
+        return _seen["token"]
     try:
         redis = get_redis()
         token = redis.get(REDIS_KEY)
@@ -147,7 +157,9 @@ def _token():
             token = redis.get(REDIS_KEY)
     except RedisError as error:
         current_app.logger.warning("queue choices read without Redis: %s", error)
+        _seen.update(token=None, at=now)
         return None
+    _seen.update(token=token, at=now)
     return token
 
 
@@ -179,8 +191,11 @@ def _note_bulk_changes(execute_state):
 def _new_token_after_a_change(session):
     if not session.info.pop(CHANGED, False) or not has_app_context():
         return
+    token = uuid.uuid4().hex.encode()
+    _seen.update(token=None, at=0.0)  # Redis or not, this process reads the token again
     try:
-        get_redis().set(REDIS_KEY, uuid.uuid4().hex)
+        get_redis().set(REDIS_KEY, token)
+        _seen.update(token=token, at=time.monotonic())
     except RedisError as error:  # what was kept ages out after KEPT_SECONDS
         current_app.logger.warning("queue choices not renewed: %s", error)
 
