@@ -259,15 +259,18 @@ function calendarIn(zone) {
   return calendars.get(zone);
 }
 
+// Past or to come (a sign-in's end): "3 h ago", "in 3 h", "yesterday", "tomorrow".
 function relativeTime(then, now, zone) {
-  const seconds = Math.max(0, (now - then) / 1000);
+  const ahead = then > now;
+  const seconds = Math.abs(now - then) / 1000;
+  const said = (amount) => (ahead ? "in " + amount : amount + " ago");
   if (seconds < 60) return "just now";
-  if (seconds < 3600) return Math.floor(seconds / 60) + " min ago";
-  if (seconds < 86400) return Math.floor(seconds / 3600) + " h ago";
+  if (seconds < 3600) return said(Math.floor(seconds / 60) + " min");
+  if (seconds < 86400) return said(Math.floor(seconds / 3600) + " h");
   const calendar = calendarIn(zone);
-  const apart = calendar.day(now) - calendar.day(then);
-  if (apart <= 1) return "yesterday";
-  if (apart < 7) return apart + " days ago";
+  const apart = Math.abs(calendar.day(now) - calendar.day(then));
+  if (apart <= 1) return ahead ? "tomorrow" : "yesterday";
+  if (apart < 7) return said(apart + " days");
   return (calendar.year(then) === calendar.year(now) ? calendar.date : calendar.dateAndYear).format(then);
 }
 
@@ -291,8 +294,9 @@ function showTimes(root) {
   } catch {
     return;
   }
-  if (!zone || document.cookie.split("; ").includes("tz=" + encodeURIComponent(zone))) return;
-  document.cookie = "tz=" + encodeURIComponent(zone) + "; path=/; max-age=31536000; samesite=lax"
+  // IANA names are letters, digits and "/_+-", all fine in a cookie as they are.
+  if (!/^[\w/+-]{1,64}$/.test(zone || "") || document.cookie.split("; ").includes("tz=" + zone)) return;
+  document.cookie = "tz=" + zone + "; path=/; max-age=31536000; samesite=lax"
     + (location.protocol === "https:" ? "; secure" : "");
 })();
 
