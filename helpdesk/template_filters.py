@@ -9,6 +9,7 @@ from markupsafe import Markup
 from helpdesk.access import may, may_administer
 from helpdesk.markdown import current_html, render_markdown
 from helpdesk.models.ticket import customer_status, number_prefix
+from helpdesk.time_zones import exact_time, viewer_zone
 
 STATUS_LABELS = {
     "open": "Open",
@@ -21,11 +22,13 @@ STATUS_LABELS = {
 }
 
 
-def when(value):
-    """A timestamp as people read it: ``23 Nov 2026, 16:30 UTC``."""
+def when(value, zone=None):
+    """A time as people read it, in ``zone`` (the viewer's when not given; a page drawing
+    many, such as the queue's rows, passes it): ``23 Nov 2026, 17:30 CET``. The date is the
+    zone's, so a time just after midnight there is on that zone's day."""
     if value is None:
         return ""
-    return value.strftime("%d %b %Y, %H:%M UTC")
+    return exact_time(value, zone or viewer_zone())
 
 
 def status_label(status):
@@ -71,6 +74,7 @@ def init_app(app):
     app.add_template_global(number_prefix)
     app.add_template_global(may)
     app.add_template_global(may_administer)
+    app.add_template_global(viewer_zone)
     app.add_template_filter(when)
     app.add_template_filter(status_label)
     app.add_template_filter(body_html)

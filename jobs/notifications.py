@@ -24,6 +24,7 @@ from helpdesk.services.notifications import (
     take_back_stalled_claims,
     why_withheld,
 )
+from helpdesk.time_zones import exact_time, zone_of
 
 log = logging.getLogger(__name__)
 
@@ -74,7 +75,8 @@ def _send(notification):
 
 
 def _message(notification):
-    """The assignee's message: who wrote, on which ticket, the text, and the link."""
+    """The assignee's message: who wrote, on which ticket and when (in the assignee's zone),
+    the text, and the link."""
     if notification.kind != "customer_reply":
         raise ValueError(f"unknown notification kind {notification.kind!r}")
     reply, recipient = notification.reply, notification.recipient
@@ -84,7 +86,8 @@ def _message(notification):
     return compose(
         to_email=recipient.email, to_name=recipient.name,
         subject=f"[{ticket.number}] {reply.author.name} replied: {ticket.subject}",
-        body=f"{reply.author.name} wrote on {ticket.number}:\n\n{reply.body}\n\n{link}\n",
+        body=(f"{reply.author.name} wrote on {ticket.number} at "
+              f"{exact_time(reply.created_at, zone_of(recipient))}:\n\n{reply.body}\n\n{link}\n"),
         message_id=f"<notification.{notification.id}.{created}@{sender_domain()}>",
     )
 

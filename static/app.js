@@ -411,31 +411,82 @@ document.addEventListener("keydown", (event) => {
   event.preventDefault();
 });
 
-// Times read as people say them ("3 h ago", refreshed every minute), with the exact time in
-// the reader's own time zone on hover. As sent, the page says the exact time in UTC
-// (helpdesk/template_filters.py, when), which is what shows without this script.
-function relativeTime(then, now) {
-  const seconds = Math.max(0, (now - then) / 1000);
+// Times read as people say them ("3 h ago", refreshed every minute), with the exact time on
+// hover. As sent, each <time> says its exact time in the viewer's zone with its abbreviation
+// (helpdesk/template_filters.py, when; the zone is the body's data-time-zone), which is what
+// shows without this script; here that text becomes the title, and days ("yesterday", "3 days
+// ago", a date) are counted in that same zone, so the two always agree.
+function pageZone() {
+  const zone = document.body.dataset.timeZone || "UTC";
+  try {
+    new Intl.DateTimeFormat("en", { timeZone: zone });
+    return zone;
+  } catch {
+    return "UTC"; // a zone newer than this browser's own list
+  }
+}
+
+// How a calendar in ``zone`` reads a moment: its day number (days since 1970-01-01) and year.
+// Made once per zone (building Intl formats costs more than using them).
+const calendars = new Map();
+
+function calendarIn(zone) {
+  if (!calendars.has(zone)) {
+    const format = new Intl.DateTimeFormat("en-US", { timeZone: zone, year: "numeric", month: "numeric", day: "numeric" });
+    const part = (parts, type) => Number(parts.find((p) => p.type === type).value);
+    calendars.set(zone, {
+      day(moment) {
+        const parts = format.formatToParts(moment);
+        return Date.UTC(part(parts, "year"), part(parts, "month") - 1, part(parts, "day")) / 86400000;
+      },
+      year: (moment) => part(format.formatToParts(moment), "year"),
+      date: new Intl.DateTimeFormat(undefined, { timeZone: zone, day: "numeric", month: "short" }),
+      dateAndYear: new Intl.DateTimeFormat(undefined, { timeZone: zone, day: "numeric", month: "short", year: "numeric" }),
+    });
+  }
+  return calendars.get(zone);
+}
+
+// Past or to come (a sign-in's end): "3 h ago", "in 3 h", "yesterday", "tomorrow".
+function relativeTime(then, now, zone) {
+  const ahead = then > now;
+  const seconds = Math.abs(now - then) / 1000;
+  const said = (amount) => (ahead ? "in " + amount : amount + " ago");
   if (seconds < 60) return "just now";
-  if (seconds < 3600) return Math.floor(seconds / 60) + " min ago";
-  if (seconds < 86400) return Math.floor(seconds / 3600) + " h ago";
-  const days = Math.floor(seconds / 86400);
-  if (days === 1) return "yesterday";
-  if (days < 7) return days + " days ago";
-  const sameYear = then.getFullYear() === new Date(now).getFullYear();
-  return then.toLocaleDateString(undefined, sameYear ? { day: "numeric", month: "short" }
-    : { day: "numeric", month: "short", year: "numeric" });
+  if (seconds < 3600) return said(Math.floor(seconds / 60) + " min");
+  if (seconds < 86400) return said(Math.floor(seconds / 3600) + " h");
+  const calendar = calendarIn(zone);
+  const apart = Math.abs(calendar.day(now) - calendar.day(then));
+  if (apart <= 1) return ahead ? "tomorrow" : "yesterday";
+  if (apart < 7) return said(apart + " days");
+  return (calendar.year(then) === calendar.year(now) ? calendar.date : calendar.dateAndYear).format(then);
 }
 
 function showTimes(root) {
   const now = Date.now();
+  const zone = pageZone();
   root.querySelectorAll("time[datetime]").forEach((element) => {
     const then = new Date(element.getAttribute("datetime"));
     if (Number.isNaN(then.getTime())) return;
-    element.title = then.toLocaleString(undefined, { dateStyle: "medium", timeStyle: "short" });
-    element.textContent = relativeTime(then, now);
+    if (!element.title) element.title = element.textContent.trim();
+    element.textContent = relativeTime(then, now, zone);
   });
 }
+
+// The browser's time zone, for the server to draw times in when the person chose none on
+// their profile (helpdesk/time_zones.py reads the cookie, and ignores a name it does not know).
+(function recordBrowserZone() {
+  let zone;
+  try {
+    zone = Intl.DateTimeFormat().resolvedOptions().timeZone;
+  } catch {
+    return;
+  }
+  // IANA names are letters, digits and "/_+-", all fine in a cookie as they are.
+  if (!/^[\w/+-]{1,64}$/.test(zone || "") || document.cookie.split("; ").includes("tz=" + zone)) return;
+  document.cookie = "tz=" + zone + "; path=/; max-age=31536000; samesite=lax"
+    + (location.protocol === "https:" ? "; secure" : "");
+})();
 
 document.addEventListener("htmx:load", (event) => {
   if (event.detail.elt.querySelectorAll) showTimes(event.detail.elt);

@@ -22,6 +22,7 @@ from helpdesk.keyset import among
 from helpdesk.models import Ticket
 from helpdesk.models.timestamps import utcnow
 from helpdesk.params import parse_ids, parse_utc
+from helpdesk.time_zones import viewer_zone
 from helpdesk.timeline import ticket_version
 
 MAX_ROWS = 100
@@ -35,7 +36,7 @@ def ticket_live(ticket_id):
         abort(404)
     ticket = get_visible_ticket(current_user, ticket_id)
     version = ticket_version(ticket)
-    etag = f'"{version}"'
+    etag = f'"{version} {viewer_zone().key}"'  # its times are drawn in the viewer's zone
     if request.args.get("v") == version:
         return "", 204
     if etag in request.headers.get("If-None-Match", ""):

@@ -10,12 +10,18 @@ carries what ``access.may`` reads (the scope columns, ``deleted_at`` and ``statu
 template asks ``may`` of a row as of a ticket.
 
 A row's HTML depends on its values and on what is the same for the whole page (the links'
-prefixes, whether the user may edit), nothing else: ``drawn_rows`` keeps the last few
-thousand rows drawn, keyed by exactly those, so the rows a page shows again (the next
-visit, another agent's queue in the same sort) are not drawn again, and a ticket that
-changed is a new key. (A row also carries the page's order values it lacks, so each sort,
-and the live poll's rows, are kept apart.) Drawing fifty rows was a third of the queue
-page's time.
+prefixes, whether the user may edit, the viewer's time zone), nothing else: ``drawn_rows``
+keeps the last few thousand rows drawn, keyed by exactly those, so the rows a page shows
+again (the next visit, another agent's queue in the same sort) are not drawn again, and a
+ticket that changed is a new key. (A row also carries the page's order values it lacks, so
+each sort, and the live poll's rows, are kept apart.) Drawing fifty rows was a third of the
+queue page's time.
+
+The time zone is part of the key rather than left for the browser to apply: the row says
+its time in the viewer's zone as sent (right on first paint, and without JavaScript), a
+zone costs one more copy of the rows only for viewers in it (a desk has a few zones, not
+fifty), and a kept row is still one dictionary look-up. ``ZoneInfo`` gives one object per
+name, so the key hashes it by identity.
 """
 
 from functools import lru_cache

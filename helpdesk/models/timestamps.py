@@ -25,10 +25,14 @@ class UTCDateTime(TypeDecorator):
         return value.astimezone(UTC)
 
     def process_result_value(self, value, dialect):
-        """SQLite returns naive values: they were stored as UTC."""
-        if value is not None and value.tzinfo is None:
+        """SQLite returns naive values: they were stored as UTC. PostgreSQL returns them in
+        the session's ``TimeZone``, which need not be UTC: they come back in UTC either way,
+        so what is written out as UTC (``...Z``) is."""
+        if value is None:
+            return None
+        if value.tzinfo is None:
             return value.replace(tzinfo=UTC)
-        return value
+        return value.astimezone(UTC)
 
 
 def render_migration_type(type_, obj, autogen_context):

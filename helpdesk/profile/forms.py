@@ -1,8 +1,35 @@
-"""The profile's password form."""
+"""The profile's forms: name and time zone, and the password."""
 
 from flask_wtf import FlaskForm
-from wtforms import PasswordField
-from wtforms.validators import DataRequired, EqualTo, Length
+from wtforms import PasswordField, StringField
+from wtforms.validators import DataRequired, EqualTo, Length, ValidationError
+
+from helpdesk.services import profiles
+from helpdesk.services.accounts import AccountError
+
+
+def _service_rule(clean):
+    """A field validator that asks the service's own rule (``profiles.clean_*``)."""
+
+    def validate(_form, field):
+        try:
+            clean(field.data)
+        except AccountError as error:
+            raise ValidationError(str(error)) from None
+
+    return validate
+
+
+class ProfileForm(FlaskForm):
+    """Name and time zone. The page draws the time zone as a select of zones grouped by region
+    (``time_zones.zone_groups``), the browser's zone ("") first; any zone the database knows
+    is accepted."""
+
+    name = StringField(
+        "Name", validators=[_service_rule(profiles.clean_name)],
+        render_kw={"autocomplete": "name", "maxlength": profiles.MAX_NAME_LENGTH},
+    )
+    time_zone = StringField("Time zone", validators=[_service_rule(profiles.clean_time_zone)])
 
 
 class PasswordChangeForm(FlaskForm):

@@ -5,15 +5,24 @@ from flask_login import current_user, login_required
 
 from helpdesk.auth.views import sign_out_everywhere_here, sign_out_this_browser
 from helpdesk.extensions import limiter
-from helpdesk.profile.forms import PasswordChangeForm
-from helpdesk.services import accounts, sign_ins
+from helpdesk.profile.forms import PasswordChangeForm, ProfileForm
+from helpdesk.services import accounts, profiles, sign_ins
+from helpdesk.time_zones import browser_zone_name, viewer_zone, zone_groups
 
 bp = Blueprint("profile", __name__, url_prefix="/profile")
 
-def _page(form, status=200):
-    """The profile page, with this browser's sign-in marked among the open ones."""
+
+def _page(form=None, profile_form=None, status=200):
+    """The profile page, with this browser's sign-in marked among the open ones; a form
+    given is one refused, shown with what was typed and what is wrong."""
+    if profile_form is None:
+        profile_form = ProfileForm(formdata=None, data={
+            "name": current_user.name, "time_zone": current_user.time_zone or ""})
     html = render_template(
-        "profile/profile.html", form=form, sign_ins=sign_ins.open_for(current_user),
+        "profile/profile.html", form=form or PasswordChangeForm(formdata=None),
+        profile_form=profile_form, zone_groups=zone_groups(profile_form.time_zone.data),
+        browser_zone=browser_zone_name(), shown_zone=viewer_zone().key,
+        sign_ins=sign_ins.open_for(current_user),
         this_sign_in=g.sign_in, min_password_length=accounts.MIN_PASSWORD_LENGTH,
     )
     return html, status
@@ -22,8 +31,37 @@ def _page(form, status=200):
 @bp.get("")
 @login_required
 def profile():
-    """Name, open sign-ins and the password form."""
-    return _page(PasswordChangeForm(formdata=None))
+    """Name and time zone, open sign-ins and the password form."""
+    return _page()
+
+
+@bp.post("/details")
+@login_required
+def update_details():
+    """Change your name and time zone (empty: your browser's); each change is audited."""
+    form = ProfileForm()
+    if form.validate_on_submit():
+        try:
+            changed = profiles.update_profile(
+                current_user, name=form.name.data, time_zone=form.time_zone.data,
+                actor=current_user)
+        except accounts.AccountError as error:
+            getattr(form, error.field).errors.append(str(error))
+        else:
+            flash(_saved_message(changed), "info")
+            return redirect(url_for("profile.profile"))
+    return _page(profile_form=form, status=400)
+
+
+def _saved_message(changed):
+    if not changed:
+        return "Nothing to change."
+    if "time_zone" not in changed:
+        return "Your name is changed."
+    zone = current_user.time_zone
+    shown = f"times show in {zone}" if zone else "times show in your browser's zone"
+    return f"Your {'name and time zone are' if 'name' in changed else 'time zone is'} " \
+        f"changed: {shown}."
 
 
 @bp.post("/sign-ins/<int:sign_in_id>/end")
@@ -78,4 +116,4 @@ def change_password():
             flash(f"Your password is changed; {sign_ins.counted(ended, other=True)} ended.",
                   "info")
             return redirect(url_for("profile.profile"))
-    return _page(form, status=400)
+    return _page(form=form, status=400)
