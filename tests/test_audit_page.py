@@ -80,7 +80,7 @@ def test_filter_by_user_id_or_email(client, auth, app, world):
     auth.login(email("admin"))
     for value in (email("bob"), str(world.users["bob"]), email("BOB").upper()):
         html = client.get("/admin/audit", query_string={"user": value}).text
-        assert sorted(set(listed_actions(html))) == ["ticket.open", "user.disable"]
+        assert sorted(set(listed_actions(html))) == ["ticket.open", "user.create", "user.disable"]
     html = client.get("/admin/audit", query_string={"user": "nobody@test.example"}).text
     assert "No user matches" in html
     assert listed_actions(html) == []
