@@ -76,8 +76,8 @@ def test_admin_creates_renames_and_moves_an_organisation(app, client, auth, worl
     auth.login(email("south_reseller"))
     assert client.get(f"/tickets/{world.tickets['dave']}").status_code == 200
     admin = world.users["admin"]
-    assert audit_entries(app, "organisation.reseller") == [(admin, None, "reseller", "North",
-                                                            "South")]
+    assert audit_entries(app, "organisation.reseller") == [
+        (admin, None, "reseller of Acme", "North", "South")]
     assert audit_entries(app, "organisation.rename") == [(admin, None, "organisation", "Globex",
                                                           "Globex Corp")]
     assert north

@@ -87,14 +87,23 @@ def find_user(email):
 
 
 def authenticate(email, password):
-    """The active user these credentials belong to, or None. Upgrades old hashes on the way."""
+    """The active user these credentials belong to, or None. Upgrades old hashes on the way.
+
+    A failure is audited (``user.login_failed``: no actor, the account when the email has
+    one, the email as typed, the IP), the same work whether or not the account exists.
+    """
     user = find_user(email)
     hasher, dummy_hash = _hasher()
     try:
         hasher.verify(user.password_hash if user else dummy_hash, password or "")
     except (VerificationError, InvalidHashError):
-        return None
-    if user is None or not user.is_active:
+        user_ok = False
+    else:
+        user_ok = user is not None and user.is_active
+    if not user_ok:
+        audit.record("user.login_failed", actor=None, subject_user=user, field="email",
+                     new=(email or "").strip()[:254])
+        db.session.commit()
         return None
     if hasher.check_needs_rehash(user.password_hash):
         user.password_hash = hash_password(password)

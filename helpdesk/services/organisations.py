@@ -102,9 +102,12 @@ def change_reseller(organisation, reseller, *, actor):
     """
     if organisation.reseller_id == getattr(reseller, "id", None):
         return 0
-    audit.record("organisation.reseller", actor=actor, field="reseller",
+    # The field names the organisation, as the log's sentence reads it ("changed the reseller
+    # of Acme from North to South"); None is the operator.
+    audit.record("organisation.reseller", actor=actor,
+                 field=f"reseller of {organisation.name}"[:64],
                  old=organisation.reseller.name if organisation.reseller else None,
-                 new=reseller.name if reseller else None, )
+                 new=reseller.name if reseller else None)
     organisation.reseller = reseller
     for person in db.session.scalars(select(User).where(
             User.organisation_id == organisation.id)):
