@@ -133,6 +133,11 @@ def test_reseller_permissions_are_edited_and_ignored_for_other_roles(app, client
     viewer = world.users["north_viewer"]
     page = f"/admin/users/{viewer}"
     north = str(ids(app, Reseller, "North"))
+    form = client.get(page).text
+    assert f'<option selected value="{north}">North</option>' in form
+    assert '<option selected value="reseller">Reseller</option>' in form
+    assert 'checked id="permissions-0" name="permissions" type="checkbox" ' \
+        'value="tickets.view"' in form
     post(client, page, {"name": "Viewer", "email": email("north_viewer"), "role": "reseller",
                         "reseller": north, "organisation": "",
                         "permissions": ["tickets.view", "tickets.delete"]}, page=page)

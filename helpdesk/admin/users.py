@@ -87,11 +87,8 @@ def new_user():
         return render_template("admin/user_new.html", form=form)
     if not form.validate():
         return render_template("admin/user_new.html", form=form), 400
-    password = None if form.send_link.data else form.password.data
+    password = None if form.send_link.data else (form.password.data or "")
     try:
-        if not password and not form.send_link.data:
-            raise accounts.AccountError("Enter a password, or have a link mailed to them.",
-                                        field="password")
         user = accounts.create_user(
             email=form.email.data, name=form.name.data, role=form.role.data,
             password=password, permissions=_permissions(form), actor=current_user,
@@ -115,8 +112,8 @@ def edit_user(user_id):
     """A user's details, changed all at once; and their account actions."""
     user = _user(user_id)
     if request.method == "GET":
-        form = UserForm(obj=user, reseller=user.reseller_id,
-                        organisation=user.organisation_id,
+        form = UserForm(formdata=None, name=user.name, email=user.email, role=user.role,
+                        reseller=user.reseller_id, organisation=user.organisation_id,
                         permissions=sorted(user.permissions))
         return _edit_page(user, form)
     form = UserForm()

@@ -175,6 +175,9 @@ def create_user(*, email, name, role, password, reseller=None, organisation=None
     email = _checked_email(email)
     reseller, organisation, permissions = _checked_links(
         role=role, reseller=reseller, organisation=organisation, permissions=permissions)
+    if password == "":
+        raise AccountError("Enter a password, or have a link mailed to them.",
+                           field="password")
     if password is not None and len(password) < MIN_PASSWORD_LENGTH:
         raise AccountError(f"The password needs at least {MIN_PASSWORD_LENGTH} characters.",
                            field="password")
