@@ -114,6 +114,12 @@ class Config:
     # from argon2.profiles. Hashes made with other parameters are renewed at sign-in.
     PASSWORD_HASH_PROFILE = os.environ.get("PASSWORD_HASH_PROFILE", "DESK")
     PROXY_COUNT = int(os.environ.get("PROXY_COUNT", "0"))
+    # A password reset (or set-password) link works once, for this many minutes.
+    PASSWORD_RESET_MINUTES = int(os.environ.get("PASSWORD_RESET_MINUTES", "60"))
+    # Asking for a reset link: per address typed, and per client address.
+    PASSWORD_RESET_LIMIT_PER_ACCOUNT = os.environ.get("PASSWORD_RESET_LIMIT_PER_ACCOUNT",
+                                                      "3 per hour")
+    PASSWORD_RESET_LIMIT_PER_IP = os.environ.get("PASSWORD_RESET_LIMIT_PER_IP", "10 per hour")
 
     WTF_CSRF_TIME_LIMIT = None  # the token lives as long as the session
     SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}

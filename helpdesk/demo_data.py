@@ -15,7 +15,7 @@ from sqlalchemy import func, select
 from helpdesk.extensions import db
 from helpdesk.models import PRIORITIES, STATUSES, Category, User
 from helpdesk.models.timestamps import utcnow
-from helpdesk.services import accounts, replies, tickets
+from helpdesk.services import accounts, organisations, replies, tickets
 
 DEMO_PASSWORD = "demo-pass-2026"  # noqa: S105 - the published demo password
 TICKET_COUNT = 64
@@ -73,9 +73,9 @@ def database_is_empty():
 
 def load_demo():
     """Create the demo resellers, organisation, logins and tickets."""
-    north = accounts.create_reseller("North Net")
-    south = accounts.create_reseller("South Wave")
-    acme = accounts.create_organisation("Acme", reseller=north)
+    north = organisations.create_reseller("North Net")
+    south = organisations.create_reseller("South Wave")
+    acme = organisations.create_organisation("Acme", reseller=north)
 
     def person(email, name, role, **links):
         """A demo user with the demo password."""

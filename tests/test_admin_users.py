@@ -68,7 +68,7 @@ def test_admin_users_list_counts_open_sign_ins_and_filters(app, client, auth, wo
         accounts.set_disabled(db.session.get(User, world.users["zed"]), disabled=True)
     auth.login(email("admin"))
     page = client.get("/admin/users?q=CAROL").text
-    row = re.search(r"<tr>\s*<td[^>]*>Carol</td>.*?</tr>", page, re.S).group(0)
+    row = re.search(r"<tr>\s*<td[^>]*><a[^>]*>Carol</a></td>.*?</tr>", page, re.S).group(0)
     assert email("carol") in row and "company admin" in row and "North · Acme" in row
     assert re.search(r'<td[^>]*class="number">2</td>', row)
     assert email("alice") not in page

@@ -19,8 +19,8 @@ def entries(action):
 
 
 def listed_actions(html):
-    """The action column of the audit table, top to bottom."""
-    return re.findall(r"<td><code>([^<]+)</code></td>", html)
+    """The action of each sentence of the log, top to bottom."""
+    return re.findall(r'<li data-action="([^"]+)">', html)
 
 
 def test_admin_sees_the_audit_log_newest_first(client, auth, app, world):
@@ -35,10 +35,9 @@ def test_admin_sees_the_audit_log_newest_first(client, auth, app, world):
     assert actions[0] == "user.login"  # the admin's own sign-in is the newest entry
     assert "ticket.open" in actions and "reply.internal_note" in actions
     assert actions[1] == "user.disable"
-    assert "active → disabled" in html
-    assert "system / CLI" in html
-    assert '→ <a href="/admin/audit?user=zed@test.example">Zed</a>' in html
-    assert "127.0.0.1" in html
+    assert 'The system</span> disabled <a href="/admin/audit?user=zed@test.example">Zed</a>' \
+        in html
+    assert "from 127.0.0.1" in html
     assert f'href="/tickets/{world.tickets["alice"]}"' in html
     assert 'href="/admin/audit"' in html  # the nav link
 
@@ -80,9 +79,9 @@ def test_filter_by_user_id_or_email(client, auth, app, world):
     auth.login(email("admin"))
     for value in (email("bob"), str(world.users["bob"]), email("BOB").upper()):
         html = client.get("/admin/audit", query_string={"user": value}).text
-        assert sorted(set(listed_actions(html))) == ["ticket.open", "user.disable"]
+        assert sorted(set(listed_actions(html))) == ["ticket.open", "user.create", "user.disable"]
     html = client.get("/admin/audit", query_string={"user": "nobody@test.example"}).text
-    assert "No user matches" in html
+    assert "Nobody matches" in html
     assert listed_actions(html) == []
 
 
@@ -105,8 +104,7 @@ def test_audit_log_pages_with_a_cursor(client, auth, app, world):
     seen, url = [], "/admin/audit"
     while url:
         html = client.get(url).text
-        seen += re.findall(r"<td><code>test\.page</code></td>\s*<td[^>]*>.*?</td>\s*"
-                           r"<td>n</td>\s*<td class=\"change\">— → (\d+)</td>", html, re.S)
+        seen += re.findall(r"did test\.page \(n: — → (\d+)\)", html)
         match = re.search(r'href="([^"]+)" rel="next"', html)
         url = match.group(1).replace("&amp;", "&") if match else None
     assert [int(n) for n in seen] == list(reversed(range(120)))
@@ -178,3 +176,80 @@ def test_cli_disable_is_audited_without_an_actor(runner, app, world):
     with app.app_context():
         [entry] = entries("user.disable")
         assert entry.actor_id is None and entry.subject_user_id == world.users["erin"]
+
+
+def sentences(html):
+    """The log's sentences as text, top to bottom (tags dropped)."""
+    items = re.findall(r'<span class="sentence">(.*?)</span><!-- /sentence -->', html, re.S)
+    return [" ".join(re.sub(r"<[^>]+>", "", item).split()) for item in items]
+
+
+def test_entries_read_as_sentences(client, auth, app, world):
+    """Status changes, account changes and failed sign-ins in the help desk's words."""
+    from helpdesk.models import Ticket
+    from helpdesk.services import tickets
+
+    with app.app_context():
+        agent = db.session.get(User, world.users["agent"])
+        admin = db.session.get(User, world.users["admin"])
+        ticket = db.session.get(Ticket, world.tickets["bob"])
+        tickets.change_status(ticket, "waiting_on_customer", actor=agent)
+        accounts.set_disabled(db.session.get(User, world.users["bob"]), disabled=True,
+                              actor=admin)
+    auth.login("bob@test.example", password="wrong-password-1")
+    auth.login("nobody@test.example", password="wrong-password-1")
+    auth.login(email("admin"))
+    html = client.get("/admin/audit").text
+    said = sentences(html)
+    number = f"TKT-{world.tickets['bob']}"
+    assert f"Agent changed status from Open to Waiting on customer on {number}" in said
+    assert "Admin disabled Bob" in said
+    assert "Someone failed to sign in as bob@test.example" in said
+    assert "Someone failed to sign in as nobody@test.example" in said
+    assert "Admin signed in" in said
+    assert f'<a href="/tickets/{world.tickets["bob"]}">{number}</a>' in html
+
+
+def test_names_are_escaped_in_sentences(client, auth, app, world):
+    with app.app_context():
+        admin = db.session.get(User, world.users["admin"])
+        accounts.update_user(db.session.get(User, world.users["zed"]), actor=admin,
+                             name="<script>x</script>", email=email("zed"), role="subscriber",
+                             reseller=None, organisation=db.session.get(User, world.users[
+                                 "zed"]).organisation, permissions=None)
+    auth.login(email("admin"))
+    html = client.get("/admin/audit").text
+    assert "<script>x</script>" not in html and "&lt;script&gt;x&lt;/script&gt;" in html
+
+
+def test_failed_sign_ins_are_audited_and_the_page_is_the_same(client, auth, app, world):
+    """Actor none, the account when it exists, the email typed, the IP; the same answer."""
+    known = auth.login(" Bob@Test.example", password="wrong-password-1")
+    unknown = auth.login("ghost@test.example", password="wrong-password-1")
+    assert known.status_code == unknown.status_code == 401
+    assert known.text.replace(" Bob@Test.example", "X") == unknown.text.replace(
+        "ghost@test.example", "X").replace('value="X"', 'value="X"')
+    with app.app_context():
+        first, second = entries("user.login_failed")
+        assert (first.actor_id, first.subject_user_id, first.new_value, first.ip) == (
+            None, world.users["bob"], "Bob@Test.example", "127.0.0.1")
+        assert (second.actor_id, second.subject_user_id, second.new_value) == (
+            None, None, "ghost@test.example")
+    auth.login(email("admin"))
+    html = client.get("/admin/audit", query_string={"user": "Bob"}).text
+    assert "login_failed" in "".join(listed_actions(html))
+
+
+def test_filter_by_name_and_several_matches(client, auth, app, world):
+    """A whole name or part of one; several people: listed to pick from."""
+    auth.login(email("admin"))
+    html = client.get("/admin/audit", query_string={"user": "carol"}).text
+    assert "ticket.open" in listed_actions(html) and "people match" not in html
+    several = client.get("/admin/audit", query_string={"user": "North"}).text
+    assert "4 people match &#39;North&#39;: pick one." in several
+    for key in ("north_reseller", "north_viewer", "north_all", "north_none"):
+        assert f'href="/admin/audit?user={key}%40test.example"' in several or \
+            f'href="/admin/audit?user={key}@test.example"' in several
+    assert listed_actions(several) == []
+    nobody = client.get("/admin/audit", query_string={"user": "Nobody Atall"}).text
+    assert "Nobody matches" in nobody

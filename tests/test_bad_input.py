@@ -113,7 +113,7 @@ def test_audit_page_explains_unusable_filters(client, auth, world):
         ticket = client.get("/admin/audit", query_string={"ticket": f"TKT-{bad}"})
         assert ticket.status_code == 200 and "is not a ticket number" in ticket.text
         user = client.get("/admin/audit", query_string={"user": bad})
-        assert user.status_code == 200 and "No user matches" in user.text
+        assert user.status_code == 200 and "Nobody matches" in user.text
         assert user.text.count('value="' + bad + '"') == 1  # the typed text stays in the box
         assert client.get("/admin/audit", query_string={"before": bad}).status_code == 404
 

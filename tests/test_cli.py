@@ -61,7 +61,7 @@ def test_bad_input_is_refused_with_a_reason(app, runner):
         (["--email", "x@example.com", "--role", "reseller", "--reseller", "Nope"],
          SCRIPT_PASSWORD, "No reseller named 'Nope'"),
         (["--email", "x@example.com", "--role", "company_admin"], SCRIPT_PASSWORD,
-         "needs --organisation"),
+         "needs an organisation"),
         (["--email", "x@example.com", "--role", "agent"], {"HELPDESK_USER_PASSWORD": "short"},
          "at least 10 characters"),
         (["--email", "not-an-email", "--role", "agent"], SCRIPT_PASSWORD, "not an email"),

@@ -42,10 +42,11 @@ def test_cron_configuration_registers_the_heartbeat(app):
         names = [job.func_name for job in scheduler.get_jobs()]
         assert names == ["jobs.housekeeping.record_heartbeat",
                          "jobs.notifications.dispatch_stalled",
-                         "jobs.housekeeping.refresh_planner_statistics"]
+                         "jobs.housekeeping.refresh_planner_statistics",
+                         "jobs.mail.dispatch_stalled"]
         scheduler.enqueue_jobs()
         assert get_queue("default").count == 2
-        assert get_queue("notifications").count == 1
+        assert get_queue("notifications").count == 2
 
 
 def test_planner_statistics_are_gathered_on_sqlite(app):

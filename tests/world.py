@@ -11,7 +11,7 @@ from sqlalchemy import select
 
 from helpdesk.extensions import db
 from helpdesk.models import Category
-from helpdesk.services import accounts, replies, tickets
+from helpdesk.services import accounts, organisations, replies, tickets
 
 PASSWORD = "correct-horse-battery"
 
@@ -27,10 +27,10 @@ class World:
 
 def build_world():
     """Resellers North and South; Acme (North's customer) and Zeta (operator's customer)."""
-    north = accounts.create_reseller("North")
-    south = accounts.create_reseller("South")
-    acme = accounts.create_organisation("Acme", reseller=north)
-    zeta = accounts.create_organisation("Zeta")
+    north = organisations.create_reseller("North")
+    south = organisations.create_reseller("South")
+    acme = organisations.create_organisation("Acme", reseller=north)
+    zeta = organisations.create_organisation("Zeta")
     category = db.session.scalars(select(Category).order_by(Category.position)).first()
 
     def user(key, role, **links):

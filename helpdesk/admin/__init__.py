@@ -1,6 +1,6 @@
 """Admin pages: the audit log, users (and, later, settings). Admins only; others get 404."""
 
-from helpdesk.admin import users
+from helpdesk.admin import categories, mail, organisations, resellers, users
 from helpdesk.admin.views import bp
 
 
@@ -8,3 +8,7 @@ def init_app(app):
     """Register the blueprints."""
     app.register_blueprint(bp)
     app.register_blueprint(users.bp)
+    app.register_blueprint(categories.bp)
+    app.register_blueprint(mail.bp)
+    app.register_blueprint(organisations.bp)
+    app.register_blueprint(resellers.bp)

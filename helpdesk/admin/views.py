@@ -4,6 +4,7 @@ from flask import Blueprint, abort, request
 from flask_login import current_user
 
 from helpdesk.access import may_administer
+from helpdesk.admin.audit_sentences import sentence
 from helpdesk.extensions import login_manager
 from helpdesk.pages import render_page
 from helpdesk.params import parse_id
@@ -24,7 +25,9 @@ def admins_only():
 
 @bp.get("/audit")
 def audit():
-    """The audit log, newest first, filtered by ``ticket`` and ``user``, paged by ``before``."""
+    """The audit log as sentences, newest first, filtered by ``ticket`` and ``user`` (an
+    email, a name or an id; several people by that name are listed to pick from), paged by
+    ``before``."""
     ticket_text = request.args.get("ticket", "")
     user_text = request.args.get("user", "")
     before = request.args.get("before", "")
@@ -33,10 +36,12 @@ def audit():
         ticket_id = audit_log.ticket_id_from(ticket_text)
     except audit_log.AuditFilterError as error:
         errors[error.field], ticket_id = str(error), None
+    people = []
     try:
         user = audit_log.user_from(user_text)
     except audit_log.AuditFilterError as error:
         errors[error.field], user = str(error), None
+        people = getattr(error, "people", [])
     before_id = parse_id(before) if before else None
     if before and before_id is None:
         abort(404)
@@ -46,5 +51,5 @@ def audit():
     return render_page(
         "admin/audit.html", "admin/_audit_table.html",
         entries=entries, next_before=next_before, errors=errors, ticket_text=ticket_text,
-        user_text=user_text, paged=bool(before),
+        user_text=user_text, paged=bool(before), people=people, sentence=sentence,
     )

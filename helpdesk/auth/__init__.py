@@ -12,6 +12,7 @@ from urllib.parse import urlsplit, urlunsplit
 from flask import current_app, flash, g, redirect, request, session, url_for
 from flask_login import current_user
 
+from helpdesk.auth import password  # noqa: F401 - its routes join the auth blueprint
 from helpdesk.auth.views import SESSION_ENDED, SESSION_ENDED_MESSAGE, bp, safe_next
 from helpdesk.extensions import login_manager
 from helpdesk.pages import wants_fragment

@@ -9,6 +9,7 @@ from sqlalchemy import select
 from helpdesk.extensions import db
 from helpdesk.models import PERMISSIONS, ROLES, Organisation, Reseller, User
 from helpdesk.services import accounts, sign_ins
+from helpdesk.services import organisations as organisation_service
 
 PASSWORD_VARIABLE = "HELPDESK_USER_PASSWORD"  # noqa: S105 - a variable name, not a secret
 
@@ -50,8 +51,9 @@ def create_user(email, role, name, reseller, organisation, permissions):
     try:
         user = accounts.create_user(
             email=email, name=name, role=role, password=password,
-            reseller=_lookup(accounts.find_reseller, reseller, "reseller"),
-            organisation=_lookup(accounts.find_organisation, organisation, "organisation"),
+            reseller=_lookup(organisation_service.find_reseller, reseller, "reseller"),
+            organisation=_lookup(organisation_service.find_organisation, organisation,
+                                 "organisation"),
             permissions=list(permissions) or None,
         )
     except accounts.AccountError as error:
@@ -71,7 +73,10 @@ def _user_or_fail(email):
 @click.option("--email", required=True)
 def disable_user(email):
     """Disable a user: they cannot sign in, and their open sessions end at once."""
-    user = accounts.set_disabled(_user_or_fail(email), disabled=True)
+    try:
+        user = accounts.set_disabled(_user_or_fail(email), disabled=True)
+    except accounts.AccountError as error:
+        _fail(str(error))
     click.echo(f"Disabled {user.email}; their sessions have ended.")
 
 
@@ -128,7 +133,7 @@ def resellers():
 def create_reseller(name):
     """Create a reseller."""
     try:
-        reseller = accounts.create_reseller(name)
+        reseller = organisation_service.create_reseller(name)
     except accounts.AccountError as error:
         _fail(str(error))
     click.echo(f"Created reseller {reseller.name} (id {reseller.id}).")
@@ -154,8 +159,8 @@ def organisations():
 def create_organisation(name, reseller):
     """Create an organisation."""
     try:
-        organisation = accounts.create_organisation(
-            name, reseller=_lookup(accounts.find_reseller, reseller, "reseller")
+        organisation = organisation_service.create_organisation(
+            name, reseller=_lookup(organisation_service.find_reseller, reseller, "reseller")
         )
     except accounts.AccountError as error:
         _fail(str(error))

@@ -1,10 +1,8 @@
 """What the ticket page and its fragment need, computed in one place."""
 
-from sqlalchemy import select
-
 from helpdesk.access import may
-from helpdesk.extensions import db
-from helpdesk.models import PRIORITIES, STATUSES, Category
+from helpdesk.models import PRIORITIES, STATUSES
+from helpdesk.services.categories import active_categories
 from helpdesk.services.tickets import assignable_users
 from helpdesk.template_filters import status_label
 from helpdesk.timeline import (
@@ -20,9 +18,9 @@ def ticket_context(user, ticket, *, draft=None, error=None, error_place=None):
     items = timeline_for(user, ticket)
     can_edit = may(user, "edit", ticket)
     assignees = assignable_users(ticket) if can_edit else []
-    categories = db.session.scalars(
-        select(Category).where(Category.active.is_(True)).order_by(Category.position)
-    ).all() if can_edit else []
+    categories = active_categories() if can_edit else []
+    if can_edit and not ticket.category.active:  # it keeps its retired category, shown as such
+        categories = [*categories, ticket.category]
     return {
         "ticket_version": ticket_version,
         "ticket": ticket,
@@ -36,7 +34,8 @@ def ticket_context(user, ticket, *, draft=None, error=None, error_place=None):
         "options": {  # (value, label) pairs for the header's inline controls
             "status": [(s, status_label(s)) for s in STATUSES],
             "priority": [(p, p.capitalize()) for p in PRIORITIES],
-            "category": [(c.id, c.name) for c in categories],
+            "category": [(c.id, c.name if c.active else f"{c.name} (retired)")
+                         for c in categories],
             "assignee": [("", "Unassigned"), *((u.id, u.name) for u in assignees)],
         },
         "statuses": STATUSES,

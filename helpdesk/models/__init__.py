@@ -5,6 +5,7 @@ from helpdesk.models.audit_entry import AuditEntry
 from helpdesk.models.category import Category
 from helpdesk.models.notification import Notification
 from helpdesk.models.organisation import Organisation
+from helpdesk.models.outgoing_mail import OutgoingMail
 from helpdesk.models.reply import Reply
 from helpdesk.models.reseller import Reseller
 from helpdesk.models.saved_view import SavedView
@@ -17,7 +18,7 @@ from helpdesk.models.user import PERMISSIONS, ROLES, User
 
 __all__ = [
     "PERMISSIONS", "PRIORITIES", "ROLES", "STATUSES", "UNRESOLVED_STATUSES", "AssigneeTally",
-    "Attachment", "AuditEntry", "Category", "Notification", "Organisation", "Reply", "Reseller",
-    "SavedView", "SignIn", "Ticket", "TicketDay", "TicketEvent", "TicketTally", "TimeEntry",
-    "User",
+    "Attachment", "AuditEntry", "Category", "Notification", "Organisation", "OutgoingMail",
+    "Reply", "Reseller", "SavedView", "SignIn", "Ticket", "TicketDay", "TicketEvent",
+    "TicketTally", "TimeEntry", "User",
 ]

@@ -1,5 +1,10 @@
-"""Accounts: creating users, checking passwords, disabling and enabling."""
+"""Accounts: creating and changing users, checking passwords, disabling and enabling.
 
+The one place for the rules about users, shared by the admin pages, the CLI and the API;
+every change is audited here, with the admin as actor (None from the CLI).
+"""
+
+import secrets
 from functools import cache
 
 from argon2 import Parameters, PasswordHasher, Type, profiles
@@ -8,11 +13,13 @@ from flask import current_app
 from sqlalchemy import func, or_, select
 
 from helpdesk.extensions import db
-from helpdesk.models import ROLES, Organisation, Reseller, SignIn, User
+from helpdesk.models import PERMISSIONS, ROLES, SignIn, User
 from helpdesk.models.timestamps import utcnow
-from helpdesk.services import audit, sign_ins
+from helpdesk.models.user import STAFF_ROLES
+from helpdesk.services import audit, outgoing_mail, sign_ins
 
 MIN_PASSWORD_LENGTH = 10
+MAX_NAME_LENGTH = 200  # the column's size
 DEFAULT_RESELLER_PERMISSIONS = ("tickets.view", "tickets.create", "tickets.edit", "tickets.reply")
 
 
@@ -80,14 +87,23 @@ def find_user(email):
 
 
 def authenticate(email, password):
-    """The active user these credentials belong to, or None. Upgrades old hashes on the way."""
+    """The active user these credentials belong to, or None. Upgrades old hashes on the way.
+
+    A failure is audited (``user.login_failed``: no actor, the account when the email has
+    one, the email as typed, the IP), the same work whether or not the account exists.
+    """
     user = find_user(email)
     hasher, dummy_hash = _hasher()
     try:
         hasher.verify(user.password_hash if user else dummy_hash, password or "")
     except (VerificationError, InvalidHashError):
-        return None
-    if user is None or not user.is_active:
+        user_ok = False
+    else:
+        user_ok = user is not None and user.is_active
+    if not user_ok:
+        audit.record("user.login_failed", actor=None, subject_user=user, field="email",
+                     new=(email or "").strip()[:254])
+        db.session.commit()
         return None
     if hasher.check_needs_rehash(user.password_hash):
         user.password_hash = hash_password(password)
@@ -96,54 +112,155 @@ def authenticate(email, password):
     return user
 
 
-def create_user(*, email, name, role, password, reseller=None, organisation=None,
-                permissions=None):
-    """Create a user after checking that role, reseller and organisation fit together."""
+def _checked_email(email, *, user=None):
     email = normalise_email(email)
-    if "@" not in email or len(email) > 254:
-        raise AccountError(f"{email!r} is not an email address.")
+    if "@" not in email or len(email) > 254 or any(c.isspace() for c in email):
+        raise AccountError(f"{email!r} is not an email address.", field="email")
+    same = find_user(email)
+    if same is not None and same is not user:
+        raise AccountError(f"A user with the email {email} already exists.", field="email")
+    return email
+
+
+def _checked_name(name, email):
+    name = " ".join((name or "").split()) or email.split("@")[0]
+    if len(name) > MAX_NAME_LENGTH:
+        raise AccountError(f"A name can be at most {MAX_NAME_LENGTH} characters.", field="name")
+    return name
+
+
+def _checked_links(*, role, reseller, organisation, permissions):
+    """Check that role, reseller, organisation and permissions fit together.
+
+    Returns ``(reseller, organisation, permissions)``: a customer of an organisation belongs
+    to its reseller; ``permissions`` None gives a reseller user the defaults.
+    """
     if role not in ROLES:
-        raise AccountError(f"Unknown role {role!r}; choose one of {', '.join(ROLES)}.")
-    if len(password or "") < MIN_PASSWORD_LENGTH:
-        raise AccountError(f"The password needs at least {MIN_PASSWORD_LENGTH} characters.")
-    if find_user(email) is not None:
-        raise AccountError(f"A user with the email {email} already exists.")
+        raise AccountError(f"Unknown role {role!r}; choose one of {', '.join(ROLES)}.",
+                           field="role")
     if role == "reseller" and reseller is None:
-        raise AccountError("A reseller user needs --reseller.")
+        raise AccountError("A reseller user needs a reseller.", field="reseller")
     if role == "company_admin" and organisation is None:
-        raise AccountError("A company admin needs --organisation.")
-    if role in ("agent", "admin") and (reseller or organisation):
-        raise AccountError("Agents and admins belong to the operator: no reseller or organisation.")
+        raise AccountError("A company admin needs an organisation.", field="organisation")
+    if role in STAFF_ROLES and (reseller or organisation):
+        raise AccountError("Agents and admins belong to the operator: no reseller or "
+                           "organisation.", field="reseller" if reseller else "organisation")
     if organisation is not None:
         if role == "reseller":
-            raise AccountError("A reseller user belongs to a reseller, not an organisation.")
+            raise AccountError("A reseller user belongs to a reseller, not an organisation.",
+                               field="organisation")
         if reseller is not None and organisation.reseller_id != reseller.id:
-            raise AccountError(f"{organisation.name} is not a customer of {reseller.name}.")
+            raise AccountError(f"{organisation.name} is not a customer of {reseller.name}.",
+                               field="organisation")
         reseller = organisation.reseller
     if permissions is None:
         permissions = DEFAULT_RESELLER_PERMISSIONS if role == "reseller" else ()
     elif permissions and role != "reseller":
-        raise AccountError("Only reseller users take tickets.* permissions.")
+        raise AccountError("Only reseller users take tickets.* permissions.",
+                           field="permissions")
+    unknown = set(permissions) - set(PERMISSIONS)
+    if unknown:
+        raise AccountError(f"Unknown permissions: {', '.join(sorted(unknown))}.",
+                           field="permissions")
+    return reseller, organisation, frozenset(permissions)
+
+
+def create_user(*, email, name, role, password, reseller=None, organisation=None,
+                permissions=None, actor=None):
+    """Create a user after checking that role, reseller and organisation fit together.
+
+    ``password`` None: no password yet; the user is mailed a link to set one. ``actor`` is
+    the admin who did it (None from the CLI); audited as ``user.create``.
+    """
+    email = _checked_email(email)
+    reseller, organisation, permissions = _checked_links(
+        role=role, reseller=reseller, organisation=organisation, permissions=permissions)
+    if password == "":
+        raise AccountError("Enter a password, or have a link mailed to them.",
+                           field="password")
+    if password is not None and len(password) < MIN_PASSWORD_LENGTH:
+        raise AccountError(f"The password needs at least {MIN_PASSWORD_LENGTH} characters.",
+                           field="password")
     user = User(
-        email=email, name=(name or email.split("@")[0]).strip(), role=role,
-        password_hash=hash_password(password), reseller=reseller, organisation=organisation,
+        email=email, name=_checked_name(name, email), role=role,
+        # Without a password: a random one nobody knows, until the link sets one.
+        password_hash=hash_password(password or secrets.token_urlsafe(32)),
+        reseller=reseller, organisation=organisation,
     )
-    try:
-        user.permissions = permissions
-    except ValueError as error:
-        raise AccountError(str(error)) from error
+    user.permissions = permissions
     db.session.add(user)
+    db.session.flush()
+    audit.record("user.create", actor=actor, subject_user=user, field="role", new=role)
+    if password is None:
+        outgoing_mail.queue("set_password", user)
+    db.session.commit()
+    if password is None:
+        outgoing_mail.dispatch([mail.id for mail in outgoing_mail.queued_for(user)])
+    return user
+
+
+def _label(value):
+    """How a changed value is written in the audit log."""
+    if value is None:
+        return None
+    if isinstance(value, frozenset):
+        return " ".join(sorted(value)) or "none"
+    return getattr(value, "name", value)
+
+
+def update_user(user, *, actor, name, email, role, reseller, organisation, permissions):
+    """Change a user's name, email, role, reseller, organisation and reseller permissions.
+
+    Every value is given (the edit form holds them all); each one that changed is audited
+    (``user.update`` with its field, old and new). An admin cannot take away their own admin
+    role, nor anyone's when they are the last active admin.
+    """
+    email = _checked_email(email, user=user)
+    name = _checked_name(name, email)
+    reseller, organisation, permissions = _checked_links(
+        role=role, reseller=reseller, organisation=organisation,
+        permissions=permissions if permissions is not None else ())
+    _keep_an_admin(user, actor=actor, losing=user.role == "admin" and role != "admin",
+                   verb="change the role of")
+    changes = {"name": name, "email": email, "role": role, "reseller": reseller,
+               "organisation": organisation, "permissions": permissions}
+    for field, new in changes.items():
+        old = getattr(user, field)
+        if old != new:
+            audit.record("user.update", actor=actor, subject_user=user, field=field,
+                         old=_label(old), new=_label(new))
+            setattr(user, field, new)
     db.session.commit()
     return user
+
+
+def active_admins():
+    """How many admins can sign in."""
+    return db.session.scalar(select(func.count(User.id)).where(
+        User.role == "admin", User.disabled_at.is_(None)))
+
+
+def _keep_an_admin(user, *, actor, losing, verb):
+    """Refuse a change that takes admin away from ``actor`` themselves or from the last
+    active admin (nobody could then run the help desk's settings)."""
+    if not losing or not user.is_active:
+        return
+    if actor is not None and actor.id == user.id:
+        raise AccountError(f"You cannot {verb} yourself: ask another admin.", field="role")
+    if active_admins() <= 1:
+        raise AccountError(f"{user.name} is the last admin: make someone else an admin first.",
+                           field="role")
 
 
 def set_disabled(user, *, disabled, actor=None):
     """Disable (ending every session at once) or re-enable a user; audited when it changes.
 
-    ``actor`` is who did it; None means the CLI (an operator at the server).
+    ``actor`` is who did it; None means the CLI (an operator at the server). Nobody disables
+    themselves, and the last active admin is never disabled.
     """
     was_disabled = user.disabled_at is not None
     if disabled:
+        _keep_an_admin(user, actor=actor, losing=user.role == "admin", verb="disable")
         user.disabled_at = user.disabled_at or utcnow()
         sign_ins.end_all(user)
     else:
@@ -199,43 +316,3 @@ def users_page(*, text="", after=None, limit):
     rows = db.session.execute(query).all()
     next_after = rows[limit - 1][0].email if len(rows) > limit else None
     return rows[:limit], next_after
-
-
-def find_reseller(name):
-    """A reseller by name, case-insensitively, or None."""
-    return db.session.scalar(
-        select(Reseller).where(func.lower(Reseller.name) == (name or "").strip().lower())
-    )
-
-
-def find_organisation(name):
-    """An organisation by name, case-insensitively, or None."""
-    return db.session.scalar(
-        select(Organisation).where(func.lower(Organisation.name) == (name or "").strip().lower())
-    )
-
-
-def create_reseller(name):
-    """Create a reseller with a unique name."""
-    name = (name or "").strip()
-    if not name:
-        raise AccountError("A reseller needs a name.")
-    if find_reseller(name):
-        raise AccountError(f"A reseller named {name} already exists.")
-    reseller = Reseller(name=name)
-    db.session.add(reseller)
-    db.session.commit()
-    return reseller
-
-
-def create_organisation(name, *, reseller=None):
-    """Create an organisation, a customer of ``reseller`` or (None) of the operator."""
-    name = (name or "").strip()
-    if not name:
-        raise AccountError("An organisation needs a name.")
-    if find_organisation(name):
-        raise AccountError(f"An organisation named {name} already exists.")
-    organisation = Organisation(name=name, reseller=reseller)
-    db.session.add(organisation)
-    db.session.commit()
-    return organisation

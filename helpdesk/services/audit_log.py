@@ -1,11 +1,11 @@
-"""Reading the audit log: newest first, filtered by ticket or user, a page at a time.
+"""Reading the audit log: newest first, filtered by ticket or person, a page at a time.
 
 Writing lives in ``helpdesk.services.audit``. Pages use a keyset cursor (``before``: the id
 of the last entry shown), so paging stays fast and stable while new entries arrive.
 """
 
 from flask import current_app
-from sqlalchemy import or_, select
+from sqlalchemy import func, or_, select
 
 from helpdesk.extensions import db
 from helpdesk.models import AuditEntry, User
@@ -36,16 +36,39 @@ def ticket_id_from(text):
     return number[0]
 
 
+class SeveralPeople(AuditFilterError):
+    """More than one person matches the name typed: ``people`` lists them to pick from."""
+
+    def __init__(self, text, people):
+        super().__init__(f"{len(people)} people match {text!r}: pick one.", field="user")
+        self.people = people
+
+
+MAX_NAME_MATCHES = 20
+
+
 def user_from(text):
-    """A user filter as typed: an id or an email; None when blank."""
+    """A user filter as typed: an id, an email or a name (whole, or part of one); None when
+    blank. Several people by that name raise ``SeveralPeople``."""
     text = (text or "").strip()
     if not text:
         return None
     user_id = parse_id(text)
     user = db.session.get(User, user_id) if user_id is not None else find_user(text)
-    if user is None:
-        raise AuditFilterError(f"No user matches {text!r}.", field="user")
-    return user
+    if user is not None:
+        return user
+    needle = " ".join(text.split()).lower()
+    named = db.session.scalars(select(User).where(func.lower(User.name) == needle)
+                               .order_by(User.name, User.email)).all()
+    if not named:
+        named = db.session.scalars(
+            select(User).where(func.lower(User.name).contains(needle, autoescape=True))
+            .order_by(User.name, User.email).limit(MAX_NAME_MATCHES + 1)).all()
+    if len(named) == 1:
+        return named[0]
+    if named:
+        raise SeveralPeople(text, named[:MAX_NAME_MATCHES])
+    raise AuditFilterError(f"Nobody matches {text!r}.", field="user")
 
 
 def entries_page(*, ticket_id=None, user=None, before=None, per_page=PER_PAGE):

@@ -42,7 +42,7 @@ def open_ticket(*, subscriber, subject, body, category, priority="normal", opene
                           field="subject")
     if priority not in PRIORITIES:
         raise TicketError(f"Unknown priority {priority!r}.", field="priority")
-    if category is None:
+    if category is None or not category.active:  # a retired category is kept, not offered
         raise TicketError("Choose a category.", field="category")
     now = created_at or utcnow()
     ticket = Ticket(
@@ -188,6 +188,9 @@ def change_category(ticket, category, *, actor):
     if not isinstance(category, Category):
         raise TicketError("Choose a category.", field="category")
     if category.id != ticket.category_id:
+        if not category.active:
+            raise TicketError(f"{category.name} is retired: choose another category.",
+                              field="category")
         old = ticket.category.name
         ticket.category = category
         add_event(ticket, actor=actor, kind="category", old=old, new=category.name)

@@ -1,0 +1,144 @@
+"""The audit log in the help desk's words: each entry as one sentence.
+
+"Sam Agent changed status from Open to Waiting on customer on TKT-1042", "Ada Admin disabled
+Bob South", "Someone failed to sign in as bob@south.demo.test". People and tickets are links
+(a person's to their entries in the log, a ticket's to the ticket); everything typed by
+someone (names, subjects, emails) is escaped.
+"""
+
+from flask import url_for
+from markupsafe import Markup
+
+from helpdesk.admin.forms import ROLE_LABELS
+from helpdesk.models.ticket import number_prefix
+from helpdesk.template_filters import status_label
+
+
+def _person(user):
+    if user is None:
+        return Markup('<span class="muted" title="the command line or a background job">'
+                      "The system</span>")
+    return Markup('<a href="{}">{}</a>').format(url_for("admin.audit", user=user.email),
+                                                user.name)
+
+
+def _ticket(entry):
+    if entry.ticket_id is None:
+        return Markup("")
+    return Markup('<a href="{}">{}{}</a>').format(
+        url_for("desk.ticket", ticket_id=entry.ticket_id), number_prefix(), entry.ticket_id)
+
+
+def _value(text, field=None):
+    if text is None or text == "":
+        return Markup("<em>none</em>")
+    if field == "status":
+        text = status_label(text)
+    elif field == "role":
+        text = ROLE_LABELS.get(text, text)
+    elif field == "priority":
+        text = text.capitalize()
+    return Markup("<strong>{}</strong>").format(text)
+
+
+def _them(entry):
+    """The person the entry is about, or "their own" words when they did it themselves."""
+    return _person(entry.subject_user)
+
+
+def _self(entry):
+    return entry.subject_user_id is not None and entry.subject_user_id == entry.actor_id
+
+
+TICKET_PHRASES = {
+    "ticket.open": lambda e, t: Markup('opened {} "{}"').format(t, e.new_value or ""),
+    "ticket.delete": lambda e, t: Markup("deleted {}").format(t),
+    "reply.public": lambda e, t: Markup("replied on {}").format(t),
+    "reply.internal_note": lambda e, t: Markup("wrote an internal note on {}").format(t),
+    "ticket.rating": lambda e, t: Markup("rated {} {} out of 5").format(t, e.new_value),
+    "ticket.time_entry": lambda e, t: Markup("logged {} minutes on {}").format(e.new_value, t),
+    "attachment.add": lambda e, t: Markup("attached {} to {}").format(_value(e.new_value), t),
+    "ticket.handoff": lambda e, t: Markup("handed {} over to {}").format(t, _them(e)),
+    "ticket.assignment": lambda e, t: (
+        Markup("unassigned {} (was {})").format(t, _value(e.old_value)) if not e.new_value
+        else Markup("assigned {} to {}").format(t, _value(e.new_value))),
+}
+
+ACCOUNT_PHRASES = {
+    "user.login": lambda e: Markup("signed in"),
+    "user.logout": lambda e: Markup("signed out"),
+    "user.login_failed": lambda e: Markup("failed to sign in as {}").format(
+        _value(e.new_value)),
+    "user.sign_out": lambda e: (
+        Markup("ended one of their sign-ins ({})") if _self(e)
+        else Markup("ended a sign-in of {} ({{}})").format(_them(e))).format(e.old_value),
+    "user.sign_out_everywhere": lambda e: (
+        Markup("signed out everywhere ({})").format(e.new_value) if _self(e)
+        else Markup("signed {} out everywhere ({})").format(_them(e), e.new_value)),
+    "user.disable": lambda e: Markup("disabled {}").format(_them(e)),
+    "user.enable": lambda e: Markup("enabled {}").format(_them(e)),
+    "user.create": lambda e: Markup("created {} as {}").format(
+        _them(e), _value(e.new_value, "role")),
+    "user.password_change": lambda e: Markup("changed their password ({})").format(
+        e.new_value),
+    "user.password_reset": lambda e: Markup(
+        "set a new password through a mailed link ({})").format(e.new_value),
+    "user.password_reset_link": lambda e: Markup("mailed {} a link to {}").format(
+        _them(e), "set their password" if e.new_value == "set_password"
+        else "reset their password"),
+    "category.add": lambda e: Markup("added the category {}").format(_value(e.new_value)),
+    "category.rename": lambda e: Markup("renamed the category {} to {}").format(
+        _value(e.old_value), _value(e.new_value)),
+    "category.move": lambda e: Markup("moved the category {} {}").format(
+        _value(e.old_value), e.new_value),
+    "category.retire": lambda e: Markup("retired the category {}").format(
+        _value(e.new_value)),
+    "category.restore": lambda e: Markup("restored the category {}").format(
+        _value(e.new_value)),
+    "reseller.create": lambda e: Markup("created the reseller {}").format(
+        _value(e.new_value)),
+    "reseller.rename": lambda e: Markup("renamed the reseller {} to {}").format(
+        _value(e.old_value), _value(e.new_value)),
+    "organisation.create": lambda e: Markup("created the organisation {}").format(
+        _value(e.new_value)),
+    "organisation.rename": lambda e: Markup("renamed the organisation {} to {}").format(
+        _value(e.old_value), _value(e.new_value)),
+    "organisation.reseller": lambda e: Markup("changed the {} from {} to {}").format(
+        e.field, _value(e.old_value or "the operator"), _value(e.new_value or "the operator")),
+}
+
+
+def _user_update(entry):
+    field = {"organisation": "organisation", "permissions": "reseller permissions"}.get(
+        entry.field, entry.field)
+    return Markup("changed {}'s {} from {} to {}").format(
+        _them(entry), field, _value(entry.old_value, entry.field),
+        _value(entry.new_value, entry.field))
+
+
+def _predicate(entry):
+    """What was done: the sentence after its actor."""
+    ticket = _ticket(entry)
+    if entry.action in TICKET_PHRASES:
+        return TICKET_PHRASES[entry.action](entry, ticket)
+    if entry.action in ACCOUNT_PHRASES:
+        return ACCOUNT_PHRASES[entry.action](entry)
+    if entry.action == "user.update":
+        return _user_update(entry)
+    if entry.action.startswith("ticket.") and entry.field:  # status, priority, category...
+        return Markup("changed {} from {} to {} on {}").format(
+            entry.field, _value(entry.old_value, entry.field),
+            _value(entry.new_value, entry.field), ticket)
+    # An action this module does not know yet: still a readable line, never an error.
+    words = Markup("did {}").format(entry.action)
+    if entry.field:
+        words += Markup(" ({}: {} → {})").format(entry.field, entry.old_value or "—",
+                                                  entry.new_value or "—")
+    return words + (Markup(" on {}").format(ticket) if ticket else "")
+
+
+def sentence(entry):
+    """The entry as one sentence (Markup), its actor first."""
+    if entry.action == "user.login_failed" and entry.actor_id is None:
+        return Markup("Someone ") + _predicate(entry)
+    return _person(entry.actor) + Markup(" ") + _predicate(entry)
