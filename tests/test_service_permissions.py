@@ -287,4 +287,4 @@ def test_queue_rows_offer_controls_only_to_who_may_edit(client, auth, world, key
     assert "alice ticket" in html
     row = re.search(rf'<tr id="row-{world.tickets["alice"]}".*?</tr>', html, re.S).group(0)
     # Status and assignee are controls (static/app.js fetches their dropdowns) or plain text.
-    assert row.count("control-badge") == (2 if controls else 0)
+    assert row.count("control-badge") == (3 if controls else 0)  # priority, status, assignee
