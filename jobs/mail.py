@@ -1,20 +1,15 @@
 """Sending account mail (``services.outgoing_mail``), and the sweep for rows left behind.
 
 Both are safe to run twice and on two workers at once: only the worker that claims a row
-sends it.
+sends it (``services.outbox``).
 """
 
 import logging
 
-from rq.job import Job
-
-from helpdesk.extensions import db
 from helpdesk.mail import MESSAGE_ERRORS, compose, deliver, mail_configured, sender_domain
-from helpdesk.models import OutgoingMail
 from helpdesk.models.timestamps import utcnow
-from helpdesk.queues import get_redis
-from helpdesk.services import outgoing_mail
-from helpdesk.services.notifications import _PENDING_JOB_STATUSES as PENDING
+from helpdesk.services.outbox import describe
+from helpdesk.services.outgoing_mail import OUTBOX
 from helpdesk.services.password_reset import message_for
 from jobs.notifications import SENDING_TIMEOUT, STALLED_AFTER
 
@@ -22,23 +17,8 @@ log = logging.getLogger(__name__)
 
 
 def send_mail(mail_id):
-    """Send one account message if this run claims it; returns the row's state.
-
-    Transient failures go back to ``queued`` and are raised for RQ's retry; the rest is final.
-    """
-    taken = outgoing_mail.claim(mail_id)
-    if taken is None:
-        mail = db.session.get(OutgoingMail, mail_id)
-        return mail.state if mail else "missing"
-    try:
-        state, fields = _send(taken.mail)
-    except Exception as error:
-        state = outgoing_mail.retry_later(taken, error=_describe(error))
-        log.warning("mail %s, attempt %s: %s (now %s)", mail_id, taken.attempt,
-                    _describe(error), state)
-        raise
-    outgoing_mail.settle(taken, state=state, **fields)
-    return state
+    """Send one account message if this run claims it; returns the row's state."""
+    return OUTBOX.send(mail_id, _send)
 
 
 def _send(mail):
@@ -55,7 +35,7 @@ def _send(mail):
         message = compose(to_email=recipient.email, to_name=recipient.name, subject=subject,
                           body=body, message_id=f"<mail.{mail.id}@{sender_domain()}>")
     except MESSAGE_ERRORS as error:
-        return "failed", {"error": f"the message cannot be built: {_describe(error)}"}
+        return "failed", {"error": f"the message cannot be built: {describe(error)}"}
     deliver(message)
     return "sent", {}
 
@@ -64,17 +44,5 @@ def dispatch_stalled():
     """Periodic sweep: a new send job for rows whose job will not run, and for rows a dead
     worker left ``sending``. Returns how many were dispatched."""
     now = utcnow()
-    taken_back = outgoing_mail.take_back_stalled_claims(now - SENDING_TIMEOUT)
-    waiting = outgoing_mail.queued_before(now - STALLED_AFTER)
-    jobs = Job.fetch_many([outgoing_mail.send_job_id(i) for i in waiting],
-                          connection=get_redis())
-    orphans = [mail_id for mail_id, job in zip(waiting, jobs, strict=True)
-               if job is None or job.get_status(refresh=False) not in PENDING]
-    stalled = sorted(set(taken_back) | set(orphans))
-    outgoing_mail.dispatch(stalled)
-    return len(stalled)
-
-
-def _describe(error):
-    """An exception as one line for ``last_error``: its type and message."""
-    return f"{type(error).__name__}: {error}"
+    return OUTBOX.dispatch_left_behind(claimed_before=now - SENDING_TIMEOUT,
+                                       created_before=now - STALLED_AFTER)

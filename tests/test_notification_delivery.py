@@ -12,7 +12,8 @@ from sqlalchemy import text
 from helpdesk.extensions import db
 from helpdesk.models import Notification
 from helpdesk.queues import get_queue, get_redis
-from helpdesk.services.notifications import MAX_ATTEMPTS, claim, send_job_id
+from helpdesk.services.notifications import OUTBOX
+from helpdesk.services.outbox import MAX_ATTEMPTS
 from jobs.notifications import dispatch_stalled, send_notification
 from tests.outbox import (
     Inbox,
@@ -29,9 +30,9 @@ def test_a_claimed_notification_is_not_claimed_or_sent_again(app, world, assigne
     """While one worker holds the row, a second run (RQ delivering twice) leaves it alone."""
     notification_id = customer_writes(app, world, assigned)
     with app.app_context():
-        first = claim(notification_id)
+        first = OUTBOX.claim(notification_id)
         assert first is not None and first.attempt == 1
-        assert claim(notification_id) is None
+        assert OUTBOX.claim(notification_id) is None
         assert send_notification(notification_id) == "sending"
     assert inbox.messages == []
     assert row(app, notification_id).attempts == 1
@@ -89,7 +90,7 @@ def test_a_claim_waits_for_another_workers_claim(app, world, assigned):
 
         def second_worker():
             with app.app_context():
-                claimed.append(claim(notification_id))
+                claimed.append(OUTBOX.claim(notification_id))
 
         thread = threading.Thread(target=second_worker)
         thread.start()
@@ -117,7 +118,7 @@ def test_a_dead_mail_server_is_retried_not_dropped(app, world, assigned):
     assert notification.state == "queued" and notification.attempts == 1
     assert "ConnectionRefusedError" in notification.last_error
     with app.app_context():
-        job = Job.fetch(send_job_id(notification_id), connection=get_redis())
+        job = Job.fetch(OUTBOX.send_job_id(notification_id), connection=get_redis())
         assert job.get_status() == "scheduled"
         assert job.retries_left == 4
 
@@ -178,7 +179,7 @@ def test_sweep_requeues_a_retry_whose_job_is_gone(app, world, assigned):
         notification.created_at -= timedelta(minutes=5)
         db.session.commit()
         assert dispatch_stalled() == 0  # its retry is scheduled: nothing to do
-        Job.fetch(send_job_id(notification_id), connection=get_redis()).delete()
+        Job.fetch(OUTBOX.send_job_id(notification_id), connection=get_redis()).delete()
         assert dispatch_stalled() == 1
     handler = Inbox()
     controller = start_mail_server(app, handler)
@@ -195,7 +196,7 @@ def test_sweep_requeues_a_send_whose_worker_died(app, world, assigned, inbox):
     notification_id = customer_writes(app, world, assigned)
     with app.app_context():
         get_queue("notifications").empty()
-        assert claim(notification_id) is not None  # the worker that then died
+        assert OUTBOX.claim(notification_id) is not None  # the worker that then died
         assert dispatch_stalled() == 0  # a live worker may still be sending
         notification = db.session.get(Notification, notification_id)
         notification.claimed_at -= timedelta(minutes=16)
@@ -218,7 +219,7 @@ def test_sweep_fails_a_dead_send_with_no_attempts_left(app, world, assigned, inb
         notification = db.session.get(Notification, notification_id)
         notification.attempts = MAX_ATTEMPTS - 1
         db.session.commit()
-        assert claim(notification_id).attempt == MAX_ATTEMPTS
+        assert OUTBOX.claim(notification_id).attempt == MAX_ATTEMPTS
         notification = db.session.get(Notification, notification_id)
         notification.claimed_at -= timedelta(minutes=16)
         db.session.commit()

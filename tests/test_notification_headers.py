@@ -16,7 +16,7 @@ from helpdesk.mail import compose, one_line
 from helpdesk.models import Category, User
 from helpdesk.queues import get_redis
 from helpdesk.services import tickets
-from helpdesk.services.notifications import send_job_id
+from helpdesk.services.notifications import OUTBOX
 from tests.outbox import (
     EXPECTED_HEADERS,
     customer_writes,
@@ -78,7 +78,7 @@ def test_a_header_that_cannot_be_built_fails_with_the_reason(app, world, assigne
     assert notification.last_error.startswith("the message cannot be built: ValueError")
     assert "CR or LF" in notification.last_error
     with app.app_context():
-        job = Job.fetch(send_job_id(notification_id), connection=get_redis())
+        job = Job.fetch(OUTBOX.send_job_id(notification_id), connection=get_redis())
         assert job.get_status() == "finished"  # nothing scheduled: a retry would fail the same
 
 

@@ -191,11 +191,10 @@ def create_user(*, email, name, role, password, reseller=None, organisation=None
     db.session.add(user)
     db.session.flush()
     audit.record("user.create", actor=actor, subject_user=user, field="role", new=role)
-    if password is None:
-        outgoing_mail.queue("set_password", user)
+    mail = outgoing_mail.queue("set_password", user) if password is None else None
     db.session.commit()
-    if password is None:
-        outgoing_mail.dispatch([mail.id for mail in outgoing_mail.queued_for(user)])
+    if mail is not None:
+        outgoing_mail.OUTBOX.dispatch([mail.id])
     return user
 
 

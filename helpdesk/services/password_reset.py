@@ -84,7 +84,7 @@ def user_for_token(token):
 def _send(user, kind):
     mail = outgoing_mail.queue(kind, user)
     db.session.commit()
-    outgoing_mail.dispatch([mail.id])
+    outgoing_mail.OUTBOX.dispatch([mail.id])
     return mail
 
 

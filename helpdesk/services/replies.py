@@ -27,7 +27,7 @@ from helpdesk.models.timestamps import utcnow
 from helpdesk.params import parse_int
 from helpdesk.services import audit
 from helpdesk.services.attachments import store_attachments
-from helpdesk.services.notifications import dispatch, notify_assignee_of_customer_reply
+from helpdesk.services.notifications import OUTBOX, notify_assignee_of_customer_reply
 from helpdesk.services.permissions import require
 from helpdesk.services.tickets import TicketError, apply_status, mark_activity
 
@@ -90,7 +90,7 @@ def add_reply(ticket, *, author, body, internal=False, status=None, minutes=None
     notification = notify_assignee_of_customer_reply(ticket, reply) if customer else None
     db.session.commit()
     if notification is not None:
-        dispatch([notification.id])
+        OUTBOX.dispatch([notification.id])
     return reply
 
 
