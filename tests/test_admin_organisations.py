@@ -1,6 +1,8 @@
 """``/admin/resellers`` and ``/admin/organisations``: create, rename, change reseller, and
 make one of an organisation's people its company admin; audited, admins only."""
 
+import re
+
 import pytest
 from sqlalchemy import select
 
@@ -146,3 +148,19 @@ def test_non_admins_get_404(app, client, auth, world, key):
                         {"role": "subscriber"})]:
         assert post(client, path, data, page=home).status_code == 404
     assert named(app, Organisation, "Acme") == acme and named(app, Reseller, "X") is None
+
+
+def test_the_organisation_list_is_paged_and_found_by_name(app, client, auth, world, monkeypatch):
+    """A page at a time in name order, each page reading on from the last name shown; ``q``
+    finds by part of a name; a search that finds nothing says so."""
+    monkeypatch.setitem(app.config, "USERS_PER_PAGE", 1)
+    auth.login(email("admin"))
+    first = client.get("/admin/organisations").text
+    assert ">Acme</a>" in first and ">Zeta</a>" not in first
+    onward = re.search(r'href="(/admin/organisations\?after=[^"]+)" rel="next"', first).group(1)
+    second = client.get(onward.replace("&amp;", "&")).text
+    assert ">Zeta</a>" in second and ">Acme</a>" not in second
+    assert 'rel="next"' not in second
+    found = client.get("/admin/organisations?q=zet").text
+    assert ">Zeta</a>" in found and ">Acme</a>" not in found
+    assert "No organisation's name has “qqq”." in client.get("/admin/organisations?q=qqq").text

@@ -1,7 +1,7 @@
 """``/admin/organisations``: subscriber companies, their reseller, their people and who is
 their company admin (``services.organisations``)."""
 
-from flask import Blueprint, abort, render_template, request, url_for
+from flask import Blueprint, abort, current_app, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy import func, select
 
@@ -34,20 +34,33 @@ def _chosen_reseller():
     return reseller
 
 
-def _rows():
+def _rows(*, text, after, limit):
+    """A page of organisations by name, with how many people each has, filtered by ``text``
+    in the name, after the name ``after``: ``(rows, the name to continue after or None)``."""
     people = (select(func.count(User.id)).where(User.organisation_id == Organisation.id)
               .scalar_subquery())
-    return db.session.execute(select(Organisation, people).order_by(Organisation.name)).all()
+    query = select(Organisation, people).order_by(Organisation.name).limit(limit + 1)
+    if text:
+        query = query.where(func.lower(Organisation.name).contains(text.lower(), autoescape=True))
+    if after:
+        query = query.where(Organisation.name > after)
+    rows = db.session.execute(query).all()
+    return rows[:limit], rows[limit - 1][0].name if len(rows) > limit else None
 
 
 def _list(errors=None):
-    return {"rows": _rows(), "resellers": service.all_resellers(), "errors": errors or {},
+    text, after = request.args.get("q", "").strip(), request.args.get("after", "")
+    rows, next_after = _rows(text=text, after=after or None,
+                             limit=current_app.config["USERS_PER_PAGE"])
+    return {"rows": rows, "next_after": next_after, "text": text, "paged": bool(after),
+            "resellers": service.all_resellers(), "errors": errors or {},
             "typed": dict(request.form) if errors else {}}
 
 
 @bp.get("")
 def organisations():
-    """Every organisation with its reseller and how many people it has; a form to add one."""
+    """The organisations by name (a page at a time, ``q`` to find one by name), each with
+    its reseller and how many people it has; a form to add one."""
     return render_template(LIST, **_list())
 
 
