@@ -208,6 +208,12 @@ function ticketOf(row) {
   return row.id.slice("row-".length);
 }
 
+// Where a key was typed: the focused element, or the page when nothing (or the document
+// itself) has the focus. An open dialog takes the keys; a closed one no longer does.
+function keyTarget(event) {
+  return event.target instanceof Element ? event.target : document.body;
+}
+
 // The selection is kept by ticket id: a row that refreshes itself stays selected.
 let selectedTicket = null;
 
@@ -231,7 +237,7 @@ document.addEventListener("htmx:load", (event) => {
 });
 
 document.addEventListener("keydown", (event) => {
-  const typing = event.target.closest("input, textarea, select, [contenteditable], .row-menu, dialog");
+  const typing = keyTarget(event).closest("input, textarea, select, [contenteditable], .row-menu, dialog[open]");
   if (event.key === "Escape" && closeMenu(true)) {
     event.preventDefault();
     return;
@@ -385,7 +391,7 @@ document.addEventListener("click", (event) => {
 
 document.addEventListener("keydown", (event) => {
   if (event.ctrlKey || event.metaKey || event.altKey || event.defaultPrevented) return;
-  if (event.target.closest("input, textarea, select, [contenteditable], .row-menu, dialog")) return;
+  if (keyTarget(event).closest("input, textarea, select, [contenteditable], .row-menu, dialog[open]")) return;
   if (event.key === "?") {
     showShortcuts();
   } else if (event.key === "/") {
