@@ -28,16 +28,27 @@ def _days(span):
     return f"interval '{span.days} days'"
 
 
+def _internal(ticket, k):
+    """SQL: is the ``k``-th reply of ``ticket`` an internal note? A hash of the two rather
+    than ``random()``, so the ticket insert knows its thread's last public reply before the
+    replies exist (and no pass over every ticket has to move the public clock afterwards)."""
+    threshold = round(shape.NOTE_SHARE * 1024)
+    return f"(hashint8({ticket}::bigint * 16 + {k}) & 1023) < {threshold}"
+
+
 def add_tickets(connection, plan, subjects, pool):
-    """The tickets: skewed over subscribers (a few have hundreds), spread over two years."""
+    """The tickets: skewed over subscribers (a few have hundreds), spread over two years.
+
+    Ids are the series' numbers, so each ticket's public clock (``public_updated_at``: its
+    last public reply, or the status event at its first response) is known here."""
     status = shape.choice_sql(shape.STATUS_SHARES, "r_status")
     priority = shape.choice_sql(shape.PRIORITY_SHARES, "r_priority")
     unresolved, pressing = _in_list(UNRESOLVED_STATUSES), _in_list(PRESSING_PRIORITIES)
     connection.execute(
-        "INSERT INTO tickets (subject, body, body_html, body_renderer, status, priority,"  # noqa: S608
+        "INSERT INTO tickets (id, subject, body, body_html, body_renderer, status, priority,"  # noqa: S608
         " category_id, subscriber_id, organisation_id, reseller_id, assignee_id, created_at,"
         " updated_at, public_updated_at, first_response_at, resolved_at, closed_at, queue_rank)"
-        " SELECT (%(subjects)s::text[])[j],"
+        " SELECT g, (%(subjects)s::text[])[j],"
         "  (%(bodies)s::text[])[j] || E'\\n\\nSerial number: ' || serial,"
         "  (%(html)s::text[])[j] || E'\\n<p>Serial number: ' || serial || '</p>',"
         "  %(renderer)s, status, priority, (%(categories)s::int[])[j], u.id,"
@@ -45,14 +56,19 @@ def add_tickets(connection, plan, subjects, pool):
         "  CASE WHEN status <> 'open' AND r_assignee < %(assigned)s"
         "   THEN (SELECT min(id) FROM users WHERE role = 'agent') + floor(r_assignee"
         "    / %(assigned)s * %(agents)s)::int END,"
-        "  opened, least(opened + step * 5 + CASE WHEN status = 'closed'"
-        f"   THEN {_days(shape.CLOSING_DELAY)} ELSE interval '0' END, now()),"
-        "  opened, least(opened + step, now()),"
+        "  opened, updated,"
+        "  greatest(opened, CASE WHEN status <> 'open' THEN first_response END,"
+        "   opened + (updated - opened) * (SELECT max(k) FROM generate_series(1, %(replies)s) k"
+        f"    WHERE NOT {_internal('g', 'k')}) / (%(replies)s + 1)),"
+        "  first_response,"
         "  CASE WHEN status IN ('resolved', 'closed') THEN least(opened + step * 5, now()) END,"
         "  CASE WHEN status = 'closed'"
         f"   THEN least(opened + step * 5 + {_days(shape.CLOSING_DELAY)}, now()) END,"
         f"  CASE WHEN status NOT IN {unresolved} THEN 2"
         f"   WHEN priority IN {pressing} THEN 0 ELSE 1 END"
+        " FROM (SELECT *, least(opened + step * 5 + CASE WHEN status = 'closed'"
+        f"   THEN {_days(shape.CLOSING_DELAY)} ELSE interval '0' END, now()) AS updated,"
+        "   least(opened + step, now()) AS first_response"
         " FROM (SELECT *,"
         f"   now() - CASE WHEN status IN {unresolved} THEN {_days(shape.UNRESOLVED_SPAN)}"
         f"    ELSE {_days(shape.HISTORY_SPAN)} END * r_age AS opened"
@@ -63,7 +79,7 @@ def add_tickets(connection, plan, subjects, pool):
         "    interval '1 hour' * (1 + 23 * r_step) AS step"
         "   FROM (SELECT g, random() AS r_status, random() AS r_priority, random() AS r_text,"
         "     random() AS r_subscriber, random() AS r_age, random() AS r_assignee,"
-        "     random() AS r_step FROM generate_series(1, %(tickets)s) g OFFSET 0) r) c) t"
+        "     random() AS r_step FROM generate_series(1, %(tickets)s) g OFFSET 0) r) c) o) t"
         " JOIN users u ON u.id = (SELECT min(id) FROM users WHERE email LIKE 'subscriber-%%')"
         "  + t.subscriber_index"
         " ORDER BY g",
@@ -71,7 +87,11 @@ def add_tickets(connection, plan, subjects, pool):
          "categories": pool.category, "pool": len(pool.source),
          "renderer": content.RENDERER_VERSION, "agents": plan.agents,
          "assigned": shape.ASSIGNED_SHARE, "skew": shape.SUBSCRIBER_SKEW,
-         "subscribers": plan.subscribers, "tickets": plan.tickets},
+         "subscribers": plan.subscribers, "tickets": plan.tickets,
+         "replies": plan.replies_per_ticket},
+    )
+    connection.execute(
+        "SELECT setval(pg_get_serial_sequence('tickets', 'id'), (SELECT max(id) FROM tickets))"
     )
 
 
@@ -95,8 +115,7 @@ def add_replies(connection, plan, replies):
             f" ELSE {kinds['support'][index]} END"
         )
 
-    parameters = {"last": plan.replies_per_ticket, "replies": plan.replies_per_ticket,
-                  "notes": shape.NOTE_SHARE}
+    parameters = {"last": plan.replies_per_ticket, "replies": plan.replies_per_ticket}
     for kind, pool in replies.items():
         parameters[kind], parameters[f"{kind}_html"] = pool.source, pool.html
     connection.execute(
@@ -108,7 +127,7 @@ def add_replies(connection, plan, replies):
         f"  {case(0)}, {case(1)}, {content.RENDERER_VERSION}, internal,"
         "  created_at + (updated_at - created_at) * k / (%(replies)s + 1)"
         " FROM (SELECT t.id, t.subscriber_id, t.assignee_id, t.status, t.created_at,"
-        "   t.updated_at, k, random() < %(notes)s AS internal, random() AS r_text"
+        f"   t.updated_at, k, {_internal('t.id', 'k')} AS internal, random() AS r_text"
         "  FROM tickets t CROSS JOIN generate_series(1, %(replies)s) k OFFSET 0) x"
         " ORDER BY id, k",
         parameters,
