@@ -35,6 +35,21 @@ def test_admin_creates_and_renames_a_reseller(app, client, auth, world):
                                                       "Eastern")]
 
 
+def test_reseller_list_counts_staff_not_subscribers(app, client, auth, world):
+    """Each reseller's row counts its active reseller users, not its subscribers (who run
+    to thousands and would make the count grow with them)."""
+    auth.login(email("admin"))
+    north = named(app, Reseller, "North")
+    with app.app_context():
+        roles = db.session.scalars(select(User.role).where(User.reseller_id == north)).all()
+    staff = roles.count("reseller")
+    assert 0 < staff < len(roles), "North has staff and subscribers"
+    listing = client.get("/admin/resellers").text
+    row = listing[listing.index('value="North"'):]
+    row = row[:row.index("</tr>")]
+    assert re.search(rf'data-label="Staff" class="number">{staff}<', row)
+
+
 @pytest.mark.parametrize("name, message", [("", "A reseller needs a name."),
                                            ("south", "A reseller named South already exists."),
                                            ("x" * 201, "at most 200 characters")])

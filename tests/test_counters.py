@@ -23,6 +23,7 @@ from helpdesk.models import (
     STATUSES,
     AssigneeTally,
     Category,
+    Organisation,
     Reseller,
     Ticket,
     TicketDay,
@@ -30,7 +31,7 @@ from helpdesk.models import (
     User,
 )
 from helpdesk.models.timestamps import utcnow
-from helpdesk.services import replies, tallies, tickets
+from helpdesk.services import organisations, replies, tallies, tickets
 from helpdesk.services.errors import NotAllowed, TicketError
 from tests.world import email
 
@@ -102,6 +103,8 @@ operations = st.lists(st.one_of(
     st.tuples(st.just("category"), pick, st.integers(0, 11)),
     st.tuples(st.just("assign"), pick, st.sampled_from(("agent", "admin", None))),
     st.tuples(st.just("reseller"), pick, st.sampled_from(("North", "South", None))),
+    st.tuples(st.just("move"), st.sampled_from(("Acme", "Zeta")),
+              st.sampled_from(("North", "South", None))),
     st.tuples(st.just("delete"), pick),
     st.tuples(st.just("reply"), pick, st.booleans()),
     st.tuples(st.just("comment"), pick),
@@ -120,6 +123,11 @@ def _run(operation, world, categories):
             subscriber=db.session.get(User, world.users[subscriber]), subject="Generated",
             body="b", category=categories[category], priority=priority,
             created_at=utcnow() - timedelta(hours=hours_ago, microseconds=hours_ago * 7919))
+        return
+    if kind == "move":  # an organisation and all its tickets to another reseller
+        organisation = db.session.scalar(select(Organisation).where(Organisation.name == args[0]))
+        reseller = db.session.scalar(select(Reseller).where(Reseller.name == args[1]))
+        organisations.change_reseller(organisation, reseller, actor=agent)
         return
     if not live:
         return
@@ -151,8 +159,9 @@ def _run(operation, world, categories):
           suppress_health_check=[HealthCheck.function_scoped_fixture])
 def test_tallies_equal_a_recount_after_every_change(app, world, savepoint, steps):
     """Open, change status (resolve, close, reopen), priority, category, assignee and
-    reseller, delete, reply, note, comment: after each step the tallies equal a recount, and
-    at the end also what ``rebuild``'s SQL counts."""
+    reseller, move an organisation to another reseller, delete, reply, note, comment: after
+    each step the tallies equal a recount, and at the end also what ``rebuild``'s SQL
+    counts."""
     with savepoint(), app.app_context():
         categories = db.session.scalars(select(Category).order_by(Category.position)).all()
         assert stored() == recount()
