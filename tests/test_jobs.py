@@ -24,7 +24,7 @@ def test_worker_runs_a_job_inside_the_app_context(app):
 
 
 def test_queues_by_purpose(app):
-    """default, notifications and psa; anything else is a mistake."""
+    """default, automation, notifications and psa; anything else is a mistake."""
     import pytest
 
     with app.app_context():

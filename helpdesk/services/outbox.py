@@ -24,17 +24,15 @@ import logging
 from dataclasses import dataclass
 
 import redis
-from rq import Retry
 from rq.job import Job, JobStatus
 from sqlalchemy import case, select, update
 
 from helpdesk.extensions import db
 from helpdesk.models.timestamps import utcnow
-from helpdesk.queues import get_queue, get_redis
+from helpdesk.queues import RETRY_INTERVALS, enqueue, get_redis
 
 log = logging.getLogger(__name__)
 
-RETRY_INTERVALS = [10, 60, 300, 900, 3600]  # seconds between attempts, then it fails
 MAX_ATTEMPTS = len(RETRY_INTERVALS) + 1
 # RQ statuses of a job that will still run; any other (or no job at all) means none will.
 PENDING_JOB_STATUSES = frozenset({
@@ -74,10 +72,8 @@ class Outbox:
         """Enqueue the send job of committed rows; Redis trouble leaves them for the sweep."""
         for row_id in row_ids:
             try:
-                get_queue("notifications").enqueue(
-                    self.send_job, row_id, job_id=self.send_job_id(row_id),
-                    retry=Retry(max=len(RETRY_INTERVALS), interval=RETRY_INTERVALS),
-                )
+                enqueue(self.send_job, row_id, queue="notifications",
+                        job_id=self.send_job_id(row_id))
             except redis.RedisError as error:
                 log.warning("%s %s stays queued for the sweep: %s", self.name, row_id, error)
 
