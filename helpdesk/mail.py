@@ -54,11 +54,16 @@ def one_line(text):
     return " ".join(_CONTROL_CHARACTERS.sub(" ", text or "").split())
 
 
-def compose(*, to_email, to_name=None, subject, body, message_id=None):
-    """A plain-text message from ``MAIL_FROM`` to one person, ready for ``deliver``.
+def compose(*, to_email, to_name=None, subject, body, message_id=None, html=None,
+            thread_id=None):
+    """A message from ``MAIL_FROM`` to one person, ready for ``deliver``: plain text, or
+    text and ``html`` as alternatives.
 
     ``message_id`` (``<...@domain>``, built from ids) lets a message that had to be sent
     twice carry the same Message-ID both times, so mail readers can show it once.
+    ``thread_id`` (also ``<...@domain>``, built from ids) is the thread the message belongs
+    to: ``In-Reply-To`` and ``References`` name it, so mail readers put every message about
+    one ticket in one conversation.
     Raises one of ``MESSAGE_ERRORS`` when a header cannot be built.
     """
     sender = _sender()
@@ -69,9 +74,14 @@ def compose(*, to_email, to_name=None, subject, body, message_id=None):
     message["Date"] = format_datetime(utcnow())
     if message_id is not None:
         message["Message-ID"] = message_id
+    if thread_id is not None:
+        message["In-Reply-To"] = thread_id
+        message["References"] = thread_id
     # RFC 3834: a machine wrote this, so out-of-office replies should not answer it.
     message["Auto-Submitted"] = "auto-generated"
     message.set_content(body)
+    if html is not None:
+        message.add_alternative(html, subtype="html")
     message.as_bytes()  # serialise once here, so a header that cannot be written fails now
     return message
 

@@ -9,13 +9,11 @@ sends it (``services.outbox``).
 import logging
 from datetime import timedelta
 
-from flask import current_app
-
-from helpdesk.mail import MESSAGE_ERRORS, compose, deliver, mail_configured, sender_domain
+from helpdesk.mail import MESSAGE_ERRORS, compose, deliver, mail_configured
 from helpdesk.models.timestamps import utcnow
+from helpdesk.notification_mail import notification_mail
 from helpdesk.services.notifications import OUTBOX, why_withheld
 from helpdesk.services.outbox import describe
-from helpdesk.time_zones import exact_time, zone_of
 
 log = logging.getLogger(__name__)
 
@@ -33,37 +31,27 @@ def send_notification(notification_id):
 
 
 def _send(notification):
-    """Deliver the message unless it must not go out: the state to record, and why."""
+    """Deliver the message unless it must not go out, or keep it when there is no mail
+    server: the state to record, and the row's fields."""
     reason = why_withheld(notification)
     if reason is not None:
         return "withheld", {"error": reason}
-    if not mail_configured():
-        return "skipped", {"error": "SMTP_HOST is not set"}
     try:
-        message = _message(notification)
+        mail = notification_mail(notification)
+        message = compose(
+            to_email=notification.recipient.email, to_name=notification.recipient.name,
+            subject=mail.subject, body=mail.text, html=mail.html,
+            message_id=mail.message_id, thread_id=mail.thread_id)
     except MESSAGE_ERRORS as error:  # permanent: a retry would build the same headers
         log.error("notification %s cannot be built: %s", notification.id, describe(error))
         return "failed", {"error": f"the message cannot be built: {describe(error)}"}
+    if not mail_configured():
+        log.warning("SMTP_HOST is not set: notification %s to %s kept for /admin/mail",
+                    notification.id, notification.recipient.email)
+        return "kept", {"error": "SMTP_HOST is not set", "to_email": notification.recipient.email,
+                        "subject": mail.subject[:600], "body": mail.text}
     deliver(message)
     return "sent", {}
-
-
-def _message(notification):
-    """The assignee's message: who wrote, on which ticket and when (in the assignee's zone),
-    the text, and the link."""
-    if notification.kind != "customer_reply":
-        raise ValueError(f"unknown notification kind {notification.kind!r}")
-    reply, recipient = notification.reply, notification.recipient
-    ticket = reply.ticket
-    link = f"{current_app.config['PUBLIC_URL'].rstrip('/')}/tickets/{ticket.id}"
-    created = int(notification.created_at.timestamp())
-    return compose(
-        to_email=recipient.email, to_name=recipient.name,
-        subject=f"[{ticket.number}] {reply.author.name} replied: {ticket.subject}",
-        body=(f"{reply.author.name} wrote on {ticket.number} at "
-              f"{exact_time(reply.created_at, zone_of(recipient))}:\n\n{reply.body}\n\n{link}\n"),
-        message_id=f"<notification.{notification.id}.{created}@{sender_domain()}>",
-    )
 
 
 def dispatch_stalled():

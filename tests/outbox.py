@@ -19,8 +19,12 @@ from helpdesk.services import replies, tickets
 from jobs.worker import make_worker
 
 # What our notification mail carries; anything else in the raw headers was injected.
+# A plain message (``compose`` without HTML or a thread); a notification has text and HTML
+# parts (its own Content-Type, no Content-Transfer-Encoding at the top) and threads.
 EXPECTED_HEADERS = {"from", "to", "subject", "date", "message-id", "auto-submitted",
                     "content-type", "content-transfer-encoding", "mime-version"}
+NOTIFICATION_HEADERS = (EXPECTED_HEADERS - {"content-transfer-encoding"}) | {
+    "in-reply-to", "references"}
 
 
 class Inbox:
@@ -42,13 +46,23 @@ class Inbox:
                                                       policy=email.policy.default))
         return "250 Message accepted"
 
+    def to(self, address):
+        """The messages received for ``address``, in order."""
+        return [message for message, rcpt in zip(self.messages, self.recipients, strict=True)
+                if address in rcpt]
+
+    def raw_to(self, address):
+        """The raw messages received for ``address``, in order."""
+        return [raw for raw, rcpt in zip(self.raw, self.recipients, strict=True)
+                if address in rcpt]
+
 
 def start_mail_server(app, handler):
     controller = Controller(handler, hostname="127.0.0.1", port=free_port())
     controller.start()
     app.config.update(SMTP_HOST="127.0.0.1", SMTP_PORT=controller.port, SMTP_STARTTLS=False,
                       MAIL_FROM="Help Desk <desk@test.example>",
-                      PUBLIC_URL="https://desk.test.example")
+                      PUBLIC_URL="https://desk.test.example", TEST_INBOX=handler)
     return controller
 
 
@@ -63,11 +77,11 @@ def inbox(app):
 
 @pytest.fixture
 def assigned(app, world):
-    """Alice's ticket, assigned to the agent."""
+    """Alice's ticket, assigned to the agent by himself (so no assignment mail)."""
     with app.app_context():
         ticket = db.session.get(Ticket, world.tickets["alice"])
-        tickets.assign(ticket, db.session.get(User, world.users["agent"]),
-                       actor=db.session.get(User, world.users["admin"]))
+        agent = db.session.get(User, world.users["agent"])
+        tickets.assign(ticket, agent, actor=agent)
     return world.tickets["alice"]
 
 

@@ -66,7 +66,8 @@ def test_workers_sending_at_once_send_one_message(app, world, assigned, inbox):
         thread.join()
     assert errors == []
     assert len(inbox.messages) == 3
-    assert sorted(m.get_content().splitlines()[2] for m in inbox.messages) == [
+    assert sorted(m.get_body(("plain",)).get_content().splitlines()[4]
+                  for m in inbox.messages) == [
         "Still down (0)", "Still down (1)", "Still down (2)"]
     for notification_id in notification_ids:
         notification = row(app, notification_id)

@@ -19,6 +19,7 @@ from helpdesk.services import tickets
 from helpdesk.services.notifications import OUTBOX
 from tests.outbox import (
     EXPECTED_HEADERS,
+    NOTIFICATION_HEADERS,
     customer_writes,
     raw_headers,
     row,
@@ -27,14 +28,24 @@ from tests.outbox import (
 
 
 def open_assigned_ticket(app, world, subject):
-    """Alice opens a ticket with ``subject``; the agent is assigned. Returns its id."""
+    """Alice opens a ticket with ``subject`` (her acknowledgement is sent and forgotten);
+    the agent takes it. Returns its id."""
     with app.app_context():
         category = db.session.scalars(select(Category).order_by(Category.position)).first()
         ticket = tickets.open_ticket(subscriber=db.session.get(User, world.users["alice"]),
                                      subject=subject, body="Help", category=category)
-        tickets.assign(ticket, db.session.get(User, world.users["agent"]),
-                       actor=db.session.get(User, world.users["admin"]))
-        return ticket.id
+        agent = db.session.get(User, world.users["agent"])
+        tickets.assign(ticket, agent, actor=agent)
+        ticket_id = ticket.id
+    run_worker(app)
+    forget = inbox_of(app)
+    forget.messages.clear(), forget.raw.clear(), forget.recipients.clear()
+    return ticket_id
+
+
+def inbox_of(app):
+    """The loopback server's handler the app sends to (``tests.outbox.start_mail_server``)."""
+    return app.config["TEST_INBOX"]
 
 
 def test_a_subject_with_line_breaks_arrives_on_one_line(app, world, inbox):
@@ -46,7 +57,7 @@ def test_a_subject_with_line_breaks_arrives_on_one_line(app, world, inbox):
     assert row(app, notification_id).state == "sent"
     assert inbox.recipients == [["agent@test.example"]]  # an injected Bcc would add one
     headers = raw_headers(inbox.raw[0])
-    assert {name.lower() for name, _ in headers} == EXPECTED_HEADERS
+    assert {name.lower() for name, _ in headers} == NOTIFICATION_HEADERS
     assert inbox.messages[0]["Subject"] == (
         f"[TKT-{ticket_id}] Alice replied: "
         "Router down Bcc: mallory@evil.example X-Injected: yes [31m end")

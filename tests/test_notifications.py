@@ -33,7 +33,7 @@ def test_customer_reply_mails_the_assignee_once(app, world, assigned, inbox):
     assert message["Subject"].startswith(f"[TKT-{assigned}] Alice replied")
     assert message["Message-ID"].startswith(f"<notification.{notification_id}.")
     assert message["Auto-Submitted"] == "auto-generated"
-    body = message.get_content()
+    body = message.get_body(("plain",)).get_content()
     assert "It is down again" in body
     assert f"https://desk.test.example/tickets/{assigned}" in body
     notification = row(app, notification_id)
@@ -45,27 +45,33 @@ def test_customer_reply_mails_the_assignee_once(app, world, assigned, inbox):
     assert row(app, notification_id).attempts == 1
 
 
-def test_only_customer_replies_on_assigned_tickets_notify(app, world, inbox):
-    """Staff replies, notes and unassigned tickets queue nothing."""
+def test_notes_and_self_assignment_notify_nobody(app, world, inbox):
+    """An internal note, and taking a ticket yourself, queue nothing; a staff reply queues
+    one mail, to the subscriber."""
     with app.app_context():
         before = db.session.scalar(select(db.func.count(Notification.id)))
-    customer_writes(app, world, world.tickets["alice"])  # her own ticket, not yet assigned
-    with app.app_context():
         agent = db.session.get(User, world.users["agent"])
         ticket = db.session.get(Ticket, world.tickets["alice"])
         tickets.assign(ticket, agent, actor=agent)
-        replies.add_reply(ticket, author=agent, body="Staff answer")
         replies.add_reply(ticket, author=agent, body="A note", internal=True)
         assert db.session.scalar(select(db.func.count(Notification.id))) == before
+        replies.add_reply(ticket, author=agent, body="Staff answer")
+        assert db.session.scalars(select(Notification.recipient_id).where(
+            Notification.id > 0).order_by(Notification.id.desc()).limit(1)).all() == [
+            world.users["alice"]]
+        assert db.session.scalar(select(db.func.count(Notification.id))) == before + 1
 
 
-def test_without_a_mail_server_notifications_are_skipped(app, world, assigned):
-    """No SMTP_HOST: recorded as skipped with the reason, nothing raised."""
+def test_without_a_mail_server_notifications_are_kept(app, world, assigned):
+    """No SMTP_HOST: kept with the message (for /admin/mail) and the reason, nothing raised."""
     app.config["SMTP_HOST"] = None
     notification_id = customer_writes(app, world, assigned)
     run_worker(app)
     notification = row(app, notification_id)
-    assert (notification.state, notification.last_error) == ("skipped", "SMTP_HOST is not set")
+    assert (notification.state, notification.last_error) == ("kept", "SMTP_HOST is not set")
+    assert notification.to_email == "agent@test.example"
+    assert notification.subject.startswith(f"[TKT-{assigned}] Alice replied")
+    assert "It is down again" in notification.body
 
 
 # Who may read the mail is decided when it is sent ------------------------------------------
@@ -121,7 +127,8 @@ def test_a_customer_is_never_mailed_an_internal_note(app, world, inbox):
         note = next(reply for reply in thread if reply.internal)
         public = next(reply for reply in thread if not reply.internal)
         rows = [Notification(kind="customer_reply", ticket_id=world.tickets["alice"],
-                             reply_id=reply.id, recipient_id=world.users["alice"])
+                             reply_id=reply.id, key=f"forged-{reply.id}",
+                             recipient_id=world.users["alice"])
                 for reply in (note, public)]
         db.session.add_all(rows)
         db.session.commit()
@@ -132,4 +139,4 @@ def test_a_customer_is_never_mailed_an_internal_note(app, world, inbox):
         "the recipient may not read this reply (an internal note)")
     assert len(inbox.messages) == 1
     assert world.internal_note_text not in inbox.raw[0].decode()
-    assert "Public answer from support" in inbox.messages[0].get_content()
+    assert "Public answer from support" in inbox.messages[0].get_body(("plain",)).get_content()

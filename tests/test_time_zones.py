@@ -224,14 +224,16 @@ def test_mail_says_when_in_the_recipients_zone(app, world, assigned, inbox):
         reply = db.session.scalars(select(Reply).order_by(Reply.id.desc())).first()
         written = exact_time(reply.created_at, ZoneInfo("America/New_York"))
     assert written.endswith(("EST", "EDT"))
-    first_line = inbox.messages[0].get_content().splitlines()[0]
+    # The text part: a greeting, a blank line, then who wrote when.
+    first_line = inbox.messages[0].get_body(("plain",)).get_content().splitlines()[2]
     assert first_line == f"Alice wrote on TKT-{assigned} at {written}:"
 
     choose_zone(app, world.users["agent"], None)
     notification_id = customer_writes(app, world, assigned, body="Again")
     with app.app_context():
         send_notification(notification_id)
-    assert inbox.messages[1].get_content().splitlines()[0].endswith(" UTC:")
+    assert inbox.messages[1].get_body(("plain",)).get_content().splitlines()[2].endswith(
+        " UTC:")
 
 
 def test_times_read_back_are_utc_whatever_the_sessions_zone(app, world):

@@ -3,7 +3,9 @@
 from helpdesk.models.attachment import Attachment
 from helpdesk.models.audit_entry import AuditEntry
 from helpdesk.models.category import Category
+from helpdesk.models.in_app_notification import InAppNotification
 from helpdesk.models.notification import Notification
+from helpdesk.models.notification_preference import NotificationPreference
 from helpdesk.models.organisation import Organisation
 from helpdesk.models.outgoing_mail import OutgoingMail
 from helpdesk.models.reply import Reply
@@ -17,8 +19,28 @@ from helpdesk.models.time_entry import TimeEntry
 from helpdesk.models.user import PERMISSIONS, ROLES, User
 
 __all__ = [
-    "PERMISSIONS", "PRIORITIES", "ROLES", "STATUSES", "UNRESOLVED_STATUSES", "AssigneeTally",
-    "Attachment", "AuditEntry", "Category", "Notification", "Organisation", "OutgoingMail",
-    "Reply", "Reseller", "SavedView", "SignIn", "Ticket", "TicketDay", "TicketEvent",
-    "TicketTally", "TimeEntry", "User",
+    "PERMISSIONS",
+    "PRIORITIES",
+    "ROLES",
+    "STATUSES",
+    "UNRESOLVED_STATUSES",
+    "AssigneeTally",
+    "Attachment",
+    "AuditEntry",
+    "Category",
+    "InAppNotification",
+    "Notification",
+    "NotificationPreference",
+    "Organisation",
+    "OutgoingMail",
+    "Reply",
+    "Reseller",
+    "SavedView",
+    "SignIn",
+    "Ticket",
+    "TicketDay",
+    "TicketEvent",
+    "TicketTally",
+    "TimeEntry",
+    "User",
 ]

@@ -22,7 +22,7 @@ def hand_off(ticket, *, actor, to_user, note):
         raise TicketError("A handoff needs a note for the next person.", field="body")
     previous = ticket.assignee
     try:
-        apply_assignee(ticket, to_user, actor=actor)
+        apply_assignee(ticket, to_user, actor=actor, note=note.strip())
         audit.record("ticket.handoff", actor=actor, ticket=ticket, subject_user=to_user,
                      field="assignee", old=previous.name if previous else None, new=to_user.name)
         return add_reply(ticket, author=actor, body=note, internal=True)

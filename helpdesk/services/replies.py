@@ -5,7 +5,8 @@ The status rules of DESIGN.md live here:
   same submission picks another status (with ``FIRST_REPLY_STARTS_WORK``, the first staff
   reply on an ``open`` ticket moves it to ``in_progress`` instead);
 - a customer reply moves it to ``open`` (reopening a resolved ticket) and notifies the
-  assignee (see ``services.notifications``);
+  assignee, else the team, else the reseller (``services.notifications``); a staff or
+  reseller public reply notifies the subscriber;
 - an internal note changes no status by itself;
 - resolved and closed need a resolution: a public reply in the same submission;
 - customers cannot comment on a closed ticket.
@@ -27,7 +28,7 @@ from helpdesk.models.timestamps import utcnow
 from helpdesk.params import parse_int
 from helpdesk.services import audit
 from helpdesk.services.attachments import store_attachments
-from helpdesk.services.notifications import OUTBOX, notify_assignee_of_customer_reply
+from helpdesk.services.notifications import notify, recipients_of_customer_reply
 from helpdesk.services.permissions import require
 from helpdesk.services.tickets import TicketError, apply_status, mark_activity
 
@@ -87,11 +88,23 @@ def add_reply(ticket, *, author, body, internal=False, status=None, minutes=None
     if not customer and not internal and ticket.first_response_at is None:
         ticket.first_response_at = now
     mark_activity(ticket, at=now, public=not internal)
-    notification = notify_assignee_of_customer_reply(ticket, reply) if customer else None
+    _notify_of(reply, ticket, author=author, customer=customer)
     db.session.commit()
-    if notification is not None:
-        OUTBOX.dispatch([notification.id])
     return reply
+
+
+def _notify_of(reply, ticket, *, author, customer):
+    """A customer's reply to whoever works the ticket; a staff or reseller public reply to
+    the subscriber; an internal note to nobody. The author is never told of their own."""
+    if reply.internal:
+        return
+    if customer:
+        recipients = recipients_of_customer_reply(ticket)
+        event = "customer_reply"
+    else:
+        recipients, event = [ticket.subscriber], "public_reply"
+    recipients = [person for person in recipients if person.id != author.id]
+    notify(event, ticket, recipients, key=f"reply-{reply.id}", reply=reply, actor=author)
 
 
 def _action(*, internal, customer):

@@ -17,7 +17,7 @@ from helpdesk.models import PRIORITIES, STATUSES, Category, Ticket, TicketEvent,
 from helpdesk.models.ticket import reads_alike_to_customers
 from helpdesk.models.ticket_event import PUBLIC_EVENT_KINDS
 from helpdesk.models.timestamps import utcnow
-from helpdesk.services import audit
+from helpdesk.services import audit, notifications
 from helpdesk.services.attachments import store_attachments
 from helpdesk.services.errors import TicketError
 from helpdesk.services.permissions import require, require_open_for
@@ -61,6 +61,8 @@ def open_ticket(*, subscriber, subject, body, category, priority="normal", opene
         db.session.rollback()
         raise
     audit.record("ticket.open", actor=opened_by or subscriber, ticket=ticket, new=subject)
+    notifications.notify("ticket_created", ticket, [subscriber], key=f"ticket-{ticket.id}",
+                         actor=opened_by or subscriber)
     db.session.commit()
     return ticket
 
@@ -76,7 +78,8 @@ def mark_activity(ticket, *, at, public):
 
 
 def add_event(ticket, *, actor, kind, old, new, at=None):
-    """Add a timeline event and its audit entry and move the clocks (no commit).
+    """Add a timeline event and its audit entry and move the clocks (no commit); returns
+    the event.
 
     A status change between two statuses a customer reads alike (``in_progress`` to
     ``on_hold``) is not shown to them (``access.visible_events``), so it moves only the
@@ -84,14 +87,16 @@ def add_event(ticket, *, actor, kind, old, new, at=None):
     """
     at = at or utcnow()
     public = kind in PUBLIC_EVENT_KINDS
-    db.session.add(TicketEvent(
+    event = TicketEvent(
         ticket_id=ticket.id, actor_id=getattr(actor, "id", None), kind=kind,
         old_value=None if old is None else str(old), new_value=None if new is None else str(new),
         internal=not public, created_at=at,
-    ))
+    )
+    db.session.add(event)
     seen_by_customers = public and not (kind == "status" and reads_alike_to_customers(old, new))
     mark_activity(ticket, at=at, public=seen_by_customers)
     audit.record(f"ticket.{kind}", actor=actor, ticket=ticket, field=kind, old=old, new=new)
+    return event
 
 
 def apply_status(ticket, status, *, actor, resolution_reply=None, at=None):
@@ -143,8 +148,9 @@ def assignable_users(ticket):
     return [user for user in users if can_see(user, ticket)]
 
 
-def apply_assignee(ticket, assignee, *, actor, at=None):
-    """Assign (or, with None, unassign) a ticket (no commit).
+def apply_assignee(ticket, assignee, *, actor, at=None, note=None):
+    """Assign (or, with None, unassign) a ticket (no commit); the new assignee is notified
+    (unless they assigned themselves), with ``note``, a handoff's note.
 
     The refusal names nobody: the id may be another reseller's user, picked or forged, whom
     the actor may not know.
@@ -157,8 +163,12 @@ def apply_assignee(ticket, assignee, *, actor, at=None):
         return False
     old = ticket.assignee.name if ticket.assignee else None
     ticket.assignee = assignee
-    add_event(ticket, actor=actor, kind="assignment", old=old,
-              new=assignee.name if assignee else None, at=at)
+    event = add_event(ticket, actor=actor, kind="assignment", old=old,
+                      new=assignee.name if assignee else None, at=at)
+    if assignee is not None and assignee.id != getattr(actor, "id", None):
+        db.session.flush()
+        notifications.notify("assigned", ticket, [assignee], key=f"assignment-{event.id}",
+                             note=note, actor=actor)
     return True
 
 
