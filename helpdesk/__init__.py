@@ -65,13 +65,14 @@ def create_app(config=None):
     template_filters.init_app(app)
     cli.init_app(app)
 
-    from helpdesk import admin, auth, desk, health, portal, profile
+    from helpdesk import admin, auth, bell, desk, health, portal, profile
 
     admin.init_app(app)
     auth.init_app(app)
     desk.init_app(app)
     portal.init_app(app)
     profile.init_app(app)
+    bell.init_app(app)
     health.init_app(app)
     # Every model is imported by now: configure the mappers here, once, not in whichever
     # request first touches the ORM while other threads build statements from half-ready

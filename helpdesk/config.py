@@ -59,8 +59,8 @@ class Config:
 
     TICKET_PREFIX = os.environ.get("TICKET_PREFIX", "TKT")
     FIRST_REPLY_STARTS_WORK = env_bool("FIRST_REPLY_STARTS_WORK", False)
-    # Outgoing mail (notifications). Without SMTP_HOST nothing is sent: notifications are
-    # recorded as skipped.
+    # Outgoing mail (notifications and account mail). Without SMTP_HOST nothing is sent: the
+    # messages are kept for admins at /admin/mail.
     SMTP_HOST = os.environ.get("SMTP_HOST") or None
     SMTP_PORT = int(os.environ.get("SMTP_PORT", "587"))
     SMTP_USERNAME = os.environ.get("SMTP_USERNAME") or None
@@ -72,6 +72,8 @@ class Config:
     # Live updates: how often an open ticket and the queue ask what changed (seconds).
     TICKET_POLL_SECONDS = int(os.environ.get("TICKET_POLL_SECONDS", "4"))
     QUEUE_POLL_SECONDS = int(os.environ.get("QUEUE_POLL_SECONDS", "5"))
+    # How often the bell in the header asks for the unread count (seconds).
+    BELL_POLL_SECONDS = int(os.environ.get("BELL_POLL_SECONDS", "15"))
     # How stale a process's queue choices (categories, staff) may be after another process
     # changed them; the process that made a change shows it at once (desk/choices.py).
     QUEUE_CHOICES_CHECK_SECONDS = float(os.environ.get("QUEUE_CHOICES_CHECK_SECONDS", "1"))

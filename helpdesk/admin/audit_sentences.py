@@ -11,6 +11,7 @@ from markupsafe import Markup
 
 from helpdesk.admin.forms import ROLE_LABELS
 from helpdesk.models.ticket import number_prefix
+from helpdesk.services.notification_preferences import EVENT_LABELS
 from helpdesk.template_filters import status_label
 
 
@@ -86,6 +87,10 @@ ACCOUNT_PHRASES = {
     "user.password_reset_link": lambda e: Markup("mailed {} a link to {}").format(
         _them(e), "set their password" if e.new_value == "set_password"
         else "reset their password"),
+    "user.notification_channels": lambda e: Markup(
+        "changed {} notifications “{}” from {} to {}").format(
+        Markup("their") if _self(e) else Markup("{}'s").format(_them(e)),
+        EVENT_LABELS.get(e.field, e.field), _value(e.old_value), _value(e.new_value)),
     "category.add": lambda e: Markup("added the category {}").format(_value(e.new_value)),
     "category.rename": lambda e: Markup("renamed the category {} to {}").format(
         _value(e.old_value), _value(e.new_value)),

@@ -1,10 +1,11 @@
-"""``/admin/mail``: account mail kept because no mail server is configured (no SMTP_HOST).
+"""``/admin/mail``: outgoing mail kept because no mail server is configured (no SMTP_HOST).
 
-Without a mail server a password reset or set-password message is not dropped: it is kept
-(``services.outgoing_mail``) and shown here, so an admin can pass the link on.
+Without a mail server a password reset or set-password message, or a notification, is not
+dropped: it is kept (``services.outgoing_mail``, ``jobs.notifications``) and shown here,
+newest first, so an admin can read it and pass a link on.
 """
 
-from flask import Blueprint, render_template
+from flask import Blueprint, abort, render_template, request
 
 from helpdesk.admin.views import admins_only
 from helpdesk.mail import mail_configured
@@ -16,6 +17,11 @@ bp.before_request(admins_only)
 
 @bp.get("")
 def kept_mail():
-    """The newest kept messages, with their text."""
-    return render_template("admin/mail.html", messages=outgoing_mail.kept_page(),
-                           configured=mail_configured())
+    """The kept messages, newest first, with their text; paged by ``before`` (a cursor)."""
+    before_text = request.args.get("before", "")
+    before = outgoing_mail.parse_kept_cursor(before_text) if before_text else None
+    if before_text and before is None:
+        abort(404)
+    messages, next_before = outgoing_mail.kept_page(before=before)
+    return render_template("admin/mail.html", messages=messages, next_before=next_before,
+                           paged=before is not None, configured=mail_configured())

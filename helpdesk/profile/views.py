@@ -1,12 +1,22 @@
 """``/profile`` and its actions: every one a plain form post that redirects with a message."""
 
-from flask import Blueprint, abort, current_app, flash, g, redirect, render_template, url_for
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    g,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask_login import current_user, login_required
 
 from helpdesk.auth.views import sign_out_everywhere_here, sign_out_this_browser
 from helpdesk.extensions import limiter
 from helpdesk.profile.forms import PasswordChangeForm, ProfileForm
-from helpdesk.services import accounts, profiles, sign_ins
+from helpdesk.services import accounts, notification_preferences, profiles, sign_ins
 from helpdesk.time_zones import browser_zone_name, viewer_zone, zone_groups
 
 bp = Blueprint("profile", __name__, url_prefix="/profile")
@@ -24,6 +34,7 @@ def _page(form=None, profile_form=None, status=200):
         browser_zone=browser_zone_name(), shown_zone=viewer_zone().key,
         sign_ins=sign_ins.open_for(current_user),
         this_sign_in=g.sign_in, min_password_length=accounts.MIN_PASSWORD_LENGTH,
+        notification_choices=notification_preferences.choices_for(current_user),
     )
     return html, status
 
@@ -62,6 +73,22 @@ def _saved_message(changed):
     shown = f"times show in {zone}" if zone else "times show in your browser's zone"
     return f"Your {'name and time zone are' if 'name' in changed else 'time zone is'} " \
         f"changed: {shown}."
+
+
+@bp.post("/notifications")
+@login_required
+def update_notifications():
+    """Keep on the channels ticked (``<event>.email``, ``<event>.in_app``), turn off the
+    rest; each event changed is audited."""
+    Channels = notification_preferences.Channels
+    chosen = {
+        event: Channels(email=f"{event}.email" in request.form,
+                        in_app=f"{event}.in_app" in request.form)
+        for event in notification_preferences.events_for(current_user)
+    }
+    changed = notification_preferences.set_channels(current_user, chosen, actor=current_user)
+    flash("Your notification channels are saved." if changed else "Nothing to change.", "info")
+    return redirect(url_for("profile.profile", _anchor="notifications-heading"))
 
 
 @bp.post("/sign-ins/<int:sign_in_id>/end")
