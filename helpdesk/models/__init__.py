@@ -8,8 +8,10 @@ from helpdesk.models.organisation import Organisation
 from helpdesk.models.outgoing_mail import OutgoingMail
 from helpdesk.models.reply import Reply
 from helpdesk.models.reseller import Reseller
+from helpdesk.models.routing_rule import RoutingRule
 from helpdesk.models.saved_view import SavedView
 from helpdesk.models.sign_in import SignIn
+from helpdesk.models.team import Team
 from helpdesk.models.ticket import PRIORITIES, STATUSES, UNRESOLVED_STATUSES, Ticket
 from helpdesk.models.ticket_event import TicketEvent
 from helpdesk.models.ticket_tally import AssigneeTally, TicketDay, TicketTally
@@ -19,6 +21,6 @@ from helpdesk.models.user import PERMISSIONS, ROLES, User
 __all__ = [
     "PERMISSIONS", "PRIORITIES", "ROLES", "STATUSES", "UNRESOLVED_STATUSES", "AssigneeTally",
     "Attachment", "AuditEntry", "Category", "Notification", "Organisation", "OutgoingMail",
-    "Reply", "Reseller", "SavedView", "SignIn", "Ticket", "TicketDay", "TicketEvent",
-    "TicketTally", "TimeEntry", "User",
+    "Reply", "Reseller", "RoutingRule", "SavedView", "SignIn", "Team", "Ticket", "TicketDay",
+    "TicketEvent", "TicketTally", "TimeEntry", "User",
 ]

@@ -17,7 +17,7 @@ from helpdesk.models import PRIORITIES, STATUSES, Category, Ticket, TicketEvent,
 from helpdesk.models.ticket import reads_alike_to_customers
 from helpdesk.models.ticket_event import PUBLIC_EVENT_KINDS
 from helpdesk.models.timestamps import utcnow
-from helpdesk.services import audit
+from helpdesk.services import audit, routing_requests
 from helpdesk.services.attachments import store_attachments
 from helpdesk.services.errors import TicketError
 from helpdesk.services.permissions import require, require_open_for
@@ -61,7 +61,9 @@ def open_ticket(*, subscriber, subject, body, category, priority="normal", opene
         db.session.rollback()
         raise
     audit.record("ticket.open", actor=opened_by or subscriber, ticket=ticket, new=subject)
+    routing_requests.mark_due(ticket, at=utcnow())
     db.session.commit()
+    routing_requests.dispatch(ticket)
     return ticket
 
 
@@ -143,11 +145,12 @@ def assignable_users(ticket):
     return [user for user in users if can_see(user, ticket)]
 
 
-def apply_assignee(ticket, assignee, *, actor, at=None):
+def apply_assignee(ticket, assignee, *, actor, at=None, event=True):
     """Assign (or, with None, unassign) a ticket (no commit).
 
     The refusal names nobody: the id may be another reseller's user, picked or forged, whom
-    the actor may not know.
+    the actor may not know. ``event`` False: the caller writes the one event that says why
+    (routing names its rule).
     """
     if assignee is not None and assignee not in assignable_users(ticket):
         raise TicketError("That person cannot be assigned this ticket.", field="assignee")
@@ -157,8 +160,9 @@ def apply_assignee(ticket, assignee, *, actor, at=None):
         return False
     old = ticket.assignee.name if ticket.assignee else None
     ticket.assignee = assignee
-    add_event(ticket, actor=actor, kind="assignment", old=old,
-              new=assignee.name if assignee else None, at=at)
+    if event:
+        add_event(ticket, actor=actor, kind="assignment", old=old,
+                  new=assignee.name if assignee else None, at=at)
     return True
 
 
@@ -194,7 +198,9 @@ def change_category(ticket, category, *, actor):
         old = ticket.category.name
         ticket.category = category
         add_event(ticket, actor=actor, kind="category", old=old, new=category.name)
+        routing_requests.mark_due(ticket)
         db.session.commit()
+        routing_requests.dispatch(ticket)
     return ticket
 
 
