@@ -111,9 +111,10 @@ def _claim(ticket_id):
     return claimed.rowcount == 1
 
 
-def route_ticket(ticket_id):
+def route_ticket(ticket_id, *, at=None):
     """Decide a ticket's routing if it is due: apply the first matching rule's actions and
-    write one timeline event naming the rule. Returns what happened, in words."""
+    write one timeline event naming the rule (at ``at``, default now: the demo routes its
+    old tickets when they were opened). Returns what happened, in words."""
     if not _claim(ticket_id):
         db.session.rollback()
         return "nothing due"
@@ -125,13 +126,13 @@ def route_ticket(ticket_id):
     if rule is None:
         db.session.commit()
         return "no rule matched"
-    text = f"Routed by rule {rule.name}: {', '.join(_apply(rule, ticket))}"
-    add_event(ticket, actor=None, kind="routing", old=rule.name, new=text)
+    text = f"Routed by rule {rule.name}: {', '.join(_apply(rule, ticket, at=at))}"
+    add_event(ticket, actor=None, kind="routing", old=rule.name, new=text, at=at)
     db.session.commit()
     return text
 
 
-def _apply(rule, ticket):
+def _apply(rule, ticket, *, at):
     """Set the rule's assignee (unless a person already assigned someone) and team; what
     was done, in words."""
     done = []
@@ -143,7 +144,7 @@ def _apply(rule, ticket):
             done.append(f"kept {ticket.assignee.name} as assignee")
         else:
             try:
-                apply_assignee(ticket, assignee, actor=None, event=False)
+                apply_assignee(ticket, assignee, actor=None, at=at, event=False)
                 done.append(f"assigned to {assignee.name}")
             except TicketError:
                 done.append(f"{assignee.name} cannot be assigned this ticket")

@@ -61,7 +61,7 @@ def open_ticket(*, subscriber, subject, body, category, priority="normal", opene
         db.session.rollback()
         raise
     audit.record("ticket.open", actor=opened_by or subscriber, ticket=ticket, new=subject)
-    routing_requests.mark_due(ticket, at=utcnow())
+    routing_requests.mark_due(ticket)
     db.session.commit()
     routing_requests.dispatch(ticket)
     return ticket
