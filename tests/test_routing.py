@@ -295,3 +295,31 @@ def test_the_demo_routes_billing_to_ada(app, runner):
             assert event.created_at == ticket.created_at  # in order in the timeline
             assert ticket.routing_due_at is None
         assert {t.name for t in teams.all_teams()} == {"Billing", "Network", "Support"}
+
+
+@pytest.mark.committed  # two threads, each with its own connection, must see the ticket
+def test_two_workers_routing_at_once_write_one_event(app, world):
+    """Two deliveries of the same job at once: one claims the decision, the other finds it
+    taken (on PostgreSQL it waits for the first's row lock, then sees the column cleared)."""
+    import threading
+
+    with app.app_context():
+        add_rule(RuleFields("Billing to Agent", category("Billing"),
+                            assignee=user(world, "agent")), actor=None)
+        ticket_id = open_as(world, "alice", "Billing").id
+    said, start = [], threading.Barrier(2)
+
+    def deliver():
+        with app.app_context():
+            start.wait()
+            said.append(route_ticket(ticket_id))
+            db.session.remove()
+
+    workers = [threading.Thread(target=deliver) for _ in range(2)]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join()
+    assert sorted(said) == ["Routed by rule Billing to Agent: assigned to Agent", "nothing due"]
+    with app.app_context():
+        assert len(routing_events(ticket_id)) == 1
