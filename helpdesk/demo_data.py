@@ -15,7 +15,8 @@ from sqlalchemy import func, select
 from helpdesk.extensions import db
 from helpdesk.models import PRIORITIES, STATUSES, Category, User
 from helpdesk.models.timestamps import utcnow
-from helpdesk.services import accounts, organisations, replies, tickets
+from helpdesk.services import accounts, organisations, replies, routing, teams, tickets
+from helpdesk.services.routing_rules import RuleFields, add_rule
 
 DEMO_PASSWORD = "demo-pass-2026"  # noqa: S105 - the published demo password
 TICKET_COUNT = 64
@@ -93,8 +94,31 @@ def load_demo():
         person("carol@acme.demo.test", "Carol Acme", "company_admin", organisation=acme),
         person("dave@acme.demo.test", "Dave Acme", "subscriber", organisation=acme),
     ]
+    _load_routing(admin=admin, agent=agent, north=north, north_staff=north_staff)
     _load_tickets(subscribers, staff=[admin, agent], resellers={north.id: north_staff,
                                                                south.id: south_staff})
+
+
+def _load_routing(*, admin, agent, north, north_staff):
+    """Teams and routing rules, among them ``Billing to Ada`` (Billing tickets go to Ada
+    Admin), so the demo's Billing tickets show routing at work."""
+    billing, network, support = (teams.create_team(name) for name in
+                                 ("Billing", "Network", "Support"))
+    teams.add_member(billing, admin)
+    teams.add_member(network, agent)
+    for member in (admin, agent):
+        teams.add_member(support, member)
+    category = {c.name: c for c in db.session.scalars(select(Category))}
+    for fields in (
+        RuleFields("Billing to Ada", category["Billing"], assignee=admin, team=billing),
+        RuleFields("Urgent network faults to Sam", category["Network"], priority="urgent",
+                   assignee=agent, team=network),
+        RuleFields("Network to the Network team", category["Network"], team=network),
+        RuleFields("Connectivity to the Network team", category["Connectivity"], team=network),
+        RuleFields("North Net Wi-Fi to Nora", category["Wi-Fi"], reseller=north,
+                   assignee=north_staff),
+    ):
+        add_rule(fields, actor=admin)
 
 
 def _load_tickets(subscribers, *, staff, resellers):
@@ -118,8 +142,12 @@ def _load_tickets(subscribers, *, staff, resellers):
             subscriber=subscriber, subject=subject, category=category, priority=priority,
             body=body, opened_by=opener, created_at=opened,
         )
+        # What the routing job does after the commit, done now and dated at the opening so
+        # the timeline reads in order (the job, when it runs, finds nothing left to do).
+        routing.route_ticket(ticket.id, at=opened)
         helpers = [*staff, resellers[ticket.reseller_id]] if ticket.reseller_id else staff
         assignee = rng.choice([*helpers, None]) if status != "open" else None
+        assignee = ticket.assignee or assignee  # routed: the rule's choice stays
         moment = opened
         if assignee is not None:
             moment += timedelta(minutes=rng.randint(5, 90))

@@ -60,6 +60,8 @@ TICKET_PHRASES = {
     "ticket.time_entry": lambda e, t: Markup("logged {} minutes on {}").format(e.new_value, t),
     "attachment.add": lambda e, t: Markup("attached {} to {}").format(_value(e.new_value), t),
     "ticket.handoff": lambda e, t: Markup("handed {} over to {}").format(t, _them(e)),
+    "ticket.routing": lambda e, t: Markup("routed {} by the rule {}: {}").format(
+        t, _value(e.old_value), e.new_value.split(": ", 1)[-1] if e.new_value else ""),
     "ticket.assignment": lambda e, t: (
         Markup("unassigned {} (was {})").format(t, _value(e.old_value)) if not e.new_value
         else Markup("assigned {} to {}").format(t, _value(e.new_value))),
@@ -100,6 +102,25 @@ ACCOUNT_PHRASES = {
         _value(e.new_value)),
     "category.restore": lambda e: Markup("restored the category {}").format(
         _value(e.new_value)),
+    "team.create": lambda e: Markup("created the team {}").format(_value(e.new_value)),
+    "team.rename": lambda e: Markup("renamed the team {} to {}").format(
+        _value(e.old_value), _value(e.new_value)),
+    "team.add_member": lambda e: Markup("added {} to the team {}").format(
+        _them(e), _value(e.new_value)),
+    "team.remove_member": lambda e: Markup("took {} out of the team {}").format(
+        _them(e), _value(e.old_value)),
+    "routing_rule.add": lambda e: Markup("added the routing rule {}").format(
+        _value(e.new_value)),
+    "routing_rule.change": lambda e: Markup("changed the routing rule {} to {}").format(
+        _value(e.old_value), _value(e.new_value)),
+    "routing_rule.move": lambda e: Markup("moved the routing rule {} {}").format(
+        _value(e.old_value), e.new_value),
+    "routing_rule.enable": lambda e: Markup("enabled the routing rule {}").format(
+        _value(e.new_value)),
+    "routing_rule.disable": lambda e: Markup("disabled the routing rule {}").format(
+        _value(e.new_value)),
+    "routing_rule.delete": lambda e: Markup("deleted the routing rule {}").format(
+        _value(e.old_value)),
     "reseller.create": lambda e: Markup("created the reseller {}").format(
         _value(e.new_value)),
     "reseller.rename": lambda e: Markup("renamed the reseller {} to {}").format(

@@ -10,8 +10,10 @@ from helpdesk.models.organisation import Organisation
 from helpdesk.models.outgoing_mail import OutgoingMail
 from helpdesk.models.reply import Reply
 from helpdesk.models.reseller import Reseller
+from helpdesk.models.routing_rule import RoutingRule
 from helpdesk.models.saved_view import SavedView
 from helpdesk.models.sign_in import SignIn
+from helpdesk.models.team import Team
 from helpdesk.models.ticket import PRIORITIES, STATUSES, UNRESOLVED_STATUSES, Ticket
 from helpdesk.models.ticket_event import TicketEvent
 from helpdesk.models.ticket_tally import AssigneeTally, TicketDay, TicketTally
@@ -35,8 +37,10 @@ __all__ = [
     "OutgoingMail",
     "Reply",
     "Reseller",
+    "RoutingRule",
     "SavedView",
     "SignIn",
+    "Team",
     "Ticket",
     "TicketDay",
     "TicketEvent",

@@ -111,6 +111,12 @@ class Ticket(db.Model):
     rating: Mapped[int | None] = mapped_column(SmallInteger)
     rating_comment: Mapped[str | None] = mapped_column(Text)
     rated_at = mapped_column(UTCDateTime)
+    # The team working the ticket: set by routing (services.routing), shown on the ticket.
+    team_id: Mapped[int | None] = mapped_column(ForeignKey("teams.id"))
+    # Routing asked for and not yet decided (opened, or moved to another category): the
+    # routing job clears it as it decides, so a second run does nothing, and the sweep finds
+    # the tickets whose job never ran (jobs/routing.py).
+    routing_due_at = mapped_column(UTCDateTime)
 
     category = relationship("Category", lazy="joined")
     subscriber = relationship("User", foreign_keys=[subscriber_id], lazy="joined")
@@ -118,6 +124,7 @@ class Ticket(db.Model):
     opened_by = relationship("User", foreign_keys=[opened_by_id], lazy="select")
     organisation = relationship("Organisation", lazy="joined")
     reseller = relationship("Reseller", lazy="joined")
+    team = relationship("Team", lazy="select")
     replies = relationship(
         "Reply", back_populates="ticket", order_by="Reply.created_at, Reply.id",
         foreign_keys="Reply.ticket_id", lazy="raise_on_sql",
@@ -180,6 +187,10 @@ _listed_index(
 _listed_index("ix_tickets_created", Ticket.created_at, Ticket.id, *_FILTERED)
 _listed_index("ix_tickets_status_created", Ticket.status, Ticket.created_at, Ticket.id,
               *_FILTERED)
+# The tickets whose routing is still due: few at any time, so the sweep reads a tiny index.
+Index("ix_tickets_routing_due", Ticket.routing_due_at,
+      postgresql_where=Ticket.routing_due_at.isnot(None),
+      sqlite_where=Ticket.routing_due_at.isnot(None))
 # The portal's list, a subscriber's or an organisation's tickets by last public activity.
 Index("ix_tickets_subscriber_public_updated", Ticket.subscriber_id,
       Ticket.public_updated_at.desc(), Ticket.id.desc())

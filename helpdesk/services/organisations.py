@@ -117,7 +117,7 @@ def change_reseller(organisation, reseller, *, actor):
     moved = connection.scalar(
         select(func.count()).select_from(Ticket)
         .where(Ticket.organisation_id == organisation.id, Ticket.deleted_at.is_(None)))
-    tallies.move_organisation(connection, organisation.id, old_id, new_id)
+    tallies.move_organisation(connection, organisation.id, new_id)
     for table in (Ticket.__table__, User.__table__):
         connection.execute(update(table).where(table.c.organisation_id == organisation.id)
                            .values(reseller_id=new_id))

@@ -84,39 +84,42 @@ def rebuild(connection):
                  for table in ("ticket_tallies", "ticket_days", "assignee_tallies"))
 
 
-def move_organisation(connection, organisation_id, old_reseller_id, new_reseller_id):
-    """Move an organisation's live tickets from one reseller's tallies to another's, in the
-    caller's transaction, before its tickets' ``reseller_id`` is changed with one UPDATE.
+def move_organisation(connection, organisation_id, new_reseller_id):
+    """Move an organisation's live tickets to ``new_reseller_id``'s tallies, in the caller's
+    transaction, before its tickets' ``reseller_id`` is changed with one UPDATE.
 
-    Three grouped reads of the organisation's tickets (by status, priority and category; by
-    day; by assignee) become the deltas the flush listener would have summed ticket by
-    ticket, applied by the same upserts: a customer with 100,000 tickets moves in a few
-    statements, not 100,000 flushed rows.
+    Three grouped reads of the organisation's tickets (by reseller, status, priority and
+    category; by assignee too; by day) become the deltas the flush listener would have summed
+    ticket by ticket, applied by the same upserts: a customer with 100,000 tickets moves in a
+    few statements, not 100,000 flushed rows. Each ticket leaves the reseller it counts under
+    now (usually the organisation's, but not necessarily), so the tallies stay exact.
     """
     dialect = connection.dialect.name
-    old = NO_RESELLER if old_reseller_id is None else old_reseller_id
     new = NO_RESELLER if new_reseller_id is None else new_reseller_id
     live = "FROM tickets WHERE organisation_id = :organisation AND deleted_at IS NULL"
     run = partial(connection.execute, parameters={"organisation": organisation_id})
     deltas = Deltas()
-    for status, priority, category, count in run(text(
-            f"SELECT status, priority, category_id, count(*) {live}"
-            " GROUP BY status, priority, category_id")):
+    for old, status, priority, category, count in run(text(
+            f"SELECT {RESELLER}, status, priority, category_id, count(*) {live}"
+            f" GROUP BY {RESELLER}, status, priority, category_id")):
         deltas.tallies[(old, status, priority, category)] -= count
         deltas.tallies[(new, status, priority, category)] += count
-    for assignee, status, priority, category, count in run(text(
-            f"SELECT assignee_id, status, priority, category_id, count(*) {live}"
-            " AND assignee_id IS NOT NULL GROUP BY assignee_id, status, priority, category_id")):
+    for assignee, old, status, priority, category, count in run(text(
+            f"SELECT assignee_id, {RESELLER}, status, priority, category_id, count(*) {live}"
+            f" AND assignee_id IS NOT NULL"
+            f" GROUP BY assignee_id, {RESELLER}, status, priority, category_id")):
         deltas.assignees[(assignee, old, status, priority, category)] -= count
         deltas.assignees[(assignee, new, status, priority, category)] += count
     day = day_opened(dialect)
-    for opened_on, *counts in run(text(
-            f"SELECT {day}, count(*), count(first_response_at),"
+    for opened_on, old, *counts in run(text(
+            f"SELECT {day}, {RESELLER}, count(*), count(first_response_at),"
             f" coalesce(sum({seconds_after_opening(dialect, 'first_response_at')}), 0),"
             " count(resolved_at),"
             f" coalesce(sum({seconds_after_opening(dialect, 'resolved_at')}), 0)"
-            f" {live} GROUP BY {day}")):  # the columns of DAY_COUNTS, in its order
+            f" {live} GROUP BY {day}, {RESELLER}")):  # the columns of DAY_COUNTS, in order
         opened_on = date.fromisoformat(opened_on) if isinstance(opened_on, str) else opened_on
         for reseller, sign in ((old, -1), (new, 1)):
-            deltas.days[(opened_on, reseller)] = [sign * int(n) for n in counts]
+            totals = deltas.days.setdefault((opened_on, reseller), [0] * len(counts))
+            for index, count in enumerate(counts):
+                totals[index] += sign * int(count)
     apply_deltas(connection, deltas)

@@ -17,7 +17,7 @@ from helpdesk.models import PRIORITIES, STATUSES, Category, Ticket, TicketEvent,
 from helpdesk.models.ticket import reads_alike_to_customers
 from helpdesk.models.ticket_event import PUBLIC_EVENT_KINDS
 from helpdesk.models.timestamps import utcnow
-from helpdesk.services import audit, notifications
+from helpdesk.services import audit, notifications, routing_requests
 from helpdesk.services.attachments import store_attachments
 from helpdesk.services.errors import TicketError
 from helpdesk.services.permissions import require, require_open_for
@@ -63,7 +63,9 @@ def open_ticket(*, subscriber, subject, body, category, priority="normal", opene
     audit.record("ticket.open", actor=opened_by or subscriber, ticket=ticket, new=subject)
     notifications.notify("ticket_created", ticket, [subscriber], key=f"ticket-{ticket.id}",
                          actor=opened_by or subscriber)
+    routing_requests.mark_due(ticket)
     db.session.commit()
+    routing_requests.dispatch(ticket)
     return ticket
 
 
@@ -148,12 +150,13 @@ def assignable_users(ticket):
     return [user for user in users if can_see(user, ticket)]
 
 
-def apply_assignee(ticket, assignee, *, actor, at=None, note=None):
+def apply_assignee(ticket, assignee, *, actor, at=None, note=None, event=True):
     """Assign (or, with None, unassign) a ticket (no commit); the new assignee is notified
     (unless they assigned themselves), with ``note``, a handoff's note.
 
     The refusal names nobody: the id may be another reseller's user, picked or forged, whom
-    the actor may not know.
+    the actor may not know. ``event`` False: the caller writes the one event that says why
+    (routing names its rule).
     """
     if assignee is not None and assignee not in assignable_users(ticket):
         raise TicketError("That person cannot be assigned this ticket.", field="assignee")
@@ -163,12 +166,14 @@ def apply_assignee(ticket, assignee, *, actor, at=None, note=None):
         return False
     old = ticket.assignee.name if ticket.assignee else None
     ticket.assignee = assignee
-    event = add_event(ticket, actor=actor, kind="assignment", old=old,
-                      new=assignee.name if assignee else None, at=at)
+    written = event and add_event(ticket, actor=actor, kind="assignment", old=old,
+                                  new=assignee.name if assignee else None, at=at)
     if assignee is not None and assignee.id != getattr(actor, "id", None):
         db.session.flush()
-        notifications.notify("assigned", ticket, [assignee], key=f"assignment-{event.id}",
-                             note=note, actor=actor)
+        # Routing writes its own event; its claim on the ticket makes this run once.
+        key = (f"assignment-{written.id}" if written else
+               f"assignment-{ticket.id}-{assignee.id}-{(at or utcnow()).timestamp():.6f}")
+        notifications.notify("assigned", ticket, [assignee], key=key, note=note, actor=actor)
     return True
 
 
@@ -204,7 +209,9 @@ def change_category(ticket, category, *, actor):
         old = ticket.category.name
         ticket.category = category
         add_event(ticket, actor=actor, kind="category", old=old, new=category.name)
+        routing_requests.mark_due(ticket)
         db.session.commit()
+        routing_requests.dispatch(ticket)
     return ticket
 
 

@@ -2,7 +2,7 @@
 and each person's channel choices
 
 Revision ID: 0020_notification_channels
-Revises: 0016_outgoing_mail
+Revises: 0018_teams_routing
 Create Date: 2026-11-26 10:00:00
 
 ``notifications`` was one mail per customer reply; it becomes one mail per ticket event and
@@ -17,7 +17,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = '0020_notification_channels'
-down_revision = '0016_outgoing_mail'
+down_revision = '0018_teams_routing'
 branch_labels = None
 depends_on = None
 
