@@ -3,10 +3,11 @@
 from rq import cron
 
 from jobs import mail
-from jobs.housekeeping import record_heartbeat, refresh_planner_statistics
+from jobs.housekeeping import clean_job_registries, record_heartbeat, refresh_planner_statistics
 from jobs.notifications import dispatch_stalled
 
 cron.register(record_heartbeat, queue_name="default", interval=60)
 cron.register(dispatch_stalled, queue_name="notifications", interval=60)
 cron.register(refresh_planner_statistics, queue_name="default", interval=3600)
 cron.register(mail.dispatch_stalled, queue_name="notifications", interval=60)
+cron.register(clean_job_registries, queue_name="default", interval=60)
