@@ -1,7 +1,8 @@
 """Periodic housekeeping."""
 
 from rq import Queue
-from rq.registry import clean_registries
+from rq.registry import StartedJobRegistry, clean_registries
+from rq.scheduler import RQScheduler
 from sqlalchemy import text
 
 from helpdesk.extensions import db
@@ -41,20 +42,35 @@ def refresh_planner_statistics():
     return "analyzed"
 
 
-def clean_job_registries():
+def clean_job_registries(at=None):
     """Every minute: RQ's own clean-up of each queue's registries (a worker runs it only every
     ten minutes). A job whose worker died mid-run (killed, out of memory, the machine gone)
     stays "started" until its heartbeat lapses (about 90 s); the clean-up then retries it if
     it has retries left, else moves it to the failed jobs on ``/admin/jobs``. Idempotent: RQ
-    takes a lock per queue, and a cleaned registry has nothing left to clean. Returns the
-    queues cleaned."""
+    takes a lock per queue, and a cleaned registry has nothing left to clean. ``at``: the Unix
+    time to clean as of (now; a test passes a later one rather than wait). Returns the queues
+    cleaned.
+
+    It also stands in for a dead worker's scheduler: that worker's lock on a queue's
+    scheduled jobs (retries waiting out their back-off) lapses after about a minute, but a
+    live worker takes it over only every ten minutes; meanwhile this moves the due ones to
+    their queues, under the same lock."""
     connection = get_redis()
+    scheduler = RQScheduler(QUEUE_NAMES, connection=connection)
+    if scheduler.acquire_locks():  # only the queues no live scheduler holds
+        try:
+            scheduler.enqueue_scheduled_jobs()
+        finally:
+            scheduler.release_locks()
     cleaned = []
     for name in QUEUE_NAMES:
         queue = Queue(name, connection=connection)
         if queue.acquire_maintenance_lock():
             try:
-                clean_registries(queue)
+                if at is None:
+                    clean_registries(queue)
+                else:  # only the registry of running jobs depends on the time
+                    StartedJobRegistry(name, connection=connection).cleanup(timestamp=at)
             finally:
                 queue.release_maintenance_lock()
             cleaned.append(name)
