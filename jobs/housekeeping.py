@@ -91,8 +91,10 @@ def confirm_scheduler_running():
     """
     state = scheduler_liveness(get_redis())
     if state != "ok":
+        heard = ("no heartbeat is recorded" if state == "none running"
+                 else f"its heartbeat is {state}")
         raise SchedulerNotRunning(
-            f"The cron scheduler's heartbeat is {state}: this check ran before the cron "
+            f"The cron scheduler has not run yet: {heard}. This check ran before the cron "
             "process recorded its first heartbeat (jobs/housekeeping.record_heartbeat, every "
             "60 s). Start it (`flask --app wsgi cron`; `make run` does) and retry this job."
         )

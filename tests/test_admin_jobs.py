@@ -157,3 +157,29 @@ def test_a_post_without_csrf_is_refused(app, client, auth, world):
     response = client.post(f"{PAGE}/notifications/{job_id}/retry")
     assert response.status_code == 400
     assert failed_ids(app) == [job_id]
+
+
+def test_the_demo_job_fails_until_the_scheduler_has_run_then_retries_fine(app, client, auth,
+                                                                         world):
+    """``seed-demo``'s job: before any scheduler heartbeat it fails, saying why, and waits on
+    the page; after a heartbeat, retried from the page, it finishes."""
+    from helpdesk.demo_data import enqueue_demo_jobs
+    from jobs.housekeeping import record_heartbeat
+
+    with app.app_context():
+        assert enqueue_demo_jobs() is True
+    make_worker(app, queues=["default"], simple=True).work(burst=True)
+    assert failed_ids(app, "default") == ["demo-scheduler-check"]
+    auth.login(email("admin"))
+    html = client.get(PAGE).text
+    assert "SchedulerNotRunning: The cron scheduler has not run yet: no heartbeat is " \
+           "recorded." in html
+    with app.app_context():
+        record_heartbeat()
+    assert post(client, f"{PAGE}/default/demo-scheduler-check/retry",
+                page=PAGE).status_code == 303
+    make_worker(app, queues=["default"], simple=True).work(burst=True)
+    assert failed_ids(app, "default") == []
+    with app.app_context():
+        job = Job.fetch("demo-scheduler-check", connection=get_redis())
+        assert job.get_status() == "finished" and job.return_value() == "ok"

@@ -13,7 +13,12 @@ from datetime import datetime
 
 from rq.exceptions import InvalidJobOperation, NoSuchJobError
 from rq.job import Job
-from rq.registry import FailedJobRegistry, ScheduledJobRegistry, StartedJobRegistry
+from rq.registry import (
+    FailedJobRegistry,
+    FinishedJobRegistry,
+    ScheduledJobRegistry,
+    StartedJobRegistry,
+)
 
 from helpdesk.extensions import db
 from helpdesk.queues import QUEUE_NAMES, get_queue, get_redis
@@ -29,12 +34,14 @@ class JobError(ValueError):
 
 @dataclass(frozen=True)
 class QueueTally:
-    """How many jobs of one queue wait, run, wait for their time (retries), and failed."""
+    """How many jobs of one queue wait, run, wait for their time (retries), finished lately
+    (RQ keeps a finished job's result for a few minutes) and failed."""
 
     name: str
     queued: int
     started: int
     scheduled: int
+    finished: int
     failed: int
 
 
@@ -94,6 +101,7 @@ def tallies():
         name=name, queued=get_queue(name).count,
         started=StartedJobRegistry(name, connection=connection).count,
         scheduled=ScheduledJobRegistry(name, connection=connection).count,
+        finished=FinishedJobRegistry(name, connection=connection).count,
         failed=FailedJobRegistry(name, connection=connection).count,
     ) for name in QUEUE_NAMES]
 
