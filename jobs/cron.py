@@ -3,7 +3,7 @@
 from rq import cron
 
 from jobs import mail
-from jobs.housekeeping import record_heartbeat, refresh_planner_statistics
+from jobs.housekeeping import clean_job_registries, record_heartbeat, refresh_planner_statistics
 from jobs.notifications import dispatch_stalled
 from jobs.routing import route_left_behind
 
@@ -12,3 +12,4 @@ cron.register(dispatch_stalled, queue_name="notifications", interval=60)
 cron.register(refresh_planner_statistics, queue_name="default", interval=3600)
 cron.register(mail.dispatch_stalled, queue_name="notifications", interval=60)
 cron.register(route_left_behind, queue_name="automation", interval=60)
+cron.register(clean_job_registries, queue_name="default", interval=60)

@@ -1,14 +1,57 @@
-"""``GET /healthz``: database and Redis reachability."""
+"""``GET /healthz``: database and Redis reachability, worker and scheduler liveness."""
+
+from datetime import UTC, datetime, timedelta
+
+from rq import Worker
 
 from helpdesk import create_app
+from helpdesk.health import HEARTBEAT_KEY, scheduler_liveness, worker_liveness
+from helpdesk.queues import QUEUE_NAMES, get_redis
+from jobs.housekeeping import record_heartbeat
 
 
-def test_healthy(client):
-    """Both reachable: 200 and exactly the two parts."""
+def test_healthy_without_background_processes(client):
+    """Database and Redis reachable but no worker or scheduler yet: still 200 (the web can
+    serve; jobs wait), and the two liveness fields name what is missing."""
     response = client.get("/healthz")
     assert response.status_code == 200
-    assert response.json == {"database": "ok", "redis": "ok"}
+    assert response.json == {"database": "ok", "redis": "ok", "worker": "none running",
+                             "scheduler": "none running"}
     assert response.headers["Cache-Control"] == "no-store"
+
+
+def test_a_registered_worker_and_a_recent_heartbeat_are_ok(app, client):
+    """An RQ worker registered in Redis (as ``flask worker`` does at start) and the cron
+    scheduler's heartbeat job having run: both ok."""
+    with app.app_context():
+        worker = Worker(list(QUEUE_NAMES), connection=get_redis())
+        worker.register_birth()
+        worker.heartbeat()
+        record_heartbeat()
+    try:
+        assert client.get("/healthz").json == {"database": "ok", "redis": "ok",
+                                               "worker": "ok", "scheduler": "ok"}
+    finally:
+        with app.app_context():
+            worker.register_death()
+
+
+def test_stale_heartbeats_name_themselves(app):
+    """A worker and a scheduler last heard of long ago: "stale", with how long ago."""
+    with app.app_context():
+        connection = get_redis()
+        worker = Worker(list(QUEUE_NAMES), connection=connection)
+        worker.register_birth()
+        worker.heartbeat()
+        record_heartbeat()
+        later = datetime.now(UTC) + timedelta(seconds=1000)
+        assert worker_liveness(connection, now=later).startswith("stale: last heartbeat 10")
+        assert worker_liveness(connection, now=later).endswith(" s ago")
+        assert scheduler_liveness(connection, now=later).startswith("stale: last heartbeat")
+        assert scheduler_liveness(connection) == "ok"
+        connection.delete(HEARTBEAT_KEY)
+        assert scheduler_liveness(connection) == "none running"
+        worker.register_death()
 
 
 def test_redis_down_is_named(app, tmp_path):
@@ -19,6 +62,7 @@ def test_redis_down_is_named(app, tmp_path):
     assert response.status_code == 503
     assert response.json["database"] == "ok"
     assert response.json["redis"].startswith("down")
+    assert response.json["worker"] == "unknown: Redis is down"
 
 
 def test_database_down_is_named(app, tmp_path):

@@ -44,9 +44,10 @@ def test_cron_configuration_registers_the_heartbeat(app):
                          "jobs.notifications.dispatch_stalled",
                          "jobs.housekeeping.refresh_planner_statistics",
                          "jobs.mail.dispatch_stalled",
-                         "jobs.routing.route_left_behind"]
+                         "jobs.routing.route_left_behind",
+                         "jobs.housekeeping.clean_job_registries"]
         scheduler.enqueue_jobs()
-        assert get_queue("default").count == 2
+        assert get_queue("default").count == 3
         assert get_queue("notifications").count == 2
         assert get_queue("automation").count == 1
 

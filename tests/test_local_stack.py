@@ -95,3 +95,48 @@ def test_make_run_names_the_variable_when_the_database_is_down(tmp_path):
     assert process.returncode == 1
     assert "Fix DATABASE_URL" in output
     assert "Traceback" not in output
+
+
+def _poll(check, what, process, seconds=STARTUP_DEADLINE_SECONDS):
+    """Return once ``check()`` is true (bounded), failing early if the launcher died."""
+    import time
+
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            pytest.fail(f"launcher exited while waiting for {what}:\n{process.stdout.read()}")
+        if check():
+            return
+        time.sleep(0.2)  # a polling step
+    process.kill()
+    pytest.fail(f"timed out waiting for {what}")
+
+
+@pytest.mark.slow
+def test_make_run_shows_the_demo_failed_job_and_its_retry_succeeds(tmp_path):
+    """A new user of ``make run``: the demo's scheduler check failed before the scheduler
+    started and waits on /admin/jobs; once the scheduler has run, Retry finishes it."""
+    from rq.job import Job
+
+    instance, port = tmp_path / "instance", free_port()
+    base_url = f"http://127.0.0.1:{port}"
+    process = launch(instance, port)
+    try:
+        wait_until_healthy(process, base_url)
+        client, _ = sign_in(base_url, "admin@demo.test")
+        _poll(lambda: 'id="job-demo-scheduler-check"' in client.get("/admin/jobs").text,
+              "the failed demo job", process)
+        assert "no heartbeat is recorded" in client.get("/admin/jobs").text
+        _poll(lambda: client.get("/healthz").json()["scheduler"] == "ok",
+              "the scheduler's first heartbeat", process)
+        assert client.get("/healthz").json()["worker"] == "ok"
+        token = csrf_token_from(client.get("/admin/jobs").text)
+        response = client.post("/admin/jobs/default/demo-scheduler-check/retry",
+                               data={"csrf_token": token})
+        assert response.status_code == 303
+        connection = redis.Redis(unix_socket_path=str(instance / "redis.socket"))
+        _poll(lambda: Job.fetch("demo-scheduler-check", connection=connection).get_status()
+              == "finished", "the retried job to finish", process)
+        assert 'id="job-demo-scheduler-check"' not in client.get("/admin/jobs").text
+    finally:
+        stop(process)

@@ -129,6 +129,12 @@ ACCOUNT_PHRASES = {
         _value(e.new_value)),
     "organisation.rename": lambda e: Markup("renamed the organisation {} to {}").format(
         _value(e.old_value), _value(e.new_value)),
+    "job.retry": lambda e: Markup("retried job {}").format(e.new_value),
+    "job.discard": lambda e: Markup("discarded job {}").format(e.new_value),
+    "job.retry_all": lambda e: Markup("retried every failed job of {} ({})").format(
+        e.field, e.new_value),
+    "job.discard_all": lambda e: Markup("discarded every failed job of {} ({})").format(
+        e.field, e.new_value),
     "organisation.reseller": lambda e: Markup("changed the {} from {} to {}").format(
         e.field, _value(e.old_value or "the operator"), _value(e.new_value or "the operator")),
 }

@@ -3,7 +3,13 @@
 import click
 from flask.cli import with_appcontext
 
-from helpdesk.demo_data import DEMO_PASSWORD, database_is_empty, demo_is_loaded, load_demo
+from helpdesk.demo_data import (
+    DEMO_PASSWORD,
+    database_is_empty,
+    demo_is_loaded,
+    enqueue_demo_jobs,
+    load_demo,
+)
 
 
 @click.command("seed-demo")
@@ -18,4 +24,5 @@ def seed_demo(if_empty):
         click.echo("The database has users already; demo data not loaded.")
         return
     load_demo()
+    enqueue_demo_jobs()
     click.echo(f"Demo data loaded. Every demo login uses the password {DEMO_PASSWORD}.")
