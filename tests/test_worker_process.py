@@ -14,6 +14,7 @@ from pathlib import Path
 
 import psutil
 import pytest
+from rq import Worker
 from rq.job import Job
 from rq.registry import ScheduledJobRegistry
 from rq.scheduler import RQScheduler
@@ -80,6 +81,15 @@ def kill_worker_and_work_horse(process):
         doomed.kill()
     process.wait(timeout=30)
     psutil.wait_procs(horses, timeout=30)
+
+
+def forget_dead_workers(app):
+    """Take killed workers off RQ's list of workers at once (RQ would when their heartbeat
+    key expires, minutes later), so a later test's ``/healthz`` does not count them."""
+    with app.app_context():
+        for worker in Worker.all(connection=get_redis()):
+            if worker.pid and not psutil.pid_exists(worker.pid):
+                worker.register_death()
 
 
 def wait_for(condition, what, *, process=None):
@@ -155,6 +165,7 @@ def test_burst_runs_every_queued_job_of_every_queue_and_exits(app, world, tmp_pa
 
 def test_healthz_sees_a_running_worker(app, client, tmp_path):
     """A real worker process makes ``worker`` ok; once it has stopped, it is not."""
+    forget_dead_workers(app)  # one stopped during its start-up leaves its record behind
     assert client.get("/healthz").json["worker"] == "none running"
     worker = start_worker(app, tmp_path, "--queue", "default")
     try:
@@ -167,15 +178,22 @@ def test_healthz_sees_a_running_worker(app, client, tmp_path):
 
 
 class HoldingInbox(Inbox):
-    """An SMTP server that holds the first message's DATA until released, then refuses it
-    (its sender is gone by then); later messages are kept as usual."""
+    """An SMTP server that holds the first message carrying ``marker`` until released, then
+    refuses it (its sender is gone by then); other and later messages are kept as usual
+    (the world's own notifications may arrive first)."""
 
-    def __init__(self):
+    def __init__(self, marker):
         super().__init__()
+        self.marker = marker.encode()
         self.arrived, self.release = threading.Event(), threading.Event()
 
+    def carrying_marker(self):
+        """The messages kept whose text carries the marker."""
+        return [message for message in self.messages
+                if self.marker.decode() in message.get_body(("plain",)).get_content()]
+
     async def handle_DATA(self, server, session, envelope):
-        if not self.arrived.is_set():
+        if not self.arrived.is_set() and self.marker in envelope.content:
             self.arrived.set()
             await asyncio.get_running_loop().run_in_executor(None, self.release.wait, 60)
             return "451 4.3.0 Not kept: the sender went away"
@@ -186,7 +204,7 @@ def test_a_worker_killed_mid_send_does_not_send_twice(app, world, assigned, tmp_
     """SIGKILL while the mail server holds the message: RQ's clean-up (our minutely job)
     retries the abandoned job, which finds the notification claimed and sends nothing; the
     outbox's sweep hands the stalled claim back, and the message goes out exactly once."""
-    inbox = HoldingInbox()
+    inbox = HoldingInbox("Killed mid-send")
     mail_server = start_mail_server(app, inbox)
     first = start_worker(app, tmp_path, "--queue", "notifications", log_name="first.log")
     second = None
@@ -211,19 +229,19 @@ def test_a_worker_killed_mid_send_does_not_send_twice(app, world, assigned, tmp_
                  process=second)
         with app.app_context():
             assert Job.fetch(job_id, connection=get_redis()).return_value() == "sending"
-        assert inbox.messages == []  # the retry found the row claimed and sent nothing
+        assert inbox.carrying_marker() == []  # the retry found the row claimed, sent nothing
 
         with app.app_context():  # the outbox's sweep, once the claim is old enough
             assert OUTBOX.dispatch_left_behind(claimed_before=utcnow(),
-                                               created_before=utcnow()) == 1
+                                               created_before=utcnow()) >= 1
         wait_for(lambda: row(app, notification_id).state == "sent", "the sweep's send",
                  process=second)
-        assert len(inbox.messages) == 1
-        assert "Killed mid-send" in inbox.messages[0].get_body(("plain",)).get_content()
+        assert len(inbox.carrying_marker()) == 1
         assert row(app, notification_id).attempts == 2
     finally:
         inbox.release.set()
         stop_worker(first)
         if second is not None:
             stop_worker(second)
+        forget_dead_workers(app)
         mail_server.stop()
