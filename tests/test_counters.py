@@ -201,6 +201,22 @@ def test_tallies_equal_a_recount_after_every_change(app, world, savepoint, steps
         assert rebuilt() == stored()
 
 
+def test_moving_an_organisation_moves_a_ticket_moved_alone_before(app_context, world):
+    """A ticket of Acme moved to South by itself, then Acme (North's) moved to South: each
+    ticket leaves the reseller it had, not the organisation's old one."""
+    agent = db.session.get(User, world.users["agent"])
+    south = db.session.scalar(select(Reseller).where(Reseller.name == "South"))
+    ticket = db.session.get(Ticket, world.tickets["dave"])
+    replies.add_reply(ticket, author=agent, body="Fixed", status="resolved")
+    ticket.reseller = south
+    db.session.commit()
+    assert stored() == recount()
+    acme = db.session.scalar(select(Organisation).where(Organisation.name == "Acme"))
+    organisations.change_reseller(acme, south, actor=agent)
+    db.session.expire_all()
+    assert stored() == recount()
+
+
 def test_tallies_follow_changes_the_services_never_make(app_context, world):
     """An expired ticket changed without being read first, a ticket inserted deleted, one
     deleted for good: the flush still knows where each counted."""
