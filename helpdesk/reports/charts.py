@@ -51,6 +51,8 @@ def volume_chart(periods, per):
         left = PLOT_LEFT + index * slot + slot * 0.1
         for offset, series, count in ((0, "opened", period.opened),
                                       (bar, "resolved", period.resolved)):
+            if not count:
+                continue
             height = plot_height * count / top
             bars.append(Bar(x=round(left + offset, 2), y=round(PLOT_TOP + plot_height - height, 2),
                             width=round(bar, 2), height=round(height, 2), series=series,
