@@ -10,7 +10,9 @@ Both hold the same counts (``REPORT_COUNTS``), each on the day its event happene
 of days answers "what happened in this range":
 
 - ``opened`` on the day the ticket was opened, and ``unresolved``: how many of those are not
-  resolved or closed now (the backlog left from that day);
+  resolved or closed now (the backlog left from that day). Summed over every day, the rows
+  with backlog (a partial index each: as many rows as days and keys with unresolved tickets,
+  not all history) give the backlog now by any of the rollup's keys;
 - ``responded`` and ``response_seconds`` on the day of the first response;
 - ``resolved`` and ``resolution_seconds`` on the day it was resolved (a reopened ticket is
   not resolved: its ``resolved_at`` is cleared, so it leaves that day's counts).
@@ -25,7 +27,7 @@ Kept in step by the ticket tallies' flush listener (``models.ticket_tally``: a t
 
 from datetime import UTC
 
-from sqlalchemy import BigInteger, Date, Integer, String
+from sqlalchemy import BigInteger, Date, Index, Integer, String, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from helpdesk.extensions import db
@@ -47,10 +49,15 @@ class _Counts:
     resolution_seconds: Mapped[int] = mapped_column(BigInteger, default=0)
 
 
+HAS_BACKLOG = text("unresolved <> 0")
+
+
 class ReportDay(_Counts, db.Model):
     """One UTC day's ticket events for one reseller, category and priority."""
 
     __tablename__ = "report_days"
+    __table_args__ = (Index("ix_report_days_backlog", "reseller_id",
+                            postgresql_where=HAS_BACKLOG, sqlite_where=HAS_BACKLOG),)
 
     day = mapped_column(Date, primary_key=True)
     reseller_id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
@@ -65,6 +72,8 @@ class OrganisationDay(_Counts, db.Model):
     """One UTC day's ticket events for one reseller and organisation."""
 
     __tablename__ = "organisation_days"
+    __table_args__ = (Index("ix_organisation_days_backlog", "reseller_id",
+                            postgresql_where=HAS_BACKLOG, sqlite_where=HAS_BACKLOG),)
 
     day = mapped_column(Date, primary_key=True)
     reseller_id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)

@@ -20,6 +20,7 @@ BREAKDOWN_COLUMNS = (
     ("Opened, still unresolved", "unresolved"),
     ("Mean first response (hours)", "first_response_hours"),
     ("Mean resolution (hours)", "resolution_hours"),
+    ("Backlog now", "backlog"),
     # ("SLA met", "sla_compliance"): here once tickets store SLA due times (issue 10 item 4).
 )
 TABLES = {

@@ -2,7 +2,7 @@
 over a range of UTC days, in the viewer's scope.
 
 Read from the rollups every ticket change keeps in step (``models.report_day``) and the
-queue's tallies, never from the tickets: four queries over at most a few thousand rows
+queue's tallies, never from the tickets: six queries over at most a few thousand rows
 whatever the number of tickets (a 90-day range at 1,000,000 tickets reads about 20,000 rows
 of ``report_days``).
 
@@ -12,8 +12,9 @@ of ``report_days``).
   resolution time of those resolved in it, in hours to one decimal (whole seconds counted);
   a median would need a histogram per row, so there is none;
 - breakdowns by category, priority, reseller and organisation: opened, resolved, the mean
-  times, and how many of the tickets opened in the range are still unresolved;
-- the backlog now: every unresolved ticket in scope, whenever opened (``ticket_tallies``).
+  times, how many of the tickets opened in the range are still unresolved, and the backlog
+  now (every unresolved ticket, whenever opened: the rollup rows with backlog, any day);
+- the backlog now in all: ``ticket_tallies``.
 
 Days are UTC days, as the rollups are kept: the page says so.
 
@@ -29,7 +30,7 @@ from sqlalchemy import func, select
 from helpdesk.access import scope_of
 from helpdesk.extensions import db
 from helpdesk.models import Category, Organisation, Reseller, TicketTally
-from helpdesk.models.report_day import NO_ORGANISATION, OrganisationDay, ReportDay
+from helpdesk.models.report_day import HAS_BACKLOG, NO_ORGANISATION, OrganisationDay, ReportDay
 from helpdesk.models.ticket import PRIORITIES, UNRESOLVED_STATUSES
 from helpdesk.models.ticket_tally import NO_RESELLER
 from helpdesk.models.timestamps import utcnow
@@ -136,6 +137,7 @@ class Figures:
     response_seconds: int = 0
     resolved: int = 0
     resolution_seconds: int = 0
+    backlog: int = 0  # unresolved now, whenever opened (breakdowns only)
 
     def add(self, counts):
         for name, count in zip(SUMMED, counts, strict=True):
@@ -188,40 +190,63 @@ def build_report(user, date_range):
     periods = _periods(date_range, by_day)
 
     categories, priorities, resellers = {}, {}, {}
-    for category_id, category, priority, reseller_id, reseller, *counts in db.session.execute(
-            select(ReportDay.category_id, Category.name, ReportDay.priority,
-                   ReportDay.reseller_id, Reseller.name, *sums)
+    keys = (ReportDay.category_id, Category.name, ReportDay.priority, ReportDay.reseller_id,
+            Reseller.name)
+
+    def by_report_key(*columns, where):
+        return db.session.execute(
+            select(*keys, *columns)
             .outerjoin(Category, Category.id == ReportDay.category_id)
             .outerjoin(Reseller, Reseller.id == ReportDay.reseller_id)
-            .where(*in_range)
-            .group_by(ReportDay.category_id, Category.name, ReportDay.priority,
-                      ReportDay.reseller_id, Reseller.name)):
+            .where(*where).group_by(*keys))
+
+    def groups_of(category_id, category, priority, reseller_id, reseller):
         for groups, key, label in (
                 (categories, category_id, category or "?"),
                 (priorities, priority, priority),
                 (resellers, reseller_id,
                  "No reseller" if reseller_id == NO_RESELLER else reseller or "?")):
-            groups.setdefault(key, Figures(label=label, key=key)).add(counts)
+            yield groups.setdefault(key, Figures(label=label, key=key))
 
-    organisation_sums = [func.sum(getattr(OrganisationDay, name)) for name in SUMMED]
-    organisations = [
-        Figures(label="No organisation" if organisation_id == NO_ORGANISATION else name or "?",
-                key=organisation_id).add(counts)
-        for organisation_id, name, *counts in db.session.execute(
-            select(OrganisationDay.organisation_id, Organisation.name, *organisation_sums)
+    for *key, opened, unresolved, responded, response, resolved, resolution in by_report_key(
+            *sums, where=in_range):
+        for figures in groups_of(*key):
+            figures.add((opened, unresolved, responded, response, resolved, resolution))
+    for *key, backlog in by_report_key(
+            func.sum(ReportDay.unresolved),
+            where=(HAS_BACKLOG, tallied_scope(user, ReportDay))):
+        for figures in groups_of(*key):
+            figures.backlog += int(backlog)
+
+    organisations = {}
+    organisation_keys = (OrganisationDay.organisation_id, Organisation.name)
+
+    def by_organisation(*columns, where):
+        return db.session.execute(
+            select(*organisation_keys, *columns)
             .outerjoin(Organisation, Organisation.id == OrganisationDay.organisation_id)
-            .where(OrganisationDay.day >= date_range.start,
-                   OrganisationDay.day <= date_range.end,
-                   tallied_scope(user, OrganisationDay))
-            .group_by(OrganisationDay.organisation_id, Organisation.name))
-    ]
+            .where(tallied_scope(user, OrganisationDay), *where).group_by(*organisation_keys))
+
+    def organisation(organisation_id, name):
+        label = "No organisation" if organisation_id == NO_ORGANISATION else name or "?"
+        return organisations.setdefault(organisation_id,
+                                        Figures(label=label, key=organisation_id))
+
+    for organisation_id, name, *counts in by_organisation(
+            *(func.sum(getattr(OrganisationDay, name)) for name in SUMMED),
+            where=(OrganisationDay.day >= date_range.start,
+                   OrganisationDay.day <= date_range.end)):
+        organisation(organisation_id, name).add(counts)
+    for organisation_id, name, backlog in by_organisation(
+            func.sum(OrganisationDay.unresolved), where=(HAS_BACKLOG,)):
+        organisation(organisation_id, name).backlog += int(backlog)
     backlog_now = db.session.scalar(
         select(func.coalesce(func.sum(TicketTally.tickets), 0))
         .where(tallied_scope(user, TicketTally),
                TicketTally.status.in_(UNRESOLVED_STATUSES)))
 
     def largest_first(groups):
-        return sorted(groups, key=lambda f: (-f.opened, -f.resolved, f.label))
+        return sorted(groups, key=lambda f: (-f.opened, -f.backlog, -f.resolved, f.label))
 
     priority_order = {p: n for n, p in enumerate(reversed(PRIORITIES))}
     return Report(
@@ -230,7 +255,7 @@ def build_report(user, date_range):
             "category": largest_first(categories.values()),
             "priority": sorted(priorities.values(), key=lambda f: priority_order.get(f.key, 9)),
             "reseller": largest_first(resellers.values()),
-            "organisation": largest_first(organisations),
+            "organisation": largest_first(organisations.values()),
         })
 
 

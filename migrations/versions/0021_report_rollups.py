@@ -93,6 +93,11 @@ def upgrade():
     sa.PrimaryKeyConstraint('day', 'reseller_id', 'organisation_id',
                             name=op.f('pk_organisation_days'))
     )
+    for table in ('report_days', 'organisation_days'):
+        # The rows holding backlog: the backlog now, by any key, without reading all history.
+        op.create_index(f'ix_{table}_backlog', table, ['reseller_id'], unique=False,
+                        postgresql_where=sa.text('unresolved <> 0'),
+                        sqlite_where=sa.text('unresolved <> 0'))
     for statement in _fill_statements(op.get_bind().dialect.name):
         op.execute(statement)
 
