@@ -361,3 +361,31 @@ def test_query_count_does_not_grow_with_the_data(app, client, auth, world, count
             replies.add_reply(ticket, author=agent, body="Done", status="resolved")
     assert statements() == few <= 8
     assert "<dt>Opened</dt><dd>66</dd>" in client.get("/reports?days=90").text
+
+
+def test_chart_axes_read_whole_numbers_and_quiet_ranges_chart_the_backlog():
+    """A top of 1 has no tick at 0.5 (read "0" twice); a range with nothing opened charts the
+    backlog now instead of empty bars; a period without tickets draws no bar."""
+    from helpdesk.reports import charts
+
+    quiet = [reports.Figures(label="2026-01-01", key=1, opened=0),
+             reports.Figures(label="2026-01-02", key=2, opened=1, resolved=1)]
+    volume = charts.volume_chart(quiet, "day")
+    assert [value for _, value in volume["ticks"]] == [0, 1]
+    assert len(volume["bars"]) == 2 and all(bar.height > 0 for bar in volume["bars"])
+    assert [value for _, value in charts.volume_chart(
+        [reports.Figures(label="2026-01-01", opened=7)], "day")["ticks"]] == [0, 5, 10]
+    waiting = [reports.Figures(label="Billing", backlog=4), reports.Figures(label="Wi-Fi",
+                                                                            backlog=2)]
+    chart = charts.bars_chart(waiting, label=lambda f: f.label)
+    assert chart["value"] == "backlog" and [i["count"] for i in chart["items"]] == [4, 2]
+    assert chart["items"][0]["width"] == 2 * chart["items"][1]["width"]
+
+
+def test_a_quiet_range_says_so(client, auth, world):
+    """Nothing opened or resolved: a sentence instead of an empty chart; the bars show the
+    backlog now."""
+    auth.login(email("agent"))
+    html = client.get("/reports", query_string={"from": "2026-01-01", "to": "2026-01-31"}).text
+    assert "No tickets were opened or resolved in this range." in html
+    assert '<title id="category-chart-title">Backlog now by category</title>' in html

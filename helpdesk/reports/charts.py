@@ -59,16 +59,19 @@ def volume_chart(periods, per):
                             title=f"{per} of {period.label}: {count} {series}"))
         if index % every == 0:
             labels.append((round(PLOT_LEFT + index * slot + slot / 2, 2), period.label[5:]))
+    shares = (0, 0.5, 1) if top % 2 == 0 else (0, 1)  # whole numbers on the axis only
     ticks = [(round(PLOT_TOP + plot_height * (1 - share), 2), round(top * share))
-             for share in (0, 0.5, 1)]
+             for share in shares]
     return {"width": VOLUME_WIDTH, "height": VOLUME_HEIGHT, "bars": bars, "labels": labels,
             "ticks": ticks, "left": PLOT_LEFT, "right": VOLUME_WIDTH - 8,
             "baseline": PLOT_TOP + plot_height}
 
 
-def bars_chart(rows, *, label, value="opened"):
-    """Horizontal bars of ``value`` for the first ``MAX_BARS`` rows (largest first), each
-    labelled (``label(figures)``, cut to ``LABEL_CHARS``) and with its number at its end."""
+def bars_chart(rows, *, label):
+    """Horizontal bars of the tickets opened for the first ``MAX_BARS`` rows (largest
+    first), or of the backlog now when none was opened in the range; each labelled
+    (``label(figures)``, cut to ``LABEL_CHARS``) and with its number at its end."""
+    value = "opened" if any(row.opened for row in rows) else "backlog"
     shown = rows[:MAX_BARS]
     top = max((getattr(row, value) for row in shown), default=0) or 1
     room = BARS_WIDTH - LABEL_WIDTH - 48
