@@ -30,7 +30,13 @@ from sqlalchemy import func, select
 from helpdesk.access import scope_of
 from helpdesk.extensions import db
 from helpdesk.models import Category, Organisation, Reseller, TicketTally
-from helpdesk.models.report_day import HAS_BACKLOG, NO_ORGANISATION, OrganisationDay, ReportDay
+from helpdesk.models.report_day import (
+    HAS_BACKLOG,
+    NO_ORGANISATION,
+    REPORT_COUNTS,
+    OrganisationDay,
+    ReportDay,
+)
 from helpdesk.models.ticket import PRIORITIES, UNRESOLVED_STATUSES
 from helpdesk.models.ticket_tally import NO_RESELLER
 from helpdesk.models.timestamps import utcnow
@@ -39,8 +45,6 @@ PRESETS = (7, 30, 90)
 DEFAULT_DAYS = 30
 MAX_DAYS = 366  # a year and a day: what a report reads stays bounded
 WEEKLY_AFTER_DAYS = 31  # longer ranges are shown per week unless asked per day
-SUMMED = ("opened", "unresolved", "responded", "response_seconds", "resolved",
-          "resolution_seconds")
 BREAKDOWNS = ("category", "priority", "reseller", "organisation")
 
 
@@ -127,7 +131,8 @@ def _date(text, which):
 
 @dataclass
 class Figures:
-    """Summed counts (``SUMMED``) of a group of rollup rows, with their means in hours."""
+    """Summed counts (``REPORT_COUNTS``) of a group of rollup rows, with their means in
+    hours, and (breakdowns) the backlog now."""
 
     label: str = ""
     key: object = None
@@ -140,7 +145,7 @@ class Figures:
     backlog: int = 0  # unresolved now, whenever opened (breakdowns only)
 
     def add(self, counts):
-        for name, count in zip(SUMMED, counts, strict=True):
+        for name, count in zip(REPORT_COUNTS, counts, strict=True):
             setattr(self, name, getattr(self, name) + int(count or 0))
         return self
 
@@ -177,86 +182,95 @@ class Report:
 
 
 def build_report(user, date_range):
-    """The report of ``date_range`` over the tickets ``user`` may see."""
-    sums = [func.sum(getattr(ReportDay, name)) for name in SUMMED]
-    in_range = (ReportDay.day >= date_range.start, ReportDay.day <= date_range.end,
-                tallied_scope(user, ReportDay))
+    """The report of ``date_range`` over the tickets ``user`` may see: six queries."""
+    in_range = (ReportDay.day >= date_range.start, ReportDay.day <= date_range.end)
     totals = Figures(label="All tickets")
     by_day = {}
     for day, *counts in db.session.execute(
-            select(ReportDay.day, *sums).where(*in_range).group_by(ReportDay.day)):
+            select(ReportDay.day, *_sums(ReportDay))
+            .where(tallied_scope(user, ReportDay), *in_range).group_by(ReportDay.day)):
         by_day[day] = counts
         totals.add(counts)
-    periods = _periods(date_range, by_day)
-
-    categories, priorities, resellers = {}, {}, {}
-    keys = (ReportDay.category_id, Category.name, ReportDay.priority, ReportDay.reseller_id,
-            Reseller.name)
-
-    def by_report_key(*columns, where):
-        return db.session.execute(
-            select(*keys, *columns)
-            .outerjoin(Category, Category.id == ReportDay.category_id)
-            .outerjoin(Reseller, Reseller.id == ReportDay.reseller_id)
-            .where(*where).group_by(*keys))
-
-    def groups_of(category_id, category, priority, reseller_id, reseller):
-        for groups, key, label in (
-                (categories, category_id, category or "?"),
-                (priorities, priority, priority),
-                (resellers, reseller_id,
-                 "No reseller" if reseller_id == NO_RESELLER else reseller or "?")):
-            yield groups.setdefault(key, Figures(label=label, key=key))
-
-    for *key, opened, unresolved, responded, response, resolved, resolution in by_report_key(
-            *sums, where=in_range):
-        for figures in groups_of(*key):
-            figures.add((opened, unresolved, responded, response, resolved, resolution))
-    for *key, backlog in by_report_key(
-            func.sum(ReportDay.unresolved),
-            where=(HAS_BACKLOG, tallied_scope(user, ReportDay))):
-        for figures in groups_of(*key):
-            figures.backlog += int(backlog)
-
-    organisations = {}
-    organisation_keys = (OrganisationDay.organisation_id, Organisation.name)
-
-    def by_organisation(*columns, where):
-        return db.session.execute(
-            select(*organisation_keys, *columns)
-            .outerjoin(Organisation, Organisation.id == OrganisationDay.organisation_id)
-            .where(tallied_scope(user, OrganisationDay), *where).group_by(*organisation_keys))
-
-    def organisation(organisation_id, name):
-        label = "No organisation" if organisation_id == NO_ORGANISATION else name or "?"
-        return organisations.setdefault(organisation_id,
-                                        Figures(label=label, key=organisation_id))
-
-    for organisation_id, name, *counts in by_organisation(
-            *(func.sum(getattr(OrganisationDay, name)) for name in SUMMED),
-            where=(OrganisationDay.day >= date_range.start,
-                   OrganisationDay.day <= date_range.end)):
-        organisation(organisation_id, name).add(counts)
-    for organisation_id, name, backlog in by_organisation(
-            func.sum(OrganisationDay.unresolved), where=(HAS_BACKLOG,)):
-        organisation(organisation_id, name).backlog += int(backlog)
     backlog_now = db.session.scalar(
         select(func.coalesce(func.sum(TicketTally.tickets), 0))
         .where(tallied_scope(user, TicketTally),
                TicketTally.status.in_(UNRESOLVED_STATUSES)))
-
-    def largest_first(groups):
-        return sorted(groups, key=lambda f: (-f.opened, -f.backlog, -f.resolved, f.label))
-
+    categories, priorities, resellers = _by_category_priority_and_reseller(user, in_range)
     priority_order = {p: n for n, p in enumerate(reversed(PRIORITIES))}
     return Report(
-        range=date_range, totals=totals, periods=periods, backlog_now=int(backlog_now),
+        range=date_range, totals=totals, periods=_periods(date_range, by_day),
+        backlog_now=int(backlog_now),
         breakdowns={
-            "category": largest_first(categories.values()),
-            "priority": sorted(priorities.values(), key=lambda f: priority_order.get(f.key, 9)),
-            "reseller": largest_first(resellers.values()),
-            "organisation": largest_first(organisations.values()),
+            "category": _largest_first(categories),
+            "priority": sorted(priorities, key=lambda f: priority_order.get(f.key, 9)),
+            "reseller": _largest_first(resellers),
+            "organisation": _largest_first(_by_organisation(user, date_range)),
         })
+
+
+def _sums(model):
+    """``sum()`` of each of ``REPORT_COUNTS`` of a rollup, in that order."""
+    return [func.sum(getattr(model, name)) for name in REPORT_COUNTS]
+
+
+def _largest_first(groups):
+    return sorted(groups, key=lambda f: (-f.opened, -f.backlog, -f.resolved, f.label))
+
+
+def _by_category_priority_and_reseller(user, in_range):
+    """``Figures`` per category, priority and reseller: two reads of ``report_days`` grouped
+    by all three (a few hundred groups), one over the range, one over the rows holding
+    backlog (any day), summed here into each breakdown."""
+    keys = (ReportDay.category_id, Category.name, ReportDay.priority, ReportDay.reseller_id,
+            Reseller.name)
+    groups = ({}, {}, {})
+
+    def read(columns, where):
+        return db.session.execute(
+            select(*keys, *columns)
+            .outerjoin(Category, Category.id == ReportDay.category_id)
+            .outerjoin(Reseller, Reseller.id == ReportDay.reseller_id)
+            .where(tallied_scope(user, ReportDay), *where).group_by(*keys))
+
+    def figures_of(category_id, category, priority, reseller_id, reseller):
+        reseller = "No reseller" if reseller_id == NO_RESELLER else reseller or "?"
+        for group, key, label in zip(groups, (category_id, priority, reseller_id),
+                                     (category or "?", priority, reseller), strict=True):
+            yield group.setdefault(key, Figures(label=label, key=key))
+
+    for row in read(_sums(ReportDay), in_range):
+        for figures in figures_of(*row[:len(keys)]):
+            figures.add(row[len(keys):])
+    for *key, backlog in read([func.sum(ReportDay.unresolved)], [HAS_BACKLOG]):
+        for figures in figures_of(*key):
+            figures.backlog += int(backlog)
+    return [list(group.values()) for group in groups]
+
+
+def _by_organisation(user, date_range):
+    """``Figures`` per organisation: ``organisation_days`` over the range, and over the rows
+    holding backlog (any day)."""
+    keys = (OrganisationDay.organisation_id, Organisation.name)
+    found = {}
+
+    def read(columns, where):
+        return db.session.execute(
+            select(*keys, *columns)
+            .outerjoin(Organisation, Organisation.id == OrganisationDay.organisation_id)
+            .where(tallied_scope(user, OrganisationDay), *where).group_by(*keys))
+
+    def figures_of(organisation_id, name):
+        label = "No organisation" if organisation_id == NO_ORGANISATION else name or "?"
+        return found.setdefault(organisation_id, Figures(label=label, key=organisation_id))
+
+    for organisation_id, name, *counts in read(
+            _sums(OrganisationDay), (OrganisationDay.day >= date_range.start,
+                                     OrganisationDay.day <= date_range.end)):
+        figures_of(organisation_id, name).add(counts)
+    for organisation_id, name, backlog in read([func.sum(OrganisationDay.unresolved)],
+                                               [HAS_BACKLOG]):
+        figures_of(organisation_id, name).backlog += int(backlog)
+    return list(found.values())
 
 
 def _periods(date_range, by_day):
