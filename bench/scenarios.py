@@ -5,7 +5,8 @@ The filters come from the fields of ``QueueFilters`` and their values from ``STA
 URL is written by ``QueueFilters.query_args``, as the queue's own links are. A field of
 ``QueueFilters`` that no generator here covers stops the run (``uncovered_fields``), so a new
 filter cannot go unmeasured. Queue, search and counter scenarios run as an agent and as a
-reseller; the desk's other pages as an agent; the portal as its busiest subscriber.
+reseller; the desk's other pages as an agent; the reports (90 days) as an agent and as a
+reseller; the portal as its busiest subscriber.
 """
 
 from dataclasses import dataclass, field, fields
@@ -210,6 +211,15 @@ def desk_pages(picks):
     return out
 
 
+REPORT_DAYS = 90  # the range the issue times (/reports under 200 ms p95 at 1,000,000 tickets)
+
+
+def report_pages(picks):
+    """``/reports`` over the last ``REPORT_DAYS`` days, in ``picks.who``'s scope."""
+    return [Scenario(name=f"reports, last {REPORT_DAYS} days", who=picks.who, login=picks.email,
+                     group="reports", path=f"/reports?days={REPORT_DAYS}")]
+
+
 def portal_pages(email, tickets):
     """The portal list of the busiest subscriber, and a page further down."""
     return [Scenario(name=f"portal list ({tickets} tickets)", who="subscriber", login=email,
@@ -225,7 +235,8 @@ def generate(agent, reseller, portal, *, ticket_prefix):
     if missing:
         raise ValueError(f"QueueFilters fields without a bench scenario: {', '.join(missing)}")
     return (queue_scenarios(agent, ticket_prefix=ticket_prefix) + desk_pages(agent)
-            + queue_scenarios(reseller, ticket_prefix=ticket_prefix) + portal_pages(*portal))
+            + report_pages(agent) + queue_scenarios(reseller, ticket_prefix=ticket_prefix)
+            + report_pages(reseller) + portal_pages(*portal))
 
 
 def page_size_scenarios(everything):

@@ -88,6 +88,14 @@ def test_seeding_is_consistent(bench, bench_url):
             "SELECT (SELECT sum(tickets) FROM ticket_tallies),"
             " (SELECT sum(opened) FROM ticket_days)").fetchone()
     assert tallied == opened == TICKETS, "the counters' tallies count the bulk-loaded tickets"
+    with database.connect(bench_url) as connection:
+        reported, by_organisation, resolved = connection.execute(
+            "SELECT (SELECT sum(opened) FROM report_days),"
+            " (SELECT sum(opened) FROM organisation_days),"
+            " (SELECT sum(resolved) FROM report_days)").fetchone()
+        (resolved_tickets,) = _one(connection, "SELECT count(resolved_at) FROM tickets")
+    assert reported == by_organisation == TICKETS, "the reports' rollups count them too"
+    assert resolved == resolved_tickets > 0
 
 
 def test_every_generated_scenario_answers(bench, bench_url):
@@ -124,8 +132,9 @@ def test_scenarios_cover_every_filter_sort_and_depth(bench):
                  "category=", "search rare: SN", "search absent", "search name",
                  "search email", "search phrase", "search ticket number: TKT-",
                  "search bare number", "page=200", "counters", "poll the queue",
-                 "poll a ticket", "expansion fragment", "customer hub"):
+                 "poll a ticket", "expansion fragment", "customer hub", "reports, last 90 days"):
         assert word in names, word
+    assert {s.who for s in everything if s.group == "reports"} == {"agent", "reseller"}
     depth = [s for s in agent if s.name.startswith(("after", "before"))]
     assert len(depth) == 4 * 2 * 2  # sorts x directions x depths
     assert all(s.baseline and s.checks for s in depth)

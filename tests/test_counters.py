@@ -30,6 +30,8 @@ from helpdesk.models import (
     TicketTally,
     User,
 )
+from helpdesk.models.report_day import REPORT_COUNTS, OrganisationDay, ReportDay
+from helpdesk.models.ticket import UNRESOLVED_STATUSES
 from helpdesk.models.timestamps import utcnow
 from helpdesk.services import organisations, replies, tallies, tickets
 from helpdesk.services.errors import NotAllowed, TicketError
@@ -44,12 +46,13 @@ def _epoch_second(moment):
 
 def recount():
     """What the tallies must hold, counted from every ticket: (tallies, days, assignee
-    tallies), zeros left out."""
+    tallies, report days, organisation days), zeros left out."""
     counted, days, assigned = Counter(), {}, Counter()
+    report_days, organisation_days = {}, {}
     for ticket in db.session.execute(select(
             Ticket.reseller_id, Ticket.status, Ticket.priority, Ticket.category_id,
             Ticket.deleted_at, Ticket.created_at, Ticket.first_response_at, Ticket.resolved_at,
-            Ticket.assignee_id)):
+            Ticket.assignee_id, Ticket.organisation_id)):
         if ticket.deleted_at is not None:
             continue
         reseller = ticket.reseller_id or 0
@@ -63,7 +66,21 @@ def recount():
             if moment is not None:
                 day[index] += 1
                 day[index + 1] += _epoch_second(moment) - _epoch_second(ticket.created_at)
-    return dict(counted), {key: tuple(value) for key, value in days.items()}, dict(assigned)
+        # Report rollups: each event on its own UTC day.
+        events = [(ticket.created_at, 0, 1), (ticket.created_at, 1,
+                                              int(ticket.status in UNRESOLVED_STATUSES))]
+        for index, moment in ((2, ticket.first_response_at), (4, ticket.resolved_at)):
+            if moment is not None:
+                events += [(moment, index, 1), (moment, index + 1, _epoch_second(moment)
+                                                - _epoch_second(ticket.created_at))]
+        for moment, index, amount in events:
+            on = moment.astimezone(UTC).date()
+            for rows, key in ((report_days, (on, reseller, ticket.category_id, ticket.priority)),
+                              (organisation_days, (on, reseller, ticket.organisation_id or 0))):
+                rows.setdefault(key, [0] * len(REPORT_COUNTS))[index] += amount
+    return (dict(counted), {key: tuple(value) for key, value in days.items()}, dict(assigned),
+            *({key: tuple(value) for key, value in rows.items() if any(value)}
+              for rows in (report_days, organisation_days)))
 
 
 def stored():
@@ -77,7 +94,16 @@ def stored():
                     row.resolution_seconds))}
     assigned = {(row.assignee_id, row.reseller_id, row.status, row.priority, row.category_id):
                 row.tickets for row in db.session.scalars(select(AssigneeTally)) if row.tickets}
-    return counted, days, assigned
+    report_days = {(row.day, row.reseller_id, row.category_id, row.priority): _counts(row)
+                   for row in db.session.scalars(select(ReportDay)) if any(_counts(row))}
+    organisation_days = {(row.day, row.reseller_id, row.organisation_id): _counts(row)
+                         for row in db.session.scalars(select(OrganisationDay))
+                         if any(_counts(row))}
+    return counted, days, assigned, report_days, organisation_days
+
+
+def _counts(row):
+    return tuple(getattr(row, name) for name in REPORT_COUNTS)
 
 
 def rebuilt():
@@ -173,6 +199,22 @@ def test_tallies_equal_a_recount_after_every_change(app, world, savepoint, steps
             db.session.expire_all()
             assert stored() == recount(), step
         assert rebuilt() == stored()
+
+
+def test_moving_an_organisation_moves_a_ticket_moved_alone_before(app_context, world):
+    """A ticket of Acme moved to South by itself, then Acme (North's) moved to South: each
+    ticket leaves the reseller it had, not the organisation's old one."""
+    agent = db.session.get(User, world.users["agent"])
+    south = db.session.scalar(select(Reseller).where(Reseller.name == "South"))
+    ticket = db.session.get(Ticket, world.tickets["dave"])
+    replies.add_reply(ticket, author=agent, body="Fixed", status="resolved")
+    ticket.reseller = south
+    db.session.commit()
+    assert stored() == recount()
+    acme = db.session.scalar(select(Organisation).where(Organisation.name == "Acme"))
+    organisations.change_reseller(acme, south, actor=agent)
+    db.session.expire_all()
+    assert stored() == recount()
 
 
 def test_tallies_follow_changes_the_services_never_make(app_context, world):

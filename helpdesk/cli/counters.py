@@ -20,7 +20,9 @@ def rebuild():
     with plain SQL (a bulk import, a repair by hand). Safe to run at any time: on PostgreSQL
     ticket changes wait until it commits.
     """
-    tally_rows, day_rows, assignee_rows = tallies.rebuild(db.session.connection())
+    tally_rows, day_rows, assignee_rows, report_rows, organisation_rows = tallies.rebuild(
+        db.session.connection())
     db.session.commit()
     click.echo(f"Rebuilt the counters: {tally_rows} tallies, {day_rows} days, "
-               f"{assignee_rows} assignee tallies.")
+               f"{assignee_rows} assignee tallies, {report_rows} report days, "
+               f"{organisation_rows} organisation days.")

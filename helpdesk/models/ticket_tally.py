@@ -6,7 +6,9 @@ a count of every ticket per view:
 - ``TicketTally``: how many live tickets share a reseller, status, priority and category;
 - ``AssigneeTally``: the same for the tickets assigned to one person ("My tickets");
 - ``TicketDay``: the tickets opened on one day (UTC) per reseller, with how many got a first
-  response and were resolved, and those times in whole seconds, for the 30-day averages.
+  response and were resolved, and those times in whole seconds, for the 30-day averages;
+- the reports' rollups, ``ReportDay`` and ``OrganisationDay`` (``models.report_day``): each
+  ticket's opening, first response and resolution on the day each happened.
 
 A deleted ticket counts nowhere. ``reseller_id`` 0 stands for "no reseller" (the operator's
 own customers): a NULL would never match ``ON CONFLICT``, so the key would not be unique.
@@ -33,12 +35,18 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from helpdesk.extensions import db
+from helpdesk.models.report_day import (
+    REPORT_COUNTS,
+    OrganisationDay,
+    ReportDay,
+    report_places,
+)
 from helpdesk.models.ticket import Ticket
 
 NO_RESELLER = 0
 # What a ticket's place in the tallies depends on.
 TALLIED = ("reseller_id", "status", "priority", "category_id", "assignee_id", "deleted_at",
-           "created_at", "first_response_at", "resolved_at")
+           "created_at", "first_response_at", "resolved_at", "organisation_id")
 
 
 class TicketTally(db.Model):
@@ -105,8 +113,8 @@ def whole_seconds(start, end):
 
 def _place(values):
     """Where a ticket with these ``TALLIED`` values counts: its tally key, its day's key and
-    counts, and its assignee tally key (None when unassigned); or ``None`` for a deleted
-    ticket (or one with no values, not yet inserted)."""
+    counts, its assignee tally key (None when unassigned) and its ``report_places``; or
+    ``None`` for a deleted ticket (or one with no values, not yet inserted)."""
     if values is None or values["deleted_at"] is not None:
         return None
     reseller = NO_RESELLER if values["reseller_id"] is None else values["reseller_id"]
@@ -120,7 +128,8 @@ def _place(values):
     tally_key = (reseller, values["status"], values["priority"], values["category_id"])
     assignee = values["assignee_id"]
     return (tally_key, (created.astimezone(UTC).date(), reseller), counts,
-            None if assignee is None else (assignee, *tally_key))
+            None if assignee is None else (assignee, *tally_key),
+            report_places(values, reseller, whole_seconds))
 
 
 def _before_and_after(ticket, *, inserted, deleted):
@@ -138,28 +147,42 @@ def _before_and_after(ticket, *, inserted, deleted):
 
 
 class Deltas:
-    """Changes to the three tables, summed per key."""
+    """Changes to the tables, summed per key (``reports``: per report place, the finest
+    key of both report rollups)."""
 
     def __init__(self):
         self.tallies = Counter()
         self.days = {}
         self.assignees = Counter()
+        self.reports = {}
 
     def add(self, place, sign):
         """Count (``sign`` 1) or uncount (-1) a ticket at ``place``."""
         if place is None:
             return
-        tally_key, day_key, counts, assignee_key = place
+        tally_key, day_key, counts, assignee_key, reports = place
         self.tallies[tally_key] += sign
         if assignee_key is not None:
             self.assignees[assignee_key] += sign
         day = self.days.setdefault(day_key, [0] * len(DAY_COUNTS))
         for index, count in enumerate(counts):
             day[index] += sign * count
+        for report_key, report_counts in reports.items():
+            self.add_report(report_key, report_counts, sign)
+
+    def add_report(self, key, counts, sign):
+        """Add ``counts`` (``REPORT_COUNTS``) times ``sign`` at a report place ``key``
+        (day, reseller, organisation, category, priority)."""
+        row = self.reports.setdefault(key, [0] * len(REPORT_COUNTS))
+        for index, count in enumerate(counts):
+            row[index] += sign * count
+
+    def __bool__(self):
+        return bool(self.tallies or self.days or self.assignees or self.reports)
 
     def rows(self):
-        """The non-zero deltas as upsert parameters, tallies, days and assignee tallies, each
-        in key order."""
+        """The non-zero deltas as upsert parameters, tallies, days, assignee tallies, report
+        days and organisation days, each in key order."""
         tallies = [
             {"reseller_id": key[0], "status": key[1], "priority": key[2], "category_id": key[3],
              "tickets": delta}
@@ -174,16 +197,36 @@ class Deltas:
              "category_id": key[4], "tickets": delta}
             for key, delta in sorted(self.assignees.items()) if delta
         ]
-        return tallies, days, assignees
+        return tallies, days, assignees, *self._report_rows()
+
+    def _report_rows(self):
+        """The report places summed into each rollup's key: report days, organisation days."""
+        by_report, by_organisation = {}, {}
+        for (day, reseller, organisation, category, priority), counts in self.reports.items():
+            for summed, key in ((by_report, (day, reseller, category, priority)),
+                                (by_organisation, (day, reseller, organisation))):
+                row = summed.setdefault(key, [0] * len(REPORT_COUNTS))
+                for index, count in enumerate(counts):
+                    row[index] += count
+        return (
+            [{"day": key[0], "reseller_id": key[1], "category_id": key[2], "priority": key[3],
+              **dict(zip(REPORT_COUNTS, counts, strict=True))}
+             for key, counts in sorted(by_report.items()) if any(counts)],
+            [{"day": key[0], "reseller_id": key[1], "organisation_id": key[2],
+              **dict(zip(REPORT_COUNTS, counts, strict=True))}
+             for key, counts in sorted(by_organisation.items()) if any(counts)],
+        )
 
 
 def apply_deltas(connection, deltas):
     """Add ``deltas`` to the tables with one upsert per table (rows in key order)."""
     insert = postgresql.insert if connection.dialect.name == "postgresql" else sqlite.insert
-    tallies, days, assignees = deltas.rows()
+    tallies, days, assignees, report_days, organisation_days = deltas.rows()
     for model, rows, counts in ((TicketTally, tallies, ("tickets",)),
                                 (TicketDay, days, DAY_COUNTS),
-                                (AssigneeTally, assignees, ("tickets",))):
+                                (AssigneeTally, assignees, ("tickets",)),
+                                (ReportDay, report_days, REPORT_COUNTS),
+                                (OrganisationDay, organisation_days, REPORT_COUNTS)):
         if not rows:
             continue
         table = model.__table__
@@ -227,7 +270,7 @@ def _keep_tallies(session, flush_context):
                 if before != after:
                     deltas.add(before, -1)
                     deltas.add(after, 1)
-    if deltas.tallies or deltas.days or deltas.assignees:
+    if deltas:
         apply_deltas(session.connection(bind_arguments={"mapper": inspect(Ticket)}), deltas)
 
 

@@ -2,7 +2,7 @@
 
 The tallies are kept in step by ``helpdesk.models.ticket_tally`` whenever a ticket changes
 through the session. Rows written with plain SQL (the bench's bulk seeding, a repair by
-hand) bypass that: ``rebuild`` recounts both tables from ``tickets`` with set-based SQL, in
+hand) bypass that: ``rebuild`` recounts every table from ``tickets`` with set-based SQL, in
 the caller's transaction. It takes a plain DB-API connection (psycopg or sqlite3) as well as
 a SQLAlchemy one, so bulk loaders that never start the app can call it.
 """
@@ -14,16 +14,61 @@ from functools import partial
 from sqlalchemy import text
 from sqlalchemy.engine import Connection
 
+from helpdesk.models.report_day import NO_ORGANISATION, REPORT_COUNTS
+from helpdesk.models.ticket import UNRESOLVED_STATUSES
 from helpdesk.models.ticket_tally import NO_RESELLER, Deltas, apply_deltas
 
 RESELLER = f"coalesce(reseller_id, {NO_RESELLER})"
+ORGANISATION = f"coalesce(organisation_id, {NO_ORGANISATION})"
+TALLY_TABLES = ("ticket_tallies", "ticket_days", "assignee_tallies", "report_days",
+                "organisation_days")
+
+
+def utc_day(dialect, column):
+    """SQL for the UTC day of the time in ``column``."""
+    if dialect == "postgresql":
+        return f"CAST({column} AT TIME ZONE 'UTC' AS date)"
+    return f"date({column})"
 
 
 def day_opened(dialect):
     """SQL for the UTC day a ticket was opened."""
-    if dialect == "postgresql":
-        return "CAST(created_at AT TIME ZONE 'UTC' AS date)"
-    return "date(created_at)"
+    return utc_day(dialect, "created_at")
+
+
+def report_events(dialect, where="deleted_at IS NULL"):
+    """SQL: the report places of the tickets matching ``where`` (``models.report_day``), one
+    row per event (opened, first response, resolved) with its day, reseller, organisation,
+    category and priority, and its ``REPORT_COUNTS``; sum them per rollup key."""
+    unresolved = ", ".join(f"'{status}'" for status in UNRESOLVED_STATUSES)
+    keys = f"{RESELLER} AS reseller_id, {ORGANISATION} AS organisation_id, category_id, priority"
+    events = (
+        (utc_day(dialect, "created_at"), "",
+         ("1", f"CASE WHEN status IN ({unresolved}) THEN 1 ELSE 0 END", "0", "0", "0", "0")),
+        (utc_day(dialect, "first_response_at"), " AND first_response_at IS NOT NULL",
+         ("0", "0", "1", seconds_after_opening(dialect, "first_response_at"), "0", "0")),
+        (utc_day(dialect, "resolved_at"), " AND resolved_at IS NOT NULL",
+         ("0", "0", "0", "0", "1", seconds_after_opening(dialect, "resolved_at"))),
+    )
+    return " UNION ALL ".join(
+        f"SELECT {day} AS day, {keys}, "  # noqa: S608
+        + ", ".join(f"{count} AS {name}" for count, name in zip(counts, REPORT_COUNTS,
+                                                                  strict=True))
+        + f" FROM tickets WHERE {where}{also}"
+        for day, also, counts in events)
+
+
+def report_rollup_statements(dialect):
+    """INSERTs refilling both report rollups from ``report_events`` (emptied before)."""
+    sums = ", ".join(f"sum({name})" for name in REPORT_COUNTS)
+    names = ", ".join(REPORT_COUNTS)
+    events = report_events(dialect)
+    return [
+        f"INSERT INTO {table} ({keys}, {names})"  # noqa: S608
+        f" SELECT {keys}, {sums} FROM ({events}) events GROUP BY {keys}"
+        for table, keys in (("report_days", "day, reseller_id, category_id, priority"),
+                            ("organisation_days", "day, reseller_id, organisation_id"))
+    ]
 
 
 def seconds_after_opening(dialect, column):
@@ -44,6 +89,8 @@ def rebuild_statements(dialect):
         "DELETE FROM ticket_tallies",
         "DELETE FROM ticket_days",
         "DELETE FROM assignee_tallies",
+        "DELETE FROM report_days",
+        "DELETE FROM organisation_days",
         "INSERT INTO ticket_tallies (reseller_id, status, priority, category_id, tickets)"  # noqa: S608
         f" SELECT {RESELLER}, status, priority, category_id, count(*)"
         " FROM tickets WHERE deleted_at IS NULL"
@@ -58,6 +105,7 @@ def rebuild_statements(dialect):
         f" SELECT assignee_id, {RESELLER}, status, priority, category_id, count(*)"
         " FROM tickets WHERE deleted_at IS NULL AND assignee_id IS NOT NULL"
         f" GROUP BY assignee_id, {RESELLER}, status, priority, category_id",
+        *report_rollup_statements(dialect),
     ]
     if dialect == "postgresql":
         # Hold writers off until the recount commits: a ticket changed meanwhile would
@@ -67,8 +115,7 @@ def rebuild_statements(dialect):
 
 
 def rebuild(connection):
-    """Recount ``ticket_tallies``, ``ticket_days`` and ``assignee_tallies`` from ``tickets``;
-    the caller commits.
+    """Recount the tallies (``TALLY_TABLES``) from ``tickets``; the caller commits.
 
     ``connection``: a SQLAlchemy ``Connection`` (``db.session.connection()``), or a DB-API
     connection from psycopg or sqlite3. Returns the number of rows in each table.
@@ -81,45 +128,54 @@ def rebuild(connection):
     for statement in rebuild_statements(dialect):
         run(statement)
     return tuple(run(f"SELECT count(*) FROM {table}").fetchone()[0]  # noqa: S608
-                 for table in ("ticket_tallies", "ticket_days", "assignee_tallies"))
+                 for table in TALLY_TABLES)
 
 
 def move_organisation(connection, organisation_id, new_reseller_id):
     """Move an organisation's live tickets to ``new_reseller_id``'s tallies, in the caller's
     transaction, before its tickets' ``reseller_id`` is changed with one UPDATE.
 
-    Three grouped reads of the organisation's tickets (by reseller, status, priority and
-    category; by assignee too; by day) become the deltas the flush listener would have summed
-    ticket by ticket, applied by the same upserts: a customer with 100,000 tickets moves in a
-    few statements, not 100,000 flushed rows. Each ticket leaves the reseller it counts under
-    now (usually the organisation's, but not necessarily), so the tallies stay exact.
+    Four grouped reads of the organisation's tickets (by status, priority and category; by
+    day; by assignee; by report place), each with the reseller its tickets had (normally
+    the organisation's, but a ticket may have been moved alone), become the deltas the flush
+    listener would have summed ticket by ticket, applied by the same upserts: a customer with
+    100,000 tickets moves in a few statements, not 100,000 flushed rows.
     """
     dialect = connection.dialect.name
     new = NO_RESELLER if new_reseller_id is None else new_reseller_id
-    live = "FROM tickets WHERE organisation_id = :organisation AND deleted_at IS NULL"
+    where = "organisation_id = :organisation AND deleted_at IS NULL"
+    live = f"FROM tickets WHERE {where}"
     run = partial(connection.execute, parameters={"organisation": organisation_id})
     deltas = Deltas()
-    for old, status, priority, category, count in run(text(
+    for reseller, status, priority, category, count in run(text(
             f"SELECT {RESELLER}, status, priority, category_id, count(*) {live}"
             f" GROUP BY {RESELLER}, status, priority, category_id")):
-        deltas.tallies[(old, status, priority, category)] -= count
+        deltas.tallies[(reseller, status, priority, category)] -= count
         deltas.tallies[(new, status, priority, category)] += count
-    for assignee, old, status, priority, category, count in run(text(
+    for assignee, reseller, status, priority, category, count in run(text(
             f"SELECT assignee_id, {RESELLER}, status, priority, category_id, count(*) {live}"
-            f" AND assignee_id IS NOT NULL"
+            " AND assignee_id IS NOT NULL"
             f" GROUP BY assignee_id, {RESELLER}, status, priority, category_id")):
-        deltas.assignees[(assignee, old, status, priority, category)] -= count
+        deltas.assignees[(assignee, reseller, status, priority, category)] -= count
         deltas.assignees[(assignee, new, status, priority, category)] += count
     day = day_opened(dialect)
-    for opened_on, old, *counts in run(text(
+    for opened_on, reseller, *counts in run(text(
             f"SELECT {day}, {RESELLER}, count(*), count(first_response_at),"
             f" coalesce(sum({seconds_after_opening(dialect, 'first_response_at')}), 0),"
             " count(resolved_at),"
             f" coalesce(sum({seconds_after_opening(dialect, 'resolved_at')}), 0)"
-            f" {live} GROUP BY {day}, {RESELLER}")):  # the columns of DAY_COUNTS, in order
+            f" {live} GROUP BY {day}, {RESELLER}")):  # then the columns of DAY_COUNTS
         opened_on = date.fromisoformat(opened_on) if isinstance(opened_on, str) else opened_on
-        for reseller, sign in ((old, -1), (new, 1)):
-            totals = deltas.days.setdefault((opened_on, reseller), [0] * len(counts))
+        for key, sign in (((opened_on, reseller), -1), ((opened_on, new), 1)):
+            day_counts = deltas.days.setdefault(key, [0] * len(counts))
             for index, count in enumerate(counts):
-                totals[index] += sign * int(count)
+                day_counts[index] += sign * int(count)
+    keys = "day, reseller_id, organisation_id, category_id, priority"
+    for on, reseller, organisation, category, priority, *counts in run(text(
+            f"SELECT {keys}, {', '.join(f'sum({name})' for name in REPORT_COUNTS)}"  # noqa: S608
+            f" FROM ({report_events(dialect, where)}) events GROUP BY {keys}")):
+        on = date.fromisoformat(on) if isinstance(on, str) else on
+        counts = [int(n) for n in counts]
+        deltas.add_report((on, reseller, organisation, category, priority), counts, -1)
+        deltas.add_report((on, new, organisation, category, priority), counts, 1)
     apply_deltas(connection, deltas)
