@@ -10,6 +10,7 @@ from helpdesk.models.reply import Reply
 from helpdesk.models.reseller import Reseller
 from helpdesk.models.saved_view import SavedView
 from helpdesk.models.sign_in import SignIn
+from helpdesk.models.sla import SlaSettings, SlaTarget
 from helpdesk.models.ticket import PRIORITIES, STATUSES, UNRESOLVED_STATUSES, Ticket
 from helpdesk.models.ticket_event import TicketEvent
 from helpdesk.models.ticket_tally import AssigneeTally, TicketDay, TicketTally
@@ -19,6 +20,6 @@ from helpdesk.models.user import PERMISSIONS, ROLES, User
 __all__ = [
     "PERMISSIONS", "PRIORITIES", "ROLES", "STATUSES", "UNRESOLVED_STATUSES", "AssigneeTally",
     "Attachment", "AuditEntry", "Category", "Notification", "Organisation", "OutgoingMail",
-    "Reply", "Reseller", "SavedView", "SignIn", "Ticket", "TicketDay", "TicketEvent",
-    "TicketTally", "TimeEntry", "User",
+    "Reply", "Reseller", "SavedView", "SignIn", "SlaSettings", "SlaTarget", "Ticket",
+    "TicketDay", "TicketEvent", "TicketTally", "TimeEntry", "User",
 ]
