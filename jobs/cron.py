@@ -5,8 +5,10 @@ from rq import cron
 from jobs import mail
 from jobs.housekeeping import record_heartbeat, refresh_planner_statistics
 from jobs.notifications import dispatch_stalled
+from jobs.sla import sweep_sla
 
 cron.register(record_heartbeat, queue_name="default", interval=60)
 cron.register(dispatch_stalled, queue_name="notifications", interval=60)
 cron.register(refresh_planner_statistics, queue_name="default", interval=3600)
 cron.register(mail.dispatch_stalled, queue_name="notifications", interval=60)
+cron.register(sweep_sla, queue_name="automation", interval=60)

@@ -43,10 +43,12 @@ def test_cron_configuration_registers_the_heartbeat(app):
         assert names == ["jobs.housekeeping.record_heartbeat",
                          "jobs.notifications.dispatch_stalled",
                          "jobs.housekeeping.refresh_planner_statistics",
-                         "jobs.mail.dispatch_stalled"]
+                         "jobs.mail.dispatch_stalled",
+                         "jobs.sla.sweep_sla"]
         scheduler.enqueue_jobs()
         assert get_queue("default").count == 2
         assert get_queue("notifications").count == 2
+        assert get_queue("automation").count == 1
 
 
 def test_planner_statistics_are_gathered_on_sqlite(app):

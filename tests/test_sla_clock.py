@@ -236,3 +236,21 @@ def test_auto_close(app, world, days, closes):
         assert sla_sweep.sweep(now=start + timedelta(days=3, hours=3)).closed == 0
         assert ticket.status == ("closed" if closes else "resolved")
         assert events(ticket, "status")[-1] == ticket.status
+
+
+def test_the_sweep_runs_as_a_job_in_a_worker(app, world):
+    """The cron job on the automation queue, run by a worker: a week-old urgent ticket is
+    breached (a week holds at least five business days)."""
+    from helpdesk.models.timestamps import utcnow
+    from helpdesk.queues import enqueue
+    from jobs.worker import make_worker
+
+    with app.app_context():
+        ticket = open_at(world, utcnow() - timedelta(days=7), priority="urgent")
+        ticket_id = ticket.id
+        job = enqueue("jobs.sla.sweep_sla", queue="automation")
+    assert make_worker(app, queues=["automation"], simple=True).work(burst=True)
+    with app.app_context():
+        job.refresh()
+        assert job.return_value()["state_changes"] >= 1
+        assert db.session.get(Ticket, ticket_id).sla_state == "breached"
