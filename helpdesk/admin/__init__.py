@@ -1,6 +1,6 @@
 """Admin pages: the audit log, users (and, later, settings). Admins only; others get 404."""
 
-from helpdesk.admin import categories, mail, organisations, resellers, users
+from helpdesk.admin import categories, mail, organisations, resellers, sla, users
 from helpdesk.admin.views import bp
 
 
@@ -12,3 +12,4 @@ def init_app(app):
     app.register_blueprint(mail.bp)
     app.register_blueprint(organisations.bp)
     app.register_blueprint(resellers.bp)
+    app.register_blueprint(sla.bp)

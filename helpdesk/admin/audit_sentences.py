@@ -62,6 +62,12 @@ TICKET_PHRASES = {
     "ticket.assignment": lambda e, t: (
         Markup("unassigned {} (was {})").format(t, _value(e.old_value)) if not e.new_value
         else Markup("assigned {} to {}").format(t, _value(e.new_value))),
+    # SLA (helpdesk/sla): states and escalations by the sweep, notices to people.
+    "ticket.sla": lambda e, t: Markup("marked {} SLA {}").format(
+        t, _value((e.new_value or "").replace("_", " "))),
+    "ticket.escalation": lambda e, t: Markup("escalated {}: {}").format(t, e.new_value),
+    "sla.notify": lambda e, t: Markup("told {} about {} ({})").format(
+        _value(e.new_value), t, e.field),
 }
 
 ACCOUNT_PHRASES = {
@@ -102,6 +108,12 @@ ACCOUNT_PHRASES = {
     "organisation.create": lambda e: Markup("created the organisation {}").format(
         _value(e.new_value)),
     "organisation.rename": lambda e: Markup("renamed the organisation {} to {}").format(
+        _value(e.old_value), _value(e.new_value)),
+    "sla.calendar": lambda e: Markup("changed the SLA business hours from {} to {}").format(
+        _value(e.old_value), _value(e.new_value)),
+    "sla.targets": lambda e: Markup("changed the SLA targets of {} from {} to {}").format(
+        e.field, _value(e.old_value), _value(e.new_value)),
+    "sla.escalation": lambda e: Markup("changed the SLA escalation levels from {} to {}").format(
         _value(e.old_value), _value(e.new_value)),
     "organisation.reseller": lambda e: Markup("changed the {} from {} to {}").format(
         e.field, _value(e.old_value or "the operator"), _value(e.new_value or "the operator")),
