@@ -40,27 +40,6 @@ def sla_label(state):
     return SLA_LABELS.get(state, state or "")
 
 
-def relative(value, now=None):
-    """How far a time is from now, in words: ``in 2 h 5 min``, ``40 min ago``."""
-    if value is None:
-        return ""
-    from helpdesk.models.timestamps import utcnow
-
-    seconds = int((value - (now or utcnow())).total_seconds())
-    words = _span(abs(seconds))
-    return f"in {words}" if seconds >= 0 else f"{words} ago"
-
-
-def _span(seconds):
-    minutes = seconds // 60
-    if minutes < 1:
-        return "under a minute"
-    days, hours, minutes = minutes // 1440, minutes // 60 % 24, minutes % 60
-    if days:
-        return f"{days} d {hours} h" if hours else f"{days} d"
-    return f"{hours} h {minutes} min" if hours else f"{minutes} min"
-
-
 def status_label(status):
     """The human name of a status."""
     return STATUS_LABELS.get(status, status)
@@ -108,7 +87,6 @@ def init_app(app):
     app.add_template_filter(when)
     app.add_template_filter(status_label)
     app.add_template_filter(sla_label)
-    app.add_template_filter(relative)
     app.add_template_filter(body_html)
     app.add_template_filter(markdown)
     app.add_template_filter(filesize)

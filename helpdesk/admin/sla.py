@@ -30,7 +30,8 @@ def _context(*, scope_text="", errors=None, typed=None, kind=None, owner=None):
     return {
         "calendar": typed.get("calendar") or service.calendar_values(),
         "targets": typed.get("targets") or service.target_values(),
-        "override": typed.get("override") or service.target_values(kind, owner),
+        "override": typed.get("override") or (
+            service.target_values(kind, owner) if kind else dict.fromkeys(PRIORITIES, ("", ""))),
         "scope_text": scope_text, "scope_label": service.scope_label(kind, owner),
         "overrides": service.overrides(), "levels": typed.get("levels") or service.level_values(),
         "staff": service.staff(), "organisations": organisations.all_organisations(),
