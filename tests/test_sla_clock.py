@@ -254,3 +254,39 @@ def test_the_sweep_runs_as_a_job_in_a_worker(app, world):
         job.refresh()
         assert job.return_value()["state_changes"] >= 1
         assert db.session.get(Ticket, ticket_id).sla_state == "breached"
+
+
+def test_changed_targets_recompute_live_clocks_in_a_worker(app, world):
+    """Saving targets enqueues the recomputation; a worker gives every live ticket its new
+    due time, and a ticket from before the clocks (none stored) one counted from opening."""
+    from helpdesk.services import sla
+    from helpdesk.sla import policy as policies
+    from jobs.worker import make_worker
+
+    with app.app_context():
+        start = london(2026, 3, 2, 9)
+        ticket = open_at(world, start, priority="urgent")
+        legacy = open_at(world, start, priority="urgent")
+        for column in ("first_response_due_at", "resolution_due_at", "sla_due_at",
+                       "sla_state", "sla_running_since", "sla_next_check_at"):
+            setattr(legacy, column, None)
+        db.session.commit()
+        ids = ticket.id, legacy.id
+        (admin,) = users("admin", world=world)
+        form = {f"{clock}-{p}": text for p, pair in policies.DEFAULT_TARGETS.items()
+                for clock, text in zip(("first_response", "resolution"), pair, strict=True)}
+        sla.save_targets(None, None, form | {"first_response-urgent": "2h"}, actor=admin)
+    assert make_worker(app, queues=["automation"], simple=True).work(burst=True)
+    with app.app_context():
+        for ticket_id in ids:
+            found = db.session.get(Ticket, ticket_id)
+            assert found.first_response_due_at == start + 2 * HOUR
+            assert found.sla_state == "breached"  # March is long past
+
+
+def test_cli_recompute_and_sweep(app, world):
+    runner = app.test_cli_runner()
+    result = runner.invoke(args=["sla", "recompute"])
+    assert result.exit_code == 0 and "Recomputed the SLA clocks (1 batch)" in result.output
+    result = runner.invoke(args=["sla", "sweep"])
+    assert result.exit_code == 0 and result.output.startswith("Checked ")

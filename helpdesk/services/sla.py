@@ -1,8 +1,9 @@
 """SLA settings as an admin changes them: the calendar, the targets and the escalation levels.
 
 Each save reads what was typed, refuses what does not make sense (``SlaError`` names the
-field; nothing is saved), and writes one audit entry saying what changed. New settings apply
-to each ticket's clock from its next change or sweep; due times already stored stay until then.
+field; nothing is saved), and writes one audit entry saying what changed. A change then
+enqueues ``jobs.sla.recompute_clocks``, which recomputes the live tickets' due times in
+batches on the automation queue (by its dotted name: jobs import the services, not back).
 """
 
 import json
@@ -13,6 +14,7 @@ from sqlalchemy import select
 from helpdesk.extensions import db
 from helpdesk.models import PRIORITIES, Organisation, Reseller, SlaSettings, SlaTarget, User
 from helpdesk.models.timestamps import utcnow
+from helpdesk.queues import enqueue
 from helpdesk.services import audit
 from helpdesk.sla import policy as policies
 from helpdesk.sla.business_time import WEEKDAYS, CalendarError
@@ -55,6 +57,11 @@ def calendar_values():
         "at_risk_percent": str(row.at_risk_percent if row else policies.DEFAULT_AT_RISK),
         "auto_close_days": str(row.auto_close_days or "") if row else "",
     }
+
+
+def _recompute_clocks():
+    """Have a worker recompute every live ticket's clock under the saved settings."""
+    enqueue("jobs.sla.recompute_clocks", 0, queue="automation")
 
 
 def _whole(text, *, field, low, high, label):
@@ -112,6 +119,8 @@ def save_calendar(values, *, actor):
                      new=_summary(changed))
     db.session.commit()
     policies.forget()
+    if changed:
+        _recompute_clocks()
     return changed
 
 
@@ -203,6 +212,8 @@ def save_targets(kind, owner, values, *, actor):
         audit.record("sla.targets", actor=actor, field=scope_label(kind, owner)[:64],
                      old=_targets_text(before, changed), new=_targets_text(after, changed))
     db.session.commit()
+    if changed:
+        _recompute_clocks()
     return changed
 
 
@@ -274,11 +285,14 @@ def save_levels(form, *, actor):
     old = row.escalation_levels
     row.escalation_levels = json.dumps(levels)
     row.updated_at = utcnow()
-    if json.loads(old or "[]") != levels:
+    changed = json.loads(old or "[]") != levels
+    if changed:
         audit.record("sla.escalation", actor=actor, field="escalation levels",
                      old=_levels_text(json.loads(old or "[]")), new=_levels_text(levels))
     db.session.commit()
     policies.forget()
+    if changed:
+        _recompute_clocks()
     return levels
 
 

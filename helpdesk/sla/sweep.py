@@ -18,7 +18,7 @@ from datetime import timedelta
 from sqlalchemy import select, update
 
 from helpdesk.extensions import db
-from helpdesk.models import Ticket
+from helpdesk.models import UNRESOLVED_STATUSES, Ticket
 from helpdesk.models.timestamps import utcnow
 from helpdesk.sla import clock
 from helpdesk.sla import policy as policies
@@ -88,6 +88,23 @@ def _check(ticket, *, now, policy, result):
     if ticket.priority != priority:  # new targets: the clock again, from this instant
         clock.refresh(ticket, at=now, policy=policy)
     db.session.commit()
+
+
+def recompute(*, after_id=0, limit=BATCH, now=None):
+    """Recompute the clocks of up to ``limit`` live tickets after id ``after_id``, in id order,
+    under the current settings (after an admin changes them; for tickets from before the
+    clocks, which count from their opening). Returns the last id done, or None at the end.
+    Idempotent: a recomputation writes what the settings say, however often it runs."""
+    now = now or utcnow()
+    policy = policies.load()
+    batch = db.session.scalars(
+        select(Ticket).where(Ticket.id > after_id, Ticket.status.in_(UNRESOLVED_STATUSES),
+                             Ticket.deleted_at.is_(None))
+        .order_by(Ticket.id).limit(limit)).all()
+    for ticket in batch:
+        clock.refresh(ticket, at=now, policy=policy)
+    db.session.commit()
+    return batch[-1].id if len(batch) == limit else None
 
 
 def auto_close(*, now, days, limit=BATCH):
