@@ -290,3 +290,26 @@ def test_cli_recompute_and_sweep(app, world):
     assert result.exit_code == 0 and "Recomputed the SLA clocks (1 batch)" in result.output
     result = runner.invoke(args=["sla", "sweep"])
     assert result.exit_code == 0 and result.output.startswith("Checked ")
+
+
+def test_deleted_tickets_leave_the_sweep_and_moves_recompute(app, world):
+    """A deleted ticket has no next check (the sweep's index stays small); moving an
+    organisation to another reseller, whose targets may differ, enqueues a recomputation."""
+    from helpdesk.models import Organisation, Reseller
+    from helpdesk.queues import get_queue
+    from helpdesk.services import organisations
+
+    with app.app_context():
+        admin, agent = users("admin", "agent", world=world)
+        ticket = open_at(world, london(2026, 3, 2, 9), priority="urgent")
+        assert ticket.sla_next_check_at is not None
+        tickets.delete_ticket(ticket, actor=admin)
+        assert ticket.sla_next_check_at is None
+        assert sla_sweep.sweep(now=london(2026, 3, 9)).checked == 0
+        automation = get_queue("automation")
+        before = automation.count
+        acme = db.session.scalar(select(Organisation).where(Organisation.name == "Acme"))
+        south = db.session.scalar(select(Reseller).where(Reseller.name == "South"))
+        organisations.change_reseller(acme, south, actor=agent)
+        assert automation.count == before + 1
+        assert automation.jobs[-1].func_name == "jobs.sla.recompute_clocks"

@@ -209,6 +209,7 @@ def delete_ticket(ticket, *, actor):
     refused as not found."""
     require(actor, "delete", ticket)
     ticket.deleted_at = utcnow()
+    ticket.sla_next_check_at = None  # out of the SLA sweep's index range too
     audit.record("ticket.delete", actor=actor, ticket=ticket)
     db.session.commit()
     return ticket
