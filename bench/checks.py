@@ -121,6 +121,9 @@ def filter_checks(filters, *, me):
         checks.append(_excluded("created_at < :cutoff" if within else "created_at >= :cutoff",
                                 "age filter ignored",
                                 cutoff=cutoff - AGE_MARGIN if within else cutoff))
+    if filters.sla:
+        checks.append(_excluded("coalesce(sla_state, '') NOT IN :sla", "sla filter ignored",
+                                sla=tuple(filters.sla)))
     if filters.q:
         checks.append(words_check(filters.q))
     return checks

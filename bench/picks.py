@@ -103,8 +103,8 @@ def pick(who, email, *, page_size, depths=DEPTHS):
         page_ids=[row.id for row in first_page],
         middle_ticket_id=middle.id if middle else None,
         serial=serial.group(1) if serial else None,
-        cursors=[_cursor(scope, sort, depth, total) for sort in SORTS for depth in depths
-                 if total >= 3],
+        cursors=[cursor for sort in SORTS for depth in depths if total >= 3
+                 if (cursor := _cursor(scope, sort, depth, total)) is not None],
     )
 
 
@@ -115,11 +115,18 @@ def _person(busiest):
 
 
 def _cursor(scope, sort, depth, total):
-    """The ticket ``depth``% down ``sort`` in scope, with its neighbours."""
+    """The ticket ``depth``% down ``sort`` in scope, with its neighbours (None: too few). A
+    sort lists only tickets that have its columns (``sla_due``: a running SLA clock), so they
+    are counted again for it."""
     order = SORTS[sort][1]
+    listed = [scope, *(column.isnot(None) for column, _ in order)]
+    if any(column.key == "sla_due_at" for column, _ in order):
+        total = db.session.scalar(select(func.count()).select_from(Ticket).where(*listed))
+        if total < 3:  # a reseller with no running clock: nothing to page through
+            return None
     position = min(max(1, total * depth // 100), total - 2)
     rows = db.session.execute(
-        select(*(column for column, _ in order)).where(scope)
+        select(*(column for column, _ in order)).where(*listed)
         .order_by(*order_by(order)).offset(position - 1).limit(3)).all()
     previous, here, following = rows
     return Cursor(sort=sort, depth=depth, position=position,

@@ -1,11 +1,11 @@
 """What the bench times, generated from the queue's own definitions rather than hand-listed.
 
 The filters come from the fields of ``QueueFilters`` and their values from ``STATUSES``,
-``PRIORITIES``, ``AGES`` and the seeded data (``bench.picks``); the sorts from ``SORTS``; every
-URL is written by ``QueueFilters.query_args``, as the queue's own links are. A field of
-``QueueFilters`` that no generator here covers stops the run (``uncovered_fields``), so a new
-filter cannot go unmeasured. Queue, search and counter scenarios run as an agent and as a
-reseller; the desk's other pages as an agent; the reports (90 days) as an agent and as a
+``PRIORITIES``, ``AGES``, ``SLA_STATES`` and the seeded data (``bench.picks``); the sorts from
+``SORTS``; every URL is written by ``QueueFilters.query_args``, as the queue's own links are.
+A field of ``QueueFilters`` that no generator here covers stops the run (``uncovered_fields``),
+so a new filter cannot go unmeasured. Queue, search and counter scenarios run as an agent and
+as a reseller; the desk's other pages as an agent; the reports (90 days) as an agent and as a
 reseller; the portal as its busiest subscriber.
 """
 
@@ -16,7 +16,7 @@ from urllib.parse import urlencode
 from bench import checks, content
 from helpdesk.desk.queue_filters import AGES, SORTS, QueueFilters
 from helpdesk.models import PRIORITIES, STATUSES
-from helpdesk.models.ticket import UNRESOLVED_STATUSES
+from helpdesk.models.ticket import SLA_STATES, UNRESOLVED_STATUSES
 
 HX = {"HX-Request": "true"}
 QUEUE_MAX_KB = 40  # the queue page, 50 rows
@@ -77,6 +77,7 @@ def filter_values(picks):
                           picks.organisation[0])] if picks.organisation else [],
         "reseller": [(f"reseller={picks.reseller}", picks.reseller)] if picks.reseller else [],
         "age": [(f"age={a}", a) for a in AGES],
+        "sla": [(f"sla={state}", [state]) for state in SLA_STATES],
     }
 
 

@@ -21,6 +21,7 @@ from helpdesk.services.routing_rules import RuleFields, add_rule
 DEMO_PASSWORD = "demo-pass-2026"  # noqa: S105 - the published demo password
 TICKET_COUNT = 64
 ON_BEHALF_EVERY = 9  # every ninth ticket was opened by staff or the reseller for a caller
+SLA_PRESENT_AGO = timedelta(minutes=65)  # the demo's SLA sweep ran this long before seeding
 
 SUBJECTS = {
     "General": ["Question about my account", "How do I update my contact details?"],
@@ -97,6 +98,7 @@ def load_demo():
     _load_routing(admin=admin, agent=agent, north=north, north_staff=north_staff)
     _load_tickets(subscribers, staff=[admin, agent], resellers={north.id: north_staff,
                                                                south.id: south_staff})
+    _load_sla(admin=admin, agent=agent, acme=acme, north=north, subscribers=subscribers)
 
 
 def _load_routing(*, admin, agent, north, north_staff):
@@ -168,6 +170,57 @@ def _load_tickets(subscribers, *, staff, resellers):
                                   body=rng.choice(CUSTOMER_REPLIES))
         _finish(ticket, status, author=assignee or helpers[0], at=moment + timedelta(hours=1))
         db.session.commit()
+
+
+def _load_sla(*, admin, agent, acme, north, subscribers):
+    """SLA on the demo: holidays, contract tiers for Acme and North Net, and three fresh
+    tickets (on time, at risk, and one the sweep escalates), then one sweep, so the queue
+    shows every SLA state and timelines show escalations. All of it a little over an hour
+    ago (``SLA_PRESENT_AGO``): a lived-in history, nothing at seeding time."""
+    from helpdesk.services import sla
+    from helpdesk.sla import policy as policies
+    from helpdesk.sla import sweep
+
+    calendar = sla.calendar_values() | {"holidays": "2026-12-25\n2026-12-26\n2027-01-01"}
+    sla.save_calendar(calendar, actor=admin)
+    blank = dict.fromkeys(f"{clock}-{p}" for clock in ("first_response", "resolution")
+                          for p in PRIORITIES)
+    sla.save_targets("organisation", acme, blank | {"first_response-urgent": "30m",
+                                                    "resolution-urgent": "2h",
+                                                    "first_response-high": "2h"}, actor=admin)
+    sla.save_targets("reseller", north, blank | {"first_response-normal": "4h"}, actor=admin)
+    policy = policies.load()
+    category = db.session.scalars(select(Category).order_by(Category.position)).first()
+    now = utcnow() - SLA_PRESENT_AGO
+    for subscriber, subject, priority, share in (
+            (subscribers[1], "New line activation for the shop", "low", 0.1),
+            (subscribers[1], "Intermittent packet loss on the VoIP trunk", "normal", 0.81),
+            (subscribers[3], "Payment terminal offline at the front desk", "high", 0.9)):
+        probe = tickets.Ticket(priority=priority, organisation_id=subscriber.organisation_id,
+                               reseller_id=subscriber.reseller_id)
+        first_response = policies.targets_for(probe, policy)[0]
+        ticket = tickets.open_ticket(
+            subscriber=subscriber, subject=subject, category=category, priority=priority,
+            body=f"{subject}.", created_at=_business_ago(policy.calendar, now,
+                                                         first_response * share))
+        if priority == "high":
+            tickets.assign(ticket, agent, actor=admin, at=ticket.created_at)
+    sweep.sweep(now=now)
+
+
+def _business_ago(calendar, now, seconds):
+    """The instant ``seconds`` business seconds before ``now`` (by halving: the business time
+    from an instant to now only shrinks as the instant moves later)."""
+    from helpdesk.sla.business_time import business_seconds_between
+
+    early, late = now - timedelta(days=30), now
+    for _ in range(40):
+        middle = early + (late - early) / 2
+        if business_seconds_between(calendar, middle, now) > seconds:
+            early = middle
+        else:
+            late = middle
+    return late
 
 
 def _opener(index, subscriber, *, staff, resellers):

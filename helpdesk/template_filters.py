@@ -31,6 +31,15 @@ def when(value, zone=None):
     return exact_time(value, zone or viewer_zone())
 
 
+SLA_LABELS = {"on_time": "On time", "at_risk": "At risk", "breached": "Breached",
+              "paused": "Paused"}
+
+
+def sla_label(state):
+    """The human name of an SLA state (``helpdesk/sla/clock.py``)."""
+    return SLA_LABELS.get(state, state or "")
+
+
 def status_label(status):
     """The human name of a status."""
     return STATUS_LABELS.get(status, status)
@@ -77,6 +86,7 @@ def init_app(app):
     app.add_template_global(viewer_zone)
     app.add_template_filter(when)
     app.add_template_filter(status_label)
+    app.add_template_filter(sla_label)
     app.add_template_filter(body_html)
     app.add_template_filter(markdown)
     app.add_template_filter(filesize)

@@ -6,6 +6,7 @@ from jobs import mail
 from jobs.housekeeping import clean_job_registries, record_heartbeat, refresh_planner_statistics
 from jobs.notifications import dispatch_stalled
 from jobs.routing import route_left_behind
+from jobs.sla import sweep_sla
 
 cron.register(record_heartbeat, queue_name="default", interval=60)
 cron.register(dispatch_stalled, queue_name="notifications", interval=60)
@@ -13,3 +14,4 @@ cron.register(refresh_planner_statistics, queue_name="default", interval=3600)
 cron.register(mail.dispatch_stalled, queue_name="notifications", interval=60)
 cron.register(route_left_behind, queue_name="automation", interval=60)
 cron.register(clean_job_registries, queue_name="default", interval=60)
+cron.register(sweep_sla, queue_name="automation", interval=60)

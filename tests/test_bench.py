@@ -11,7 +11,7 @@ from sqlalchemy.engine import make_url
 
 from bench import checks, database, measure, report, seed
 from bench.__main__ import bench_app, ensure_seeded, generated_scenarios, measure_all
-from helpdesk.desk.queue_filters import QueueFilters
+from helpdesk.desk.queue_filters import SORTS, QueueFilters
 from tests.conftest import POSTGRES_URL, skip_or_fail
 
 TICKETS = 80
@@ -131,12 +131,13 @@ def test_scenarios_cover_every_filter_sort_and_depth(bench):
                  "assignee=unassigned", "customer=", "organisation=", "reseller=",
                  "category=", "search rare: SN", "search absent", "search name",
                  "search email", "search phrase", "search ticket number: TKT-",
-                 "search bare number", "page=200", "counters", "poll the queue",
+                 "search bare number", "page=200", "sla=breached", "sla=paused",
+                 "sort=sla_due", "counters", "poll the queue",
                  "poll a ticket", "expansion fragment", "customer hub", "reports, last 90 days"):
         assert word in names, word
     assert {s.who for s in everything if s.group == "reports"} == {"agent", "reseller"}
     depth = [s for s in agent if s.name.startswith(("after", "before"))]
-    assert len(depth) == 4 * 2 * 2  # sorts x directions x depths
+    assert len(depth) == len(SORTS) * 2 * 2  # sorts x directions x depths
     assert all(s.baseline and s.checks for s in depth)
 
 

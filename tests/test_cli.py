@@ -7,7 +7,7 @@ from sqlalchemy import func, select
 
 from helpdesk import create_app
 from helpdesk.extensions import db
-from helpdesk.models import PRIORITIES, STATUSES, Category, Reply, Ticket, User
+from helpdesk.models import PRIORITIES, STATUSES, Category, Reply, Ticket, TicketEvent, User
 from helpdesk.models.timestamps import utcnow
 from helpdesk.services import accounts, sign_ins
 
@@ -133,6 +133,11 @@ def test_seed_demo_loads_the_documented_demo(app, runner):
         assert used == set(db.session.scalars(select(Category.id)))
         kinds = set(db.session.scalars(select(Reply.internal).distinct()))
         assert kinds == {True, False}
+        # Every SLA state in the queue, and escalations in timelines (helpdesk/sla).
+        states = set(db.session.scalars(select(Ticket.sla_state).distinct()))
+        assert {"on_time", "at_risk", "breached", "paused"} <= states
+        assert db.session.scalar(select(func.count()).select_from(TicketEvent).where(
+            TicketEvent.kind == "escalation")) > 0
         # Some were opened by staff or the reseller for a subscriber who phoned in.
         openers = set(db.session.scalars(select(User.email).join(
             Ticket, Ticket.opened_by_id == User.id)))

@@ -45,11 +45,12 @@ def test_cron_configuration_registers_the_heartbeat(app):
                          "jobs.housekeeping.refresh_planner_statistics",
                          "jobs.mail.dispatch_stalled",
                          "jobs.routing.route_left_behind",
-                         "jobs.housekeeping.clean_job_registries"]
+                         "jobs.housekeeping.clean_job_registries",
+                         "jobs.sla.sweep_sla"]
         scheduler.enqueue_jobs()
         assert get_queue("default").count == 3
         assert get_queue("notifications").count == 2
-        assert get_queue("automation").count == 1
+        assert get_queue("automation").count == 2
 
 
 def test_planner_statistics_are_gathered_on_sqlite(app):

@@ -28,6 +28,7 @@ from helpdesk.extensions import db
 from helpdesk.keyset import decode_cursor, encode_cursor, read_page
 from helpdesk.models import PRIORITIES, STATUSES, Category, Ticket, User
 from helpdesk.models.timestamps import utcnow
+from helpdesk.sla.clock import runs_in
 from tests.world import email
 
 GENERATED = settings(
@@ -70,10 +71,12 @@ def places(app_context, world):
 
 
 def add_tickets(rows, *, categories, people, now):
-    """Generated tickets, flushed; the services' rules (queue rank, scope columns) kept."""
+    """Generated tickets, flushed; the services' rules (queue rank, scope columns, a due time
+    only while the SLA clock runs) kept. Due times share five values, as update times do."""
     tickets = []
     for row in rows:
         subscriber = people[row["subscriber"]]
+        due = now + timedelta(hours=row["updated"]) if runs_in(row["status"]) else None
         tickets.append(Ticket(
             subject="Generated", body="", body_html="", status=row["status"],
             priority=row["priority"], category_id=categories[row["category"]],
@@ -84,6 +87,8 @@ def add_tickets(rows, *, categories, people, now):
             updated_at=now - timedelta(minutes=row["updated"]),
             public_updated_at=now - timedelta(minutes=row["updated"]),
             deleted_at=now if row["deleted"] else None,
+            sla_due_at=due, sla_state=None if row["status"] in ("resolved", "closed")
+            else "on_time" if due else "paused",
         ))
     db.session.add_all(tickets)
     db.session.flush()
@@ -297,8 +302,9 @@ def test_cursors_bound_an_index_range(app, places, many_tickets, sort):
         bounds = re.findall(r"Index Cond: (.*)", plan)
         assert bounds and all("ROW(" in bound or "queue_rank >" in bound
                               for bound in bounds), plan
-        assert re.search(r"ROW\((\w+\.)?(updated_at|created_at), (\w+\.)?id\) [<>] ROW\(",
-                         plan), plan
+        assert re.search(
+            r"ROW\((\w+\.)?(updated_at|created_at|sla_due_at), (\w+\.)?id\) [<>] ROW\(",
+            plan), plan
         assert "Seq Scan" not in plan
     else:
         plan = [row[3] for row in connection.exec_driver_sql(

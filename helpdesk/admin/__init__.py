@@ -1,6 +1,16 @@
 """Admin pages: the audit log, users (and, later, settings). Admins only; others get 404."""
 
-from helpdesk.admin import categories, jobs, mail, organisations, resellers, routing, teams, users
+from helpdesk.admin import (
+    categories,
+    jobs,
+    mail,
+    organisations,
+    resellers,
+    routing,
+    sla,
+    teams,
+    users,
+)
 from helpdesk.admin.views import bp
 
 
@@ -15,3 +25,4 @@ def init_app(app):
     app.register_blueprint(teams.bp)
     app.register_blueprint(routing.bp)
     app.register_blueprint(jobs.bp)
+    app.register_blueprint(sla.bp)

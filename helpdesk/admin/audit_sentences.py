@@ -65,6 +65,12 @@ TICKET_PHRASES = {
     "ticket.assignment": lambda e, t: (
         Markup("unassigned {} (was {})").format(t, _value(e.old_value)) if not e.new_value
         else Markup("assigned {} to {}").format(t, _value(e.new_value))),
+    # SLA (helpdesk/sla): states and escalations by the sweep, notices to people.
+    "ticket.sla": lambda e, t: Markup("marked {} SLA {}").format(
+        t, _value((e.new_value or "").replace("_", " "))),
+    "ticket.escalation": lambda e, t: Markup("escalated {}: {}").format(t, e.new_value),
+    "sla.notify": lambda e, t: Markup("told {} about {} ({})").format(
+        _value(e.new_value), t, e.field),
 }
 
 ACCOUNT_PHRASES = {
@@ -135,6 +141,12 @@ ACCOUNT_PHRASES = {
         e.field, e.new_value),
     "job.discard_all": lambda e: Markup("discarded every failed job of {} ({})").format(
         e.field, e.new_value),
+    "sla.calendar": lambda e: Markup("changed the SLA business hours from {} to {}").format(
+        _value(e.old_value), _value(e.new_value)),
+    "sla.targets": lambda e: Markup("changed the SLA targets of {} from {} to {}").format(
+        e.field, _value(e.old_value), _value(e.new_value)),
+    "sla.escalation": lambda e: Markup("changed the SLA escalation levels from {} to {}").format(
+        _value(e.old_value), _value(e.new_value)),
     "organisation.reseller": lambda e: Markup("changed the {} from {} to {}").format(
         e.field, _value(e.old_value or "the operator"), _value(e.new_value or "the operator")),
 }

@@ -37,6 +37,7 @@ from helpdesk.models import (
     SavedView,
     User,
 )
+from helpdesk.models.ticket import SLA_STATES
 from helpdesk.queues import get_redis
 
 REDIS_KEY = "helpdesk:queue-choices"
@@ -84,7 +85,7 @@ def filter_form(filters, choices):
         html = Markup(render_template(  # noqa: S704 - our template's output, escaped by Jinja
             FILTER_TEMPLATE, filters=filters, categories=choices["categories"],
             staff=choices["staff"], people=choices["people"], statuses=STATUSES,
-            priorities=PRIORITIES, sorts=SORTS, ages=AGES,
+            priorities=PRIORITIES, sorts=SORTS, ages=AGES, sla_states=SLA_STATES,
             narrowing=_narrowing(filters, choices["scope"])))
         if choices["token"] is not None:
             if len(_forms) >= FORMS_KEPT:

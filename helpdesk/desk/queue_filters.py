@@ -6,7 +6,8 @@ and named statuses those. (The customer and organisation hubs list every ticket 
 
 Parameters (the route contract): ``status``, ``priority``, ``category`` (repeatable),
 ``assignee`` (``me``, ``unassigned`` or a user id), ``customer`` (a subscriber's user id),
-``organisation``, ``reseller``, ``age``, ``q``, ``sort``, ``page``; plus ``after``/``before``
+``organisation``, ``reseller``, ``age``, ``sla`` (SLA states, repeatable), ``q``, ``sort``,
+``page``; plus ``after``/``before``
 cursors, read by ``helpdesk.keyset``, which pages at the same cost however deep it goes.
 Unknown values are ignored, never an error: a bookmarked view survives a renamed category. Ids
 and numbers are read by ``helpdesk.params``; a cursor that does not hold the sort's types is
@@ -23,7 +24,13 @@ from itertools import product
 from helpdesk.access import sees_internal_notes, ticket_scope
 from helpdesk.keyset import Partition
 from helpdesk.models import PRIORITIES, STATUSES, Ticket
-from helpdesk.models.ticket import LIVE_RANKS, QUEUE_ORDER, UNRESOLVED_STATUSES, queue_rank
+from helpdesk.models.ticket import (
+    LIVE_RANKS,
+    QUEUE_ORDER,
+    SLA_STATES,
+    UNRESOLVED_STATUSES,
+    queue_rank,
+)
 from helpdesk.models.timestamps import utcnow
 from helpdesk.params import parse_id, parse_ids, parse_int
 from helpdesk.search import ticket_match
@@ -34,6 +41,10 @@ SORTS = {
     "updated": ("Last updated", [(Ticket.updated_at, True), (Ticket.id, True)]),
     "newest": ("Newest", [(Ticket.created_at, True), (Ticket.id, True)]),
     "oldest": ("Oldest", [(Ticket.created_at, False), (Ticket.id, False)]),
+    # The running SLA clock's due time, soonest (or longest overdue) first: only tickets with
+    # a running clock have one, so this sort lists those (paused, resolved and closed
+    # tickets have none); read from ix_tickets_sla_due, the other filters checked there.
+    "sla_due": ("SLA due first", [(Ticket.sla_due_at, False), (Ticket.id, False)]),
 }
 AGES = {
     "today": ("Opened in the last 24 hours", timedelta(days=1), True),
@@ -60,6 +71,7 @@ class QueueFilters:
     organisation: int | None = None
     reseller: int | None = None
     age: str | None = None
+    sla: list = field(default_factory=list)  # SLA states; only unresolved tickets have one
     q: str = ""
     sort: str = "queue"
     page: int = 1
@@ -84,6 +96,7 @@ class QueueFilters:
             organisation=parse_id(args.get("organisation")),
             reseller=parse_id(args.get("reseller")),
             age=args.get("age") if args.get("age") in AGES else None,
+            sla=list(dict.fromkeys(s for s in args.getlist("sla") if s in SLA_STATES)),
             q=(args.get("q") or "").strip()[:200],
             sort=args.get("sort") if args.get("sort") in SORTS else "queue",
             page=min(parse_int(args.get("page"), minimum=1) or 1, MAX_OFFSET_PAGE),
@@ -94,9 +107,11 @@ class QueueFilters:
     def conditions(self, user):
         """SQL conditions for the filters (the access scope is applied separately)."""
         where = []
+        # Only unresolved tickets have an SLA state or due time: live work needs no condition.
+        clocked = bool(self.sla) or self.sort == "sla_due"
         if self.statuses:
             where.append(Ticket.status.in_(self.statuses))
-        elif self.live:  # in queue order the first ranks, one index range; else by status
+        elif self.live and not clocked:  # queue order: the first ranks, one range; else status
             where.append(Ticket.queue_rank.in_(LIVE_RANKS) if self.by_update
                          else Ticket.status.in_(UNRESOLVED_STATUSES))
         if self.priorities:
@@ -115,6 +130,10 @@ class QueueFilters:
             where.append(Ticket.organisation_id == self.organisation)
         if self.reseller:
             where.append(Ticket.reseller_id == self.reseller)
+        if self.sla:
+            where.append(Ticket.sla_state.in_(self.sla))
+        if self.sort == "sla_due":
+            where.append(Ticket.sla_due_at.isnot(None))
         if self.age:
             _, span, within = AGES[self.age]
             cutoff = utcnow() - span
@@ -154,7 +173,7 @@ class QueueFilters:
         (each slice would walk it again). A search (``q``) is never sliced: its plan is the
         search's own (helpdesk/search.py), and each slice would run the search again.
         """
-        if self.q:
+        if self.q or self.sort == "sla_due":  # the due-time index checks the filters itself
             return None
         narrow = bool(self.customer or self.organisation)
         statuses = list(dict.fromkeys(self.statuses))
@@ -179,6 +198,10 @@ class QueueFilters:
         if by_update and len(categories) > 1 and not narrow:
             splits.append([Partition(where=(Ticket.category_id == category,))
                            for category in categories])
+        if by_update and len(self.sla) > 1 and not narrow and not splits:
+            # Several SLA states: one range each of the SLA state index in queue order.
+            splits.append([Partition(where=(Ticket.sla_state == state,))
+                           for state in self.sla])
         return [
             Partition(where=sum((part.where for part in parts), ()),
                       pinned=sum((part.pinned for part in parts), ()))
@@ -192,7 +215,7 @@ class QueueFilters:
             "priority": self.priorities,
             "category": self.categories, "assignee": self.assignee,
             "customer": self.customer, "organisation": self.organisation,
-            "reseller": self.reseller, "age": self.age, "q": self.q or None,
+            "reseller": self.reseller, "age": self.age, "sla": self.sla, "q": self.q or None,
             "sort": None if self.sort == "queue" else self.sort,
         } | changes
         pairs = []

@@ -66,7 +66,7 @@ def _row_columns():
         select(
             Ticket.id, Ticket.subject, Ticket.status, Ticket.priority, Ticket.updated_at,
             Ticket.deleted_at, Ticket.subscriber_id, Ticket.organisation_id,
-            Ticket.reseller_id,
+            Ticket.reseller_id, Ticket.sla_state, Ticket.sla_due_at,
             _subscriber.name.label("subscriber_name"),
             Reseller.name.label("reseller_name"),
             Category.name.label("category_name"),

@@ -13,6 +13,7 @@ from helpdesk.models.reseller import Reseller
 from helpdesk.models.routing_rule import RoutingRule
 from helpdesk.models.saved_view import SavedView
 from helpdesk.models.sign_in import SignIn
+from helpdesk.models.sla import SlaSettings, SlaTarget
 from helpdesk.models.team import Team
 from helpdesk.models.ticket import PRIORITIES, STATUSES, UNRESOLVED_STATUSES, Ticket
 from helpdesk.models.ticket_event import TicketEvent
@@ -40,6 +41,8 @@ __all__ = [
     "RoutingRule",
     "SavedView",
     "SignIn",
+    "SlaSettings",
+    "SlaTarget",
     "Team",
     "Ticket",
     "TicketDay",

@@ -33,6 +33,8 @@ CUSTOMER_STATUSES = (
 _CUSTOMER_STATUS_OF = {status: shown for shown in CUSTOMER_STATUSES for status in shown.statuses}
 PRIORITIES = ("low", "normal", "high", "urgent")
 PRESSING_PRIORITIES = ("urgent", "high")
+SLA_STATES = ("on_time", "at_risk", "breached", "paused")
+PAUSED_STATUSES = ("waiting_on_customer", "waiting_on_vendor", "on_hold")  # SLA clocks stop
 
 
 LIVE_RANKS = (0, 1)  # the queue ranks of unresolved tickets: the default queue, one range
@@ -117,6 +119,20 @@ class Ticket(db.Model):
     # routing job clears it as it decides, so a second run does nothing, and the sweep finds
     # the tickets whose job never ran (jobs/routing.py).
     routing_due_at = mapped_column(UTCDateTime)
+    # SLA (helpdesk/sla/clock.py keeps these; the sweep reads ``sla_next_check_at``).
+    # Due times stay as last computed once met, for the reports; ``sla_due_at`` is the due
+    # time of the clock running now (first response, then resolution), None when paused,
+    # resolved or closed: the queue's "SLA due" sort.
+    first_response_due_at = mapped_column(UTCDateTime)
+    resolution_due_at = mapped_column(UTCDateTime)
+    sla_due_at = mapped_column(UTCDateTime)
+    sla_state: Mapped[str | None] = mapped_column(String(16))  # SLA_STATES, None: no clock
+    sla_paused_at = mapped_column(UTCDateTime)
+    sla_running_since = mapped_column(UTCDateTime)  # the current run of the clock began
+    sla_elapsed_seconds: Mapped[int] = mapped_column(default=0, server_default="0")
+    sla_next_check_at = mapped_column(UTCDateTime)  # when the sweep must look again
+    sla_escalation_level: Mapped[int] = mapped_column(SmallInteger, default=0,
+                                                      server_default="0")
 
     category = relationship("Category", lazy="joined")
     subscriber = relationship("User", foreign_keys=[subscriber_id], lazy="joined")
@@ -191,6 +207,16 @@ _listed_index("ix_tickets_status_created", Ticket.status, Ticket.created_at, Tic
 Index("ix_tickets_routing_due", Ticket.routing_due_at,
       postgresql_where=Ticket.routing_due_at.isnot(None),
       sqlite_where=Ticket.routing_due_at.isnot(None))
+
+# SLA: the queue's ``sla`` filter in queue order, its "SLA due" sort (filters checked in the
+# index), the sweep's next checks and auto-close's resolved tickets (migration 0019_sla).
+_listed_index("ix_tickets_sla_state_queue", Ticket.sla_state, *_QUEUE_ORDER)
+_listed_index("ix_tickets_sla_due", Ticket.sla_due_at, Ticket.id, Ticket.status, *_FILTERED)
+Index("ix_tickets_sla_next_check", Ticket.sla_next_check_at,
+      postgresql_where=Ticket.sla_next_check_at.isnot(None),
+      sqlite_where=Ticket.sla_next_check_at.isnot(None))
+Index("ix_tickets_resolved_auto_close", Ticket.resolved_at,
+      postgresql_where=Ticket.status == "resolved", sqlite_where=Ticket.status == "resolved")
 # The portal's list, a subscriber's or an organisation's tickets by last public activity.
 Index("ix_tickets_subscriber_public_updated", Ticket.subscriber_id,
       Ticket.public_updated_at.desc(), Ticket.id.desc())

@@ -8,6 +8,7 @@ from sqlalchemy import func, select, update
 
 from helpdesk.extensions import db
 from helpdesk.models import Organisation, Reseller, Ticket, User
+from helpdesk.queues import enqueue
 from helpdesk.services import audit, tallies
 from helpdesk.services.accounts import AccountError
 
@@ -122,6 +123,8 @@ def change_reseller(organisation, reseller, *, actor):
         connection.execute(update(table).where(table.c.organisation_id == organisation.id)
                            .values(reseller_id=new_id))
     db.session.commit()  # expires the session's copies of the moved rows
+    # The reseller's SLA targets may differ: a worker recomputes the live clocks.
+    enqueue("jobs.sla.recompute_clocks", 0, queue="automation")
     return moved
 
 

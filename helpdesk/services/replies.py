@@ -31,6 +31,7 @@ from helpdesk.services.attachments import store_attachments
 from helpdesk.services.notifications import notify, recipients_of_customer_reply
 from helpdesk.services.permissions import require
 from helpdesk.services.tickets import TicketError, apply_status, mark_activity
+from helpdesk.sla import clock as sla_clock
 
 MAX_BODY_LENGTH = 100_000
 
@@ -87,6 +88,7 @@ def add_reply(ticket, *, author, body, internal=False, status=None, minutes=None
                      resolution_reply=None if internal else reply)
     if not customer and not internal and ticket.first_response_at is None:
         ticket.first_response_at = now
+        sla_clock.first_response_met(ticket, at=now, actor=author)
     mark_activity(ticket, at=now, public=not internal)
     _notify_of(reply, ticket, author=author, customer=customer)
     db.session.commit()

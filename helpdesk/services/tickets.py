@@ -21,6 +21,7 @@ from helpdesk.services import audit, notifications, routing_requests
 from helpdesk.services.attachments import store_attachments
 from helpdesk.services.errors import TicketError
 from helpdesk.services.permissions import require, require_open_for
+from helpdesk.sla import clock as sla_clock
 
 MAX_SUBJECT_LENGTH = 500
 CLOSING_STATUSES = ("resolved", "closed")
@@ -54,6 +55,7 @@ def open_ticket(*, subscriber, subject, body, category, priority="normal", opene
     )
     db.session.add(ticket)
     db.session.flush()
+    sla_clock.start(ticket, at=now)
     search.index_ticket(ticket)
     try:
         store_attachments(ticket, uploader=opened_by or subscriber, files=files)
@@ -128,6 +130,7 @@ def apply_status(ticket, status, *, actor, resolution_reply=None, at=None):
     old = ticket.status
     ticket.status = status
     add_event(ticket, actor=actor, kind="status", old=old, new=status, at=now)
+    sla_clock.status_changed(ticket, old, at=now, actor=actor)
     return True
 
 
@@ -185,14 +188,16 @@ def assign(ticket, assignee, *, actor, at=None):
     return ticket
 
 
-def change_priority(ticket, priority, *, actor):
+def change_priority(ticket, priority, *, actor, at=None):
     """Change the priority (``tickets.edit``)."""
     require(actor, "edit", ticket)
     if priority not in PRIORITIES:
         raise TicketError(f"Unknown priority {priority!r}.", field="priority")
     if priority != ticket.priority:
         old, ticket.priority = ticket.priority, priority
-        add_event(ticket, actor=actor, kind="priority", old=old, new=priority)
+        now = at or utcnow()
+        add_event(ticket, actor=actor, kind="priority", old=old, new=priority, at=now)
+        sla_clock.refresh(ticket, at=now, actor=actor)  # the new priority's targets
         db.session.commit()
     return ticket
 
@@ -221,6 +226,7 @@ def delete_ticket(ticket, *, actor):
     refused as not found."""
     require(actor, "delete", ticket)
     ticket.deleted_at = utcnow()
+    ticket.sla_next_check_at = None  # out of the SLA sweep's index range too
     audit.record("ticket.delete", actor=actor, ticket=ticket)
     db.session.commit()
     return ticket

@@ -2,7 +2,7 @@
 and each person's channel choices
 
 Revision ID: 0020_notification_channels
-Revises: 0018_teams_routing
+Revises: 0019_sla
 Create Date: 2026-11-26 10:00:00
 
 ``notifications`` was one mail per customer reply; it becomes one mail per ticket event and
@@ -17,7 +17,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = '0020_notification_channels'
-down_revision = '0018_teams_routing'
+down_revision = '0019_sla'
 branch_labels = None
 depends_on = None
 

@@ -1,0 +1,87 @@
+"""Escalation: what each level does when a ticket's running clock reaches its share, and the
+one place SLA notices go out (``notify``).
+
+A level notifies the assignee, the team and/or the admins, and may raise the priority one step
+and reassign the ticket. The sweep (``helpdesk.sla.sweep``) calls ``escalate`` once per level
+and ticket clock, after claiming the level with a compare-and-set, so a level runs once even
+when two sweeps run at once. Each step is a timeline event (kind ``escalation``) and an audit
+entry, by the system (no actor).
+"""
+
+from sqlalchemy import select
+
+from helpdesk.extensions import db
+from helpdesk.models import PRIORITIES, User
+from helpdesk.services import audit
+from helpdesk.services.errors import TicketError
+
+CLOCK_WORDS = {"first_response": "first-response", "resolution": "resolution"}
+
+
+def recipients(ticket, notify):
+    """The people a level's ``notify`` list names for ``ticket``, each once, in order."""
+    people = []
+    if "assignee" in notify and ticket.assignee is not None:
+        people.append(ticket.assignee)
+    if "team" in notify and ticket.team is not None:
+        people += [member for member in ticket.team.members if member.is_active]
+    if "admins" in notify:
+        people += db.session.scalars(select(User).where(
+            User.role == "admin", User.disabled_at.is_(None)).order_by(User.name)).all()
+    seen, unique = set(), []
+    for person in people:
+        if person.id not in seen:
+            seen.add(person.id)
+            unique.append(person)
+    return unique
+
+
+def notify(ticket, *, event, recipients, key):
+    """Tell ``recipients`` about ``ticket``'s SLA ``event`` (``at_risk``, ``breached``,
+    ``escalation-2``...) by mail and in the app, as each chose (``services.notifications``);
+    ``key`` is unique per ticket, clock and event, so a notice goes out once however often
+    the sweep runs. An escalation reads as "at risk" until the target has passed. Audited."""
+    from helpdesk.services import notifications
+
+    if not recipients:
+        return recipients
+    breached = event == "breached" or ticket.sla_state == "breached"
+    what = "at risk" if event == "at_risk" else event.replace("-", " level ")
+    due = ticket.sla_due_at or ticket.resolution_due_at
+    note = f"SLA {what}" + (f"; due {due:%Y-%m-%d %H:%M} UTC" if due else "")
+    notifications.notify("sla_breached" if breached else "sla_at_risk", ticket, recipients,
+                         key=key, note=note)
+    audit.record("sla.notify", actor=None, ticket=ticket, field=event,
+                 new=", ".join(person.name for person in recipients))
+    return recipients
+
+
+def escalate(ticket, level, *, number, reading, at):
+    """Run escalation ``level`` (the ``number``-th, from 1) on ``ticket`` (no commit): notify,
+    raise the priority, reassign; one timeline event saying what was done."""
+    from helpdesk.services.tickets import add_event, apply_assignee, assignable_users
+
+    clock = reading.clock
+    told = notify(ticket, event=f"escalation-{number}",
+                  recipients=recipients(ticket, level.notify),
+                  key=f"sla-{ticket.id}-{clock}-escalation-{number}")
+    done = []
+    if told:
+        done.append("notified " + ", ".join(person.name for person in told))
+    if level.raise_priority and ticket.priority != PRIORITIES[-1]:
+        old = ticket.priority
+        ticket.priority = PRIORITIES[PRIORITIES.index(old) + 1]
+        add_event(ticket, actor=None, kind="priority", old=old, new=ticket.priority, at=at)
+        done.append(f"raised the priority to {ticket.priority}")
+    if level.reassign_to is not None and level.reassign_to != ticket.assignee_id:
+        person = db.session.get(User, level.reassign_to)
+        if person is not None and person in assignable_users(ticket):
+            try:
+                apply_assignee(ticket, person, actor=None, at=at)
+                done.append(f"reassigned to {person.name}")
+            except TicketError:
+                pass
+    summary = (f"level {number} at {level.percent}% of the {CLOCK_WORDS[clock]} target"
+               + (": " + "; ".join(done) if done else ""))
+    add_event(ticket, actor=None, kind="escalation", old=None, new=summary, at=at)
+    return summary

@@ -1,0 +1,128 @@
+"""The SLA sweep, every minute (``jobs/sla.py``): states, escalations and auto-close.
+
+It reads only the tickets whose ``sla_next_check_at`` has come (a partial index holds just the
+live tickets' next checks), so its cost follows the tickets near a threshold, not the tickets
+there are. For each one it evaluates the clock (``clock.evaluate``) and claims the change with
+one compare-and-set ``UPDATE`` (the state, escalation level and next check it read): when two
+sweeps run at once, or a job is delivered twice, only one claim succeeds, and only the winner
+writes the timeline events, audit entries and notices. Each ticket commits on its own.
+
+Auto-close (``auto_close_days`` in the SLA settings; off by default): resolved tickets whose
+resolution is that old close, with a status event by the system. A subscriber reply reopens a
+ticket, so a resolved ticket has had none since it was resolved.
+"""
+
+from dataclasses import dataclass
+from datetime import timedelta
+
+from sqlalchemy import select, update
+
+from helpdesk.extensions import db
+from helpdesk.models import UNRESOLVED_STATUSES, Ticket
+from helpdesk.models.timestamps import utcnow
+from helpdesk.sla import clock
+from helpdesk.sla import policy as policies
+from helpdesk.sla.escalation import escalate, notify, recipients
+
+BATCH = 500  # tickets per sweep; the rest are due still and wait for the next minute
+
+
+@dataclass
+class SweepResult:
+    """What one sweep did."""
+
+    checked: int = 0
+    state_changes: int = 0
+    escalations: int = 0
+    closed: int = 0
+
+
+def sweep(*, now=None, limit=BATCH):
+    """Check the tickets whose time has come, then auto-close; returns a ``SweepResult``."""
+    now = now or utcnow()
+    policy = policies.load()
+    result = SweepResult()
+    due = db.session.scalars(
+        select(Ticket).where(Ticket.sla_next_check_at <= now, Ticket.deleted_at.is_(None))
+        .order_by(Ticket.sla_next_check_at).limit(limit)).all()
+    for ticket in due:
+        result.checked += 1
+        _check(ticket, now=now, policy=policy, result=result)
+    if policy.auto_close_days:
+        result.closed = auto_close(now=now, days=policy.auto_close_days, limit=limit)
+    return result
+
+
+def _check(ticket, *, now, policy, result):
+    """Evaluate one ticket and, if this sweep wins the claim, record what changed."""
+    old_state, old_level = ticket.sla_state, ticket.sla_escalation_level or 0
+    reached = clock.evaluate(ticket, at=now, policy=policy).levels_reached
+    new_level = max(old_level, min(reached, len(policy.levels)))
+    reading = clock.evaluate(ticket, at=now, policy=policy, escalated=new_level)
+    claimed = db.session.execute(
+        update(Ticket).where(
+            Ticket.id == ticket.id, Ticket.sla_next_check_at <= now,
+            Ticket.sla_escalation_level == old_level,
+            Ticket.sla_state.is_not_distinct_from(old_state),
+        ).values(sla_state=reading.state, sla_escalation_level=new_level,
+                 sla_next_check_at=reading.next_check_at, sla_due_at=reading.due_at,
+                 first_response_due_at=reading.first_response_due_at,
+                 resolution_due_at=reading.resolution_due_at)
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    if claimed != 1:
+        db.session.rollback()
+        return
+    db.session.refresh(ticket)  # the row holds the claim; the object learns it from there
+    if reading.state != old_state and reading.state in clock.NEWS_STATES:
+        clock.record_state(ticket, old=old_state, new=reading.state, actor=None, at=now)
+        tell = recipients(ticket, {"assignee", *(n for level in policy.levels
+                                                 for n in level.notify)})
+        notify(ticket, event=reading.state, recipients=tell,
+               key=f"sla-{ticket.id}-{reading.clock}-{reading.state}")
+        result.state_changes += 1
+    priority = ticket.priority
+    for number in range(old_level + 1, new_level + 1):
+        escalate(ticket, policy.levels[number - 1], number=number, reading=reading, at=now)
+        result.escalations += 1
+    if ticket.priority != priority:  # new targets: the clock again, from this instant
+        clock.refresh(ticket, at=now, policy=policy)
+    db.session.commit()
+
+
+def recompute(*, after_id=0, limit=BATCH, now=None):
+    """Recompute the clocks of up to ``limit`` live tickets after id ``after_id``, in id order,
+    under the current settings (after an admin changes them; for tickets from before the
+    clocks, which count from their opening). Returns the last id done, or None at the end.
+    Idempotent: a recomputation writes what the settings say, however often it runs."""
+    now = now or utcnow()
+    policy = policies.load()
+    batch = db.session.scalars(
+        select(Ticket).where(Ticket.id > after_id, Ticket.status.in_(UNRESOLVED_STATUSES),
+                             Ticket.deleted_at.is_(None))
+        .order_by(Ticket.id).limit(limit)).all()
+    for ticket in batch:
+        clock.refresh(ticket, at=now, policy=policy)
+    db.session.commit()
+    return batch[-1].id if len(batch) == limit else None
+
+
+def auto_close(*, now, days, limit=BATCH):
+    """Close resolved tickets resolved at least ``days`` days before ``now``; each closing is
+    a status event by the system. Returns how many closed."""
+    from helpdesk.services.tickets import apply_status
+
+    cutoff = now - timedelta(days=days)
+    query = (select(Ticket).where(Ticket.status == "resolved", Ticket.resolved_at <= cutoff,
+                                  Ticket.deleted_at.is_(None))
+             .order_by(Ticket.resolved_at).limit(limit))
+    if db.session.get_bind().dialect.name == "postgresql":
+        # A sweep running beside this one skips the rows this one holds; after its commit
+        # they are closed, no longer resolved, and a second look finds nothing.
+        query = query.with_for_update(skip_locked=True, of=Ticket)
+    closed = 0
+    for ticket in db.session.scalars(query).all():
+        if apply_status(ticket, "closed", actor=None, at=now):
+            closed += 1
+    db.session.commit()
+    return closed

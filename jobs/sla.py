@@ -1,0 +1,26 @@
+"""The SLA sweep, every minute on the ``automation`` queue (registered in ``jobs/cron.py``).
+
+Safe to run twice, or two at once: each state change, escalation step and auto-close is
+claimed before it is written (``helpdesk.sla.sweep``).
+"""
+
+from dataclasses import asdict
+
+from helpdesk.queues import enqueue
+from helpdesk.sla.sweep import recompute, sweep
+
+
+def sweep_sla():
+    """Update SLA states, run escalations and auto-close; returns what it did."""
+    return asdict(sweep())
+
+
+def recompute_clocks(after_id=0):
+    """Recompute the live tickets' clocks under new SLA settings, a batch per job, each
+    enqueueing the next (``helpdesk.services.sla`` starts it after a change). Enqueued twice,
+    it recomputes twice: the same values."""
+    last = recompute(after_id=after_id)
+    if last is not None:
+        enqueue(recompute_clocks, last, queue="automation",
+                job_id=f"sla-recompute-after-{last}")
+    return last

@@ -1,0 +1,315 @@
+"""SLA clocks on tickets (helpdesk/sla/clock.py) and the sweep (helpdesk/sla/sweep.py):
+due times on opening, priority change, pause, resume and first response; states, escalations
+and auto-close written once however often the sweep runs."""
+
+import json
+from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+import pytest
+from sqlalchemy import func, select
+
+from helpdesk.extensions import db
+from helpdesk.models import AuditEntry, Category, SlaSettings, SlaTarget, Ticket, TicketEvent, User
+from helpdesk.services import replies, tickets
+from helpdesk.sla import sweep as sla_sweep
+from helpdesk.sla.policy import DEFAULT_HOURS, DEFAULT_LEVELS
+
+LONDON = ZoneInfo("Europe/London")
+HOUR = timedelta(hours=1)
+
+
+def london(*args):
+    """A London wall-clock time as UTC. March 2026: Monday 2nd to Friday 6th."""
+    return datetime(*args, tzinfo=LONDON).astimezone(UTC)
+
+
+def users(*keys, world):
+    return [db.session.get(User, world.users[key]) for key in keys]
+
+
+def open_at(world, at, *, priority="normal", subscriber="alice"):
+    (person,) = users(subscriber, world=world)
+    category = db.session.scalars(select(Category).order_by(Category.position)).first()
+    return tickets.open_ticket(subscriber=person, subject=f"SLA {priority} {at:%H%M}",
+                               body="b", category=category, priority=priority, created_at=at)
+
+
+def events(ticket, kind):
+    return db.session.scalars(select(TicketEvent.new_value).where(
+        TicketEvent.ticket_id == ticket.id, TicketEvent.kind == kind)
+        .order_by(TicketEvent.id)).all()
+
+
+def audits(ticket, action):
+    return db.session.scalar(select(func.count()).select_from(AuditEntry).where(
+        AuditEntry.ticket_id == ticket.id, AuditEntry.action == action))
+
+
+def settings(**changes):
+    row = SlaSettings(id=1, time_zone="Europe/London", hours=json.dumps(DEFAULT_HOURS),
+                      holidays="", at_risk_percent=80,
+                      escalation_levels=json.dumps(list(DEFAULT_LEVELS)), auto_close_days=None)
+    for key, value in changes.items():
+        setattr(row, key, value)
+    db.session.merge(row)
+    db.session.commit()
+
+
+def test_opening_sets_due_times_in_business_hours(app, world):
+    """Normal: first response in a business day (8 h), resolution in three; opened Friday
+    15:00, so both clocks run over the weekend's closed days."""
+    with app.app_context():
+        ticket = open_at(world, london(2026, 3, 6, 15))
+        assert ticket.first_response_due_at == london(2026, 3, 9, 15)
+        assert ticket.resolution_due_at == london(2026, 3, 11, 15)
+        assert ticket.sla_due_at == ticket.first_response_due_at
+        assert ticket.sla_state == "on_time"
+        # The first threshold: escalation level 1 at 70% of 8 h (5 h 36 min) = Monday 12:36.
+        assert ticket.sla_next_check_at == london(2026, 3, 9, 12, 36)
+
+
+def test_priority_change_moves_the_due_times(app, world):
+    with app.app_context():
+        ticket = open_at(world, london(2026, 3, 2, 10))
+        (agent,) = users("agent", world=world)
+        tickets.change_priority(ticket, "urgent", actor=agent, at=london(2026, 3, 2, 10, 30))
+        assert ticket.first_response_due_at == london(2026, 3, 2, 11)
+        assert ticket.resolution_due_at == london(2026, 3, 2, 14)
+
+
+def test_pause_and_resume(app, world):
+    """Waiting on the vendor from Monday 12:00 to Wednesday 10:00 stops the clock: two of the
+    eight hours were used, six are left from Wednesday 10:00."""
+    with app.app_context():
+        ticket = open_at(world, london(2026, 3, 2, 10))
+        (agent,) = users("agent", world=world)
+        tickets.change_status(ticket, "waiting_on_vendor", actor=agent, at=london(2026, 3, 2, 12))
+        assert ticket.sla_state == "paused"
+        assert ticket.sla_due_at is None and ticket.sla_next_check_at is None
+        assert ticket.sla_elapsed_seconds == 2 * 3600
+        assert ticket.sla_paused_at == london(2026, 3, 2, 12)
+        tickets.change_status(ticket, "on_hold", actor=agent, at=london(2026, 3, 3, 12))
+        assert ticket.sla_paused_at == london(2026, 3, 2, 12)  # still the same pause
+        tickets.change_status(ticket, "in_progress", actor=agent, at=london(2026, 3, 4, 10))
+        assert ticket.sla_state == "on_time" and ticket.sla_paused_at is None
+        assert ticket.first_response_due_at == london(2026, 3, 4, 16)
+        assert ticket.resolution_due_at == london(2026, 3, 6, 16)  # 24 h less the 2 used
+
+
+def test_first_public_reply_meets_the_first_response(app, world):
+    """A public staff reply: the resolution clock runs now. An internal note or a customer's
+    comment does not count."""
+    with app.app_context():
+        ticket = open_at(world, london(2026, 3, 2, 10), priority="high")
+        agent, alice = users("agent", "alice", world=world)
+        replies.add_reply(ticket, author=agent, body="Looking", internal=True,
+                          created_at=london(2026, 3, 2, 10, 30))
+        replies.add_reply(ticket, author=alice, body="Any news?",
+                          created_at=london(2026, 3, 2, 10, 40))
+        assert ticket.first_response_at is None
+        assert ticket.sla_due_at == london(2026, 3, 2, 14)
+        replies.add_reply(ticket, author=agent, body="On it", status="in_progress",
+                          created_at=london(2026, 3, 2, 11))
+        assert ticket.first_response_at == london(2026, 3, 2, 11)
+        assert ticket.first_response_due_at == london(2026, 3, 2, 14)
+        assert ticket.sla_due_at == ticket.resolution_due_at == london(2026, 3, 3, 10)
+
+
+def test_a_reply_that_waits_on_the_customer_pauses(app, world):
+    with app.app_context():
+        ticket = open_at(world, london(2026, 3, 2, 10))
+        (agent,) = users("agent", world=world)
+        replies.add_reply(ticket, author=agent, body="Which router?",
+                          created_at=london(2026, 3, 2, 11))
+        assert ticket.status == "waiting_on_customer"
+        assert ticket.sla_state == "paused" and ticket.sla_elapsed_seconds == 3600
+
+
+def test_resolving_stops_the_clock(app, world):
+    with app.app_context():
+        ticket = open_at(world, london(2026, 3, 2, 10))
+        (agent,) = users("agent", world=world)
+        replies.add_reply(ticket, author=agent, body="Fixed", status="resolved",
+                          created_at=london(2026, 3, 2, 11))
+        assert ticket.sla_state is None and ticket.sla_next_check_at is None
+        assert ticket.sla_due_at is None
+
+
+def test_overrides_organisation_over_reseller_over_workspace(app, world):
+    """Dave is Acme's (North's customer); Alice is North's own subscriber."""
+    with app.app_context():
+        dave, alice = users("dave", "alice", world=world)
+        db.session.add_all([
+            SlaTarget(priority="normal", first_response_minutes=120),
+            SlaTarget(reseller_id=alice.reseller_id, priority="normal",
+                      first_response_minutes=60, resolution_minutes=600),
+            SlaTarget(organisation_id=dave.organisation_id, priority="normal",
+                      first_response_minutes=30),
+        ])
+        db.session.commit()
+        start = london(2026, 3, 2, 9)
+        for who, first in (("alice", 60), ("dave", 30)):
+            ticket = open_at(world, start, subscriber=who)
+            assert ticket.first_response_due_at == start + timedelta(minutes=first), who
+            assert ticket.resolution_due_at == london(2026, 3, 3, 11), who  # 600 min
+        zed_ticket = open_at(world, start, subscriber="zed")  # no reseller: the workspace's
+        assert zed_ticket.first_response_due_at == start + 2 * HOUR
+        assert zed_ticket.resolution_due_at == london(2026, 3, 4, 17)  # built in: 3 d
+
+
+def test_sweep_reads_only_tickets_whose_time_has_come(app, world, count_queries):
+    with app.app_context():
+        start = london(2026, 3, 2, 9)
+        soon = open_at(world, start, priority="urgent")  # level 1 at 42 min
+        later = [open_at(world, start, priority="low") for _ in range(5)]
+        with count_queries() as counter:
+            result = sla_sweep.sweep(now=start + timedelta(minutes=45))
+        assert result.checked == 1
+        assert soon.sla_escalation_level == 1
+        assert all(t.sla_escalation_level == 0 for t in later)
+        few = counter.count
+        more = [open_at(world, start, priority="low") for _ in range(20)]
+        with count_queries() as counter:
+            result = sla_sweep.sweep(now=start + timedelta(minutes=46))
+        assert result.checked == 0 and counter.count <= few and more
+
+
+def test_states_and_escalations_once_when_the_sweep_runs_twice(app, world):
+    """Urgent, opened 09:00, first response due 10:00: at risk from 09:48, escalations at
+    09:42, 09:51 and 09:57, breached at 10:00. Each is one event and one audit entry, however
+    many sweeps run, at once or one after the other."""
+    with app.app_context():
+        (agent,) = users("agent", world=world)
+        start = london(2026, 3, 2, 9)
+        ticket = open_at(world, start, priority="urgent")
+        tickets.assign(ticket, agent, actor=agent, at=start)
+        ticket_id = ticket.id
+        for minutes in (43, 43, 49, 55, 61, 61):
+            sla_sweep.sweep(now=start + timedelta(minutes=minutes))
+        # A sweep that read the ticket before another's commit: its claim fails.
+        stale = db.session.get(Ticket, ticket_id)
+        db.session.expunge(stale)
+        stale.sla_next_check_at, stale.sla_escalation_level = start, 0
+        stale.sla_state = "on_time"
+        sla_sweep._check(stale, now=start + timedelta(minutes=62),
+                         policy=sla_sweep.policies.load(), result=sla_sweep.SweepResult())
+        ticket = db.session.get(Ticket, ticket_id)
+        assert ticket.sla_state == "breached" and ticket.sla_escalation_level == 3
+        assert events(ticket, "sla") == ["at_risk", "breached"]
+        assert [e.split(":")[0] for e in events(ticket, "escalation")] == [
+            "level 1 at 70% of the first-response target",
+            "level 2 at 85% of the first-response target",
+            "level 3 at 95% of the first-response target"]
+        assert "notified Agent" in events(ticket, "escalation")[0]
+        assert audits(ticket, "ticket.sla") == 2
+        assert audits(ticket, "ticket.escalation") == 3
+        assert audits(ticket, "sla.notify") == 5  # at risk, breached, levels 1-3
+        assert ticket.sla_next_check_at is None  # nothing left to look for
+
+
+def test_escalation_raises_the_priority(app, world):
+    """High: first response 4 h, level 3 (95%) at 12:48 raises it to urgent, whose 1 h
+    target is long gone: breached at once."""
+    with app.app_context():
+        start = london(2026, 3, 2, 9)
+        ticket = open_at(world, start, priority="high")
+        sla_sweep.sweep(now=start + timedelta(hours=3, minutes=50))
+        assert ticket.priority == "urgent"
+        assert ticket.sla_state == "breached"
+        assert events(ticket, "priority") == ["urgent"]
+        assert "raised the priority to urgent" in events(ticket, "escalation")[-1]
+
+
+@pytest.mark.parametrize("days, closes", [(None, False), (3, True)])
+def test_auto_close(app, world, days, closes):
+    """Off by default; with 3 days, a ticket resolved 3 days ago closes, once."""
+    with app.app_context():
+        settings(auto_close_days=days)
+        (agent,) = users("agent", world=world)
+        start = london(2026, 3, 2, 9)
+        ticket = open_at(world, start)
+        replies.add_reply(ticket, author=agent, body="Fixed", status="resolved",
+                          created_at=start + HOUR)
+        assert sla_sweep.sweep(now=start + timedelta(days=2)).closed == 0
+        assert sla_sweep.sweep(now=start + timedelta(days=3, hours=2)).closed == int(closes)
+        assert sla_sweep.sweep(now=start + timedelta(days=3, hours=3)).closed == 0
+        assert ticket.status == ("closed" if closes else "resolved")
+        assert events(ticket, "status")[-1] == ticket.status
+
+
+def test_the_sweep_runs_as_a_job_in_a_worker(app, world):
+    """The cron job on the automation queue, run by a worker: a week-old urgent ticket is
+    breached (a week holds at least five business days)."""
+    from helpdesk.models.timestamps import utcnow
+    from helpdesk.queues import enqueue
+    from jobs.worker import make_worker
+
+    with app.app_context():
+        ticket = open_at(world, utcnow() - timedelta(days=7), priority="urgent")
+        ticket_id = ticket.id
+        job = enqueue("jobs.sla.sweep_sla", queue="automation")
+    assert make_worker(app, queues=["automation"], simple=True).work(burst=True)
+    with app.app_context():
+        job.refresh()
+        assert job.return_value()["state_changes"] >= 1
+        assert db.session.get(Ticket, ticket_id).sla_state == "breached"
+
+
+def test_changed_targets_recompute_live_clocks_in_a_worker(app, world):
+    """Saving targets enqueues the recomputation; a worker gives every live ticket its new
+    due time, and a ticket from before the clocks (none stored) one counted from opening."""
+    from helpdesk.services import sla
+    from helpdesk.sla import policy as policies
+    from jobs.worker import make_worker
+
+    with app.app_context():
+        start = london(2026, 3, 2, 9)
+        ticket = open_at(world, start, priority="urgent")
+        legacy = open_at(world, start, priority="urgent")
+        for column in ("first_response_due_at", "resolution_due_at", "sla_due_at",
+                       "sla_state", "sla_running_since", "sla_next_check_at"):
+            setattr(legacy, column, None)
+        db.session.commit()
+        ids = ticket.id, legacy.id
+        (admin,) = users("admin", world=world)
+        form = {f"{clock}-{p}": text for p, pair in policies.DEFAULT_TARGETS.items()
+                for clock, text in zip(("first_response", "resolution"), pair, strict=True)}
+        sla.save_targets(None, None, form | {"first_response-urgent": "2h"}, actor=admin)
+    assert make_worker(app, queues=["automation"], simple=True).work(burst=True)
+    with app.app_context():
+        for ticket_id in ids:
+            found = db.session.get(Ticket, ticket_id)
+            assert found.first_response_due_at == start + 2 * HOUR
+            assert found.sla_state == "breached"  # March is long past
+
+
+def test_cli_recompute_and_sweep(app, world):
+    runner = app.test_cli_runner()
+    result = runner.invoke(args=["sla", "recompute"])
+    assert result.exit_code == 0 and "Recomputed the SLA clocks (1 batch)" in result.output
+    result = runner.invoke(args=["sla", "sweep"])
+    assert result.exit_code == 0 and result.output.startswith("Checked ")
+
+
+def test_deleted_tickets_leave_the_sweep_and_moves_recompute(app, world):
+    """A deleted ticket has no next check (the sweep's index stays small); moving an
+    organisation to another reseller, whose targets may differ, enqueues a recomputation."""
+    from helpdesk.models import Organisation, Reseller
+    from helpdesk.queues import get_queue
+    from helpdesk.services import organisations
+
+    with app.app_context():
+        admin, agent = users("admin", "agent", world=world)
+        ticket = open_at(world, london(2026, 3, 2, 9), priority="urgent")
+        assert ticket.sla_next_check_at is not None
+        tickets.delete_ticket(ticket, actor=admin)
+        assert ticket.sla_next_check_at is None
+        assert sla_sweep.sweep(now=london(2026, 3, 9)).checked == 0
+        automation = get_queue("automation")
+        before = automation.count
+        acme = db.session.scalar(select(Organisation).where(Organisation.name == "Acme"))
+        south = db.session.scalar(select(Reseller).where(Reseller.name == "South"))
+        organisations.change_reseller(acme, south, actor=agent)
+        assert automation.count == before + 1
+        assert automation.jobs[-1].func_name == "jobs.sla.recompute_clocks"
