@@ -34,11 +34,11 @@ document.addEventListener("htmx:configRequest", (event) => {
   }
 });
 
-// Queue rows: one listener serves every row. The row links are plain hrefs to the ticket,
-// so they work without JavaScript (and with a modifier key, in a new tab); here a click on
-// a row's number or subject opens the ticket in an expansion row under it instead (added on
-// first use; a second click closes it), and a click on its priority, status or assignee
-// badge (a.control-badge) opens that menu over the row (desk.row_control: the ticket's URL
+// Queue rows: one listener serves every row. A row's number is a plain href to the ticket,
+// so it works without JavaScript (and with a modifier key, in a new tab); here a click on
+// the row opens the ticket in an expansion row under it instead (added on first use; a
+// second click closes it), and a click on its priority, status or assignee badge
+// (a.control-badge, text until nameControls makes it a button) opens that menu over the row (desk.row_control: the ticket's URL
 // and /controls/<name>). One click on a choice sends it; Esc or a click elsewhere closes it.
 function controlOf(link) {
   if (!link.classList.contains("control-badge")) return null;
@@ -73,7 +73,7 @@ document.addEventListener("click", (event) => {
   }
   if (event.defaultPrevented || event.button !== 0 || event.ctrlKey || event.metaKey
       || event.shiftKey || event.altKey || !window.htmx) return;
-  let link = event.target.closest && event.target.closest("tr.ticket-row a[href]");
+  let link = event.target.closest && event.target.closest("tr.ticket-row a");
   if (!link) {
     // Anywhere else on a row (not a control, not text being selected) opens it as its
     // number does.
@@ -86,7 +86,8 @@ document.addEventListener("click", (event) => {
   const control = controlOf(link);
   if (control) {
     event.preventDefault();
-    htmx.ajax("GET", link.pathname + "/controls/" + control,
+    const ticketPath = link.closest("tr.ticket-row").querySelector("td.number a").pathname;
+    htmx.ajax("GET", ticketPath + "/controls/" + control,
       { source: link, target: link.parentElement, swap: "beforeend" });
   } else if (link.matches("td.number a, td.subject a")) {
     event.preventDefault();
@@ -154,8 +155,20 @@ function nameControls(row) {
     link.setAttribute("aria-label",
       `${what[0].toUpperCase()}${what.slice(1)} of ${number}: ${link.textContent} (change)`);
     link.setAttribute("aria-haspopup", "menu");
+    link.setAttribute("role", "button");
+    link.tabIndex = 0;
   });
 }
+
+// A badge is a button to the keyboard too: Enter or Space opens its menu (before the desk's
+// own keys, which would open the row).
+document.addEventListener("keydown", (event) => {
+  const badge = event.target.closest && event.target.closest("a.control-badge");
+  if (!badge || (event.key !== "Enter" && event.key !== " ")) return;
+  event.preventDefault();
+  event.stopImmediatePropagation();
+  badge.click();
+}, true);
 
 // The queue's changes poll (#queue-live, desk/live.py) sends the ids of the rows shown now.
 document.addEventListener("htmx:configRequest", (event) => {
@@ -498,3 +511,17 @@ document.addEventListener("htmx:load", (event) => {
   if (event.detail.elt.querySelectorAll) showTimes(event.detail.elt);
 });
 setInterval(() => showTimes(document), 60000);
+
+// The Admin menu (a <details> in the top bar) closes on Esc or a click outside it.
+document.addEventListener("click", (event) => {
+  document.querySelectorAll("details.nav-menu[open]").forEach((menu) => {
+    if (!menu.contains(event.target)) menu.open = false;
+  });
+});
+document.addEventListener("keydown", (event) => {
+  if (event.key !== "Escape") return;
+  document.querySelectorAll("details.nav-menu[open]").forEach((menu) => {
+    menu.open = false;
+    menu.querySelector("summary").focus();
+  });
+});

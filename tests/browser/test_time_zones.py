@@ -58,7 +58,7 @@ def test_tokyo_browser_then_new_york_chosen(browser, live_server, app, world):
     expect(page.get_by_label("Time zone", exact=True).locator("option").first).to_have_text(
         "Browser's zone (detected: Asia/Tokyo)")
     page.get_by_label("Time zone", exact=True).select_option("America/New_York")
-    page.get_by_role("button", name="Save").click()
+    page.get_by_role("button", name="Save", exact=True).click()
     expect(page.get_by_role("status")).to_contain_text("times show in America/New_York")
     expect(page.get_by_label("Time zone", exact=True)).to_have_value("America/New_York")
 
