@@ -204,7 +204,7 @@
         const label = document.createElement("span");
         label.className = "draft-mark";
         label.textContent = "Draft";
-        cell.querySelector("a").after(label);
+        cell.insertBefore(label, cell.querySelector(".field-error"));  // after the subject
       } else if (!drafted && mark) {
         mark.remove();
       }
