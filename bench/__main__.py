@@ -26,6 +26,7 @@ from bench import (
     scenarios,
     seed,
     server,
+    sweeps,
 )
 from helpdesk import create_app
 from helpdesk.extensions import db
@@ -109,10 +110,15 @@ def measure_all(app, url, *, tickets, http=False, runs=50, warmups=5, budget=10.
                    for s in chosen]
     page_sizes = [measure.page_size_check(in_process, s)
                   for s in scenarios.page_size_scenarios(chosen)]
+    # After the pages: the sweep's changes (states, escalations) must not move what they time.
+    timed_sweeps = (sweeps.sla_sweeps(app)
+                    if not only or re.search(only, "SLA sweep", re.IGNORECASE) else [])
+    for run in timed_sweeps:
+        say(f"  {run.label}: {run.ms:.1f} ms, {run.statements} statements, {run.read} read")
     return report.Run(
         backend=database.dialect(url), tickets=tickets, mode="HTTP" if http else "in-process",
         version=database.server_version(url), results=results, page_sizes=page_sizes,
-        throughput=loads, counts=_counts(app), load_before=load_before,
+        throughput=loads, sweeps=timed_sweeps, counts=_counts(app), load_before=load_before,
         load_after=os.getloadavg(),
         settings=options | {"workers": workers, "threads": server.THREADS,
                             "clients": clients, "seconds": seconds})

@@ -12,6 +12,8 @@ import re
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
+from bench import sweeps
+
 TARGET_P95_MS = 50
 TARGET_RATIO = 0.30  # the queue page's throughput against /healthz's
 BACKEND_NAMES = {"postgresql": "PostgreSQL", "sqlite": "SQLite"}
@@ -29,6 +31,7 @@ class Run:
     results: list
     page_sizes: list
     throughput: list = field(default_factory=list)
+    sweeps: list = field(default_factory=list)  # bench.sweeps.Sweep, in process
     counts: dict = field(default_factory=dict)
     settings: dict = field(default_factory=dict)  # runs, warmups, budget, workers, clients...
     load_before: tuple = (0, 0, 0)
@@ -179,6 +182,13 @@ def section(run):
 
 {page_size_table(run.page_sizes)}
 
+### Background sweeps (in process)
+
+Timed whole, each ticket's commit included; the target is {sweeps.TARGET_MS:,.0f} ms a run at
+1,000,000 tickets (`bench/sweeps.py`).
+
+{sweeps.sweeps_table(run.sweeps)}
+
 ### Throughput under load
 
 {s.get('clients', '?')} concurrent clients (threads with keep-alive connections, on the same cores
@@ -245,4 +255,5 @@ def document(run, existing=""):
 def printed(run):
     """What a run prints: the misses, every row, page sizes, throughput."""
     return "\n\n".join([misses_table(run.results), results_table(run.results),
-                        page_size_table(run.page_sizes), throughput_table(run.throughput)])
+                        page_size_table(run.page_sizes), sweeps.sweeps_table(run.sweeps),
+                        throughput_table(run.throughput)])

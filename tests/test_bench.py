@@ -9,7 +9,7 @@ share is never touched.
 import pytest
 from sqlalchemy.engine import make_url
 
-from bench import checks, database, measure, report, seed
+from bench import checks, database, measure, report, seed, sweeps
 from bench.__main__ import bench_app, ensure_seeded, generated_scenarios, measure_all
 from helpdesk.desk.queue_filters import SORTS, QueueFilters
 from tests.conftest import POSTGRES_URL, skip_or_fail
@@ -116,9 +116,13 @@ def test_every_generated_scenario_answers(bench, bench_url):
                                                          "reseller: queue, first page"}
     assert not [check.label for check in run.page_sizes if check.grows]
 
+    assert [s.label for s in run.sweeps] == [label for label, _ahead in sweeps.RUNS]
+    assert all(s.statements >= 1 and s.ms > 0 for s in run.sweeps)
+
     text = report.document(run)
     assert f"<!-- bench {run.backend} {TICKETS} -->" in text
     assert "| agent: queue, first page |" in text
+    assert "| SLA sweep: the minute after |" in text
 
 
 def test_scenarios_cover_every_filter_sort_and_depth(bench):

@@ -175,6 +175,39 @@ def test_sweep_reads_only_tickets_whose_time_has_come(app, world, count_queries)
         assert result.checked == 0 and counter.count <= few and more
 
 
+def test_quiet_checks_move_on_in_one_statement(app, world, count_queries):
+    """Tickets due for a look with nothing to say (their next check came early, or a setting
+    moved their thresholds) get their next check moved in one statement, however many; a
+    ticket another sweep changed meanwhile keeps that sweep's values."""
+    with app.app_context():
+        start = london(2026, 3, 2, 9)
+        quiet = [open_at(world, start, priority="low") for _ in range(12)]
+        ahead = {t.id: t.sla_next_check_at for t in quiet}
+        for ticket in quiet:
+            ticket.sla_next_check_at = start + timedelta(minutes=5)  # a look came early
+        db.session.commit()
+        ids = [t.id for t in quiet]
+        with count_queries() as counter:
+            result = sla_sweep.sweep(now=start + timedelta(minutes=10))
+        assert result.checked == 12 and result.state_changes == result.escalations == 0
+        db.session.expire_all()
+        assert {t.id: t.sla_next_check_at for t in db.session.scalars(
+            select(Ticket).where(Ticket.id.in_(ids)))} == ahead
+        assert counter.count < 12, "not a statement per quiet ticket"
+        assert not [e for t in quiet for e in events(t, "sla")]
+        # Another sweep moved one on (a new state) after this one read it: not overwritten.
+        (first, *_rest) = quiet
+        first.sla_next_check_at = start + timedelta(minutes=5)
+        db.session.commit()
+        row = sla_sweep._quiet_row(first, sla_sweep._quiet_reading(
+            first, now=start + timedelta(minutes=10), policy=sla_sweep.policies.load()))
+        first.sla_state = "at_risk"
+        db.session.commit()
+        sla_sweep._recheck_later([row], now=start + timedelta(minutes=10))
+        db.session.expire_all()
+        assert db.session.get(Ticket, first.id).sla_next_check_at == start + timedelta(minutes=5)
+
+
 def test_states_and_escalations_once_when_the_sweep_runs_twice(app, world):
     """Urgent, opened 09:00, first response due 10:00: at risk from 09:48, escalations at
     09:42, 09:51 and 09:57, breached at 10:00. Each is one event and one audit entry, however

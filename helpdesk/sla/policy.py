@@ -141,6 +141,7 @@ def load():
 def forget():
     """The settings changed: the next ``load`` in this context reads them again."""
     g.pop("sla_policy", None)
+    g.pop("sla_targets", None)
 
 
 def _read():
@@ -189,7 +190,17 @@ def workspace_targets(policy):
 
 def targets_for(ticket, policy):
     """``ticket``'s (first response, resolution) targets in business seconds: organisation,
-    then reseller, then workspace, then the defaults, each field on its own. One query."""
+    then reseller, then workspace, then the defaults, each field on its own. One query per
+    priority, organisation and reseller in an app context (the sweep asks for hundreds of
+    tickets that share a few), kept until ``forget``."""
+    key = (ticket.priority, ticket.organisation_id, ticket.reseller_id, policy.day_minutes)
+    known = g.setdefault("sla_targets", {})
+    if key not in known:
+        known[key] = _targets(ticket, policy)
+    return known[key]
+
+
+def _targets(ticket, policy):
     scopes = [(SlaTarget.organisation_id.is_(None) & SlaTarget.reseller_id.is_(None))]
     if ticket.organisation_id is not None:
         scopes.append(SlaTarget.organisation_id == ticket.organisation_id)
