@@ -17,6 +17,7 @@ from helpdesk.models import PERMISSIONS, ROLES, SignIn, User
 from helpdesk.models.timestamps import utcnow
 from helpdesk.models.user import STAFF_ROLES
 from helpdesk.services import audit, outgoing_mail, sign_ins
+from helpdesk.services.errors import Refused
 
 MIN_PASSWORD_LENGTH = 10
 MAX_NAME_LENGTH = 200  # the column's size
@@ -60,15 +61,11 @@ def _hasher():
     return _hasher_for(current_app.config["PASSWORD_HASH_PROFILE"])
 
 
-class AccountError(ValueError):
+class AccountError(Refused):
     """An account operation was refused; the message says why, in the user's words.
 
     ``field`` names the form field the message belongs beside, when there is one.
     """
-
-    def __init__(self, message, *, field=None):
-        super().__init__(message)
-        self.field = field
 
 
 def normalise_email(email):

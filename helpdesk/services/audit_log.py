@@ -12,16 +12,13 @@ from helpdesk.models import AuditEntry, User
 from helpdesk.params import parse_id
 from helpdesk.search.query import ticket_number
 from helpdesk.services.accounts import find_user
+from helpdesk.services.errors import Refused
 
 PER_PAGE = 50
 
 
-class AuditFilterError(ValueError):
+class AuditFilterError(Refused):
     """A filter the log cannot apply; the message says why, ``field`` names the input."""
-
-    def __init__(self, message, *, field):
-        super().__init__(message)
-        self.field = field
 
 
 def ticket_id_from(text):

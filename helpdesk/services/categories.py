@@ -12,16 +12,15 @@ from sqlalchemy import func, select
 from helpdesk.extensions import db
 from helpdesk.models import Category
 from helpdesk.services import audit
+from helpdesk.services.errors import Refused
 
 MAX_NAME_LENGTH = 100  # the column's size
 
 
-class CategoryError(ValueError):
+class CategoryError(Refused):
     """A category change was refused; the message says why, ``field`` names the input."""
 
-    def __init__(self, message, *, field="name"):
-        super().__init__(message)
-        self.field = field
+    FIELD = "name"
 
 
 def all_categories():

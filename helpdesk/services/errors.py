@@ -10,12 +10,24 @@ Two kinds of refusal, because people are answered differently:
 """
 
 
-class TicketError(ValueError):
-    """A ticket operation was refused; the message says why, ``field`` names the input."""
+_USUAL = object()
 
-    def __init__(self, message, *, field=None):
+
+class Refused(ValueError):
+    """Input a service cannot use: the message says why, in the user's words, and ``field``
+    names the form field it belongs beside (the class's ``FIELD`` unless given; None: the
+    form as a whole). Each service names its own kind (``TicketError``, ``AccountError``,
+    ``CategoryError``...), so a caller catches what it can answer."""
+
+    FIELD = None
+
+    def __init__(self, message, *, field=_USUAL):
         super().__init__(message)
-        self.field = field
+        self.field = self.FIELD if field is _USUAL else field
+
+
+class TicketError(Refused):
+    """A ticket operation was refused."""
 
 
 class NotAllowed(PermissionError):

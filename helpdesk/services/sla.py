@@ -16,6 +16,7 @@ from helpdesk.models import PRIORITIES, Organisation, Reseller, SlaSettings, Sla
 from helpdesk.models.timestamps import utcnow
 from helpdesk.queues import enqueue
 from helpdesk.services import audit
+from helpdesk.services.errors import Refused
 from helpdesk.sla import policy as policies
 from helpdesk.sla.business_time import WEEKDAYS, CalendarError
 from helpdesk.time_zones import zone_named
@@ -25,12 +26,8 @@ MAX_HOLIDAYS = 400
 MAX_AUTO_CLOSE_DAYS = 365
 
 
-class SlaError(ValueError):
+class SlaError(Refused):
     """A setting refused; ``field`` names the input."""
-
-    def __init__(self, message, *, field):
-        super().__init__(message)
-        self.field = field
 
 
 def _row():

@@ -11,16 +11,15 @@ from helpdesk.extensions import db
 from helpdesk.models import Team, User
 from helpdesk.models.user import STAFF_ROLES
 from helpdesk.services import audit
+from helpdesk.services.errors import Refused
 
 MAX_NAME_LENGTH = 100  # the column's size
 
 
-class TeamError(ValueError):
+class TeamError(Refused):
     """A team change was refused; the message says why, ``field`` names the input."""
 
-    def __init__(self, message, *, field="name"):
-        super().__init__(message)
-        self.field = field
+    FIELD = "name"
 
 
 def all_teams():
