@@ -211,6 +211,37 @@ def test_the_bell_counts_lists_and_marks_read(app, client, auth, world):
     assert client.post("/notifications/read", data={}).status_code == 400  # no CSRF token
 
 
+def test_opening_a_ticket_reads_what_the_bell_said_of_it(app, client, auth, world):
+    """The subscriber opens her new ticket in the portal, the agent a ticket in the desk:
+    each one's notifications of that ticket are read, those of other tickets and of other
+    people are not."""
+    first = open_for(app, world, "alice", subject="First")
+    second = open_for(app, world, "alice", subject="Second")
+
+    def unread(user_key, ticket_id):
+        with app.app_context():
+            return db.session.scalar(select(func.count()).select_from(InAppNotification).where(
+                InAppNotification.user_id == world.users[user_key],
+                InAppNotification.ticket_id == ticket_id, InAppNotification.read_at.is_(None)))
+
+    assert unread("alice", first) == unread("alice", second) == 1
+    auth.login("alice@test.example")
+    assert client.get(f"/portal/tickets/{first}").status_code == 200
+    assert (unread("alice", first), unread("alice", second)) == (0, 1)
+    auth.logout()
+    with app.app_context():
+        agent = get(app, User, "agent", world)
+        notify("assigned", db.session.get(Ticket, second), [agent], key="test-open-reads")
+        notify("assigned", db.session.get(Ticket, second),
+               [get(app, User, "admin", world)], key="test-open-reads")
+        db.session.commit()
+    auth.login("agent@test.example")
+    assert unread("agent", second) == 1
+    assert client.get(f"/tickets/{second}", headers={"HX-Request": "true"}).status_code == 200
+    assert unread("agent", second) == 0, "the inline expansion reads it too"
+    assert unread("admin", second) == 1 and unread("alice", second) == 1
+
+
 def test_the_bell_never_counts_a_ticket_out_of_scope(app, client, auth, world):
     """A deleted ticket's notifications leave the count and the list."""
     ticket_id = open_for(app, world, "alice", subject="Soon deleted")

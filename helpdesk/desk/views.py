@@ -26,6 +26,7 @@ from helpdesk.keyset import decode_cursor, read_page
 from helpdesk.models import PRIORITIES, STATUSES, SavedView
 from helpdesk.pages import render_page, wants_fragment
 from helpdesk.search.jump import jump_to_ticket
+from helpdesk.services import bell
 from helpdesk.services.tickets import assignable_users
 from helpdesk.template_filters import STATUS_LABELS
 
@@ -85,8 +86,10 @@ def ticket(ticket_id):
     ticket = get_visible_ticket(current_user, ticket_id)
     if current_user.is_customer:
         return redirect(url_for("portal.ticket", ticket_id=ticket.id))
-    return render_page("desk/ticket.html", "desk/_ticket.html",
-                       **ticket_context(current_user, ticket))
+    answer = render_page("desk/ticket.html", "desk/_ticket.html",
+                         **ticket_context(current_user, ticket))
+    bell.mark_ticket_read(current_user, ticket.id)  # after drawing: its commit expires all
+    return answer
 
 
 @bp.get("/tickets/<int:ticket_id>/row")

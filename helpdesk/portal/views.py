@@ -19,7 +19,7 @@ from helpdesk.portal.forms import CommentForm, NewTicketForm, RatingForm
 from helpdesk.portal.status_filters import STATUS_FILTERS, WAITING_ON_YOU, status_filter
 from helpdesk.search import ticket_match
 from helpdesk.search.jump import jump_to_ticket
-from helpdesk.services import ratings, replies, tickets
+from helpdesk.services import bell, ratings, replies, tickets
 from helpdesk.services.tickets import TicketError
 from helpdesk.timeline import attachments_by_reply, customer_ticket_version, timeline_for
 
@@ -117,7 +117,9 @@ def ticket(ticket_id):
     ticket = get_visible_ticket(current_user, ticket_id)
     if not current_user.is_customer:
         return redirect(url_for("desk.ticket", ticket_id=ticket.id))
-    return _ticket_answer(ticket)
+    answer = _ticket_answer(ticket)
+    bell.mark_ticket_read(current_user, ticket.id)  # after drawing: its commit expires all
+    return answer
 
 
 @bp.get("/tickets/<int:ticket_id>/live")

@@ -78,3 +78,18 @@ def mark_all_read(user):
     ).rowcount
     db.session.commit()
     return marked
+
+
+def mark_ticket_read(user, ticket_id):
+    """``user`` opened the ticket: what the bell said about it is read. One statement on the
+    unread partial index (usually matching nothing), committed; returns how many."""
+    marked = db.session.execute(
+        update(InAppNotification)
+        .where(InAppNotification.user_id == user.id, InAppNotification.read_at.is_(None),
+               InAppNotification.ticket_id == ticket_id)
+        .values(read_at=utcnow())
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    if marked:
+        db.session.commit()
+    return marked
