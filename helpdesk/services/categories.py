@@ -13,6 +13,7 @@ from helpdesk.extensions import db
 from helpdesk.models import Category
 from helpdesk.services import audit
 from helpdesk.services.errors import Refused
+from helpdesk.services.ordering import swap_with_neighbour
 
 MAX_NAME_LENGTH = 100  # the column's size
 
@@ -78,14 +79,8 @@ def rename_category(category, name, *, actor):
 
 def move_category(category, *, up, actor):
     """Swap a category with its neighbour above (``up``) or below; at either end, nothing."""
-    ordered = all_categories()
-    index = ordered.index(category)
-    other_index = index - 1 if up else index + 1
-    if not 0 <= other_index < len(ordered):
+    if not swap_with_neighbour(all_categories(), category, up=up):
         return category
-    ordered[index], ordered[other_index] = ordered[other_index], ordered[index]
-    for position, each in enumerate(ordered, start=1):  # also mends ties left by old data
-        each.position = position
     audit.record("category.move", actor=actor, field="category", old=category.name,
                  new="up" if up else "down")
     db.session.commit()

@@ -14,6 +14,7 @@ from helpdesk.extensions import db
 from helpdesk.models import PRIORITIES, Category, Organisation, Reseller, RoutingRule, Team, User
 from helpdesk.services import audit
 from helpdesk.services.errors import Refused
+from helpdesk.services.ordering import swap_with_neighbour
 
 MAX_NAME_LENGTH = 100  # the column's size
 
@@ -147,14 +148,8 @@ def change_rule(rule, fields, *, actor):
 
 def move_rule(rule, *, up, actor):
     """Swap a rule with its neighbour above (``up``) or below; at either end, nothing."""
-    ordered = all_rules()
-    index = ordered.index(rule)
-    other = index - 1 if up else index + 1
-    if not 0 <= other < len(ordered):
+    if not swap_with_neighbour(all_rules(), rule, up=up):
         return rule
-    ordered[index], ordered[other] = ordered[other], ordered[index]
-    for position, each in enumerate(ordered, start=1):
-        each.position = position
     audit.record("routing_rule.move", actor=actor, field="routing rule", old=rule.name,
                  new="up" if up else "down")
     db.session.commit()
