@@ -47,8 +47,7 @@ def notify(ticket, *, event, recipients, key):
         return recipients
     breached = event == "breached" or ticket.sla_state == "breached"
     what = "at risk" if event == "at_risk" else event.replace("-", " level ")
-    due = ticket.sla_due_at or ticket.resolution_due_at
-    note = f"SLA {what}" + (f"; due {due:%Y-%m-%d %H:%M} UTC" if due else "")
+    note = f"SLA {what}"  # no time here: the note is one text for every recipient's zone
     notifications.notify("sla_breached" if breached else "sla_at_risk", ticket, recipients,
                          key=key, note=note)
     audit.record("sla.notify", actor=None, ticket=ticket, field=event,
