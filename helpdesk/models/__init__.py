@@ -8,6 +8,11 @@ from helpdesk.models.notification import Notification
 from helpdesk.models.notification_preference import NotificationPreference
 from helpdesk.models.organisation import Organisation
 from helpdesk.models.outgoing_mail import OutgoingMail
+from helpdesk.models.psa_connection import PsaConnection
+from helpdesk.models.psa_link import PsaLink
+from helpdesk.models.psa_lookup import PsaLookup
+from helpdesk.models.psa_mapping import PsaMapping
+from helpdesk.models.psa_write import PsaWrite
 from helpdesk.models.reply import Reply
 from helpdesk.models.reseller import Reseller
 from helpdesk.models.routing_rule import RoutingRule
@@ -36,6 +41,11 @@ __all__ = [
     "NotificationPreference",
     "Organisation",
     "OutgoingMail",
+    "PsaConnection",
+    "PsaLink",
+    "PsaLookup",
+    "PsaMapping",
+    "PsaWrite",
     "Reply",
     "Reseller",
     "RoutingRule",
