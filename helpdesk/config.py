@@ -68,6 +68,9 @@ class Config:
     SMTP_STARTTLS = env_bool("SMTP_STARTTLS", True)
     MAIL_FROM = os.environ.get("MAIL_FROM", "helpdesk@localhost")
     PUBLIC_URL = os.environ.get("PUBLIC_URL", "http://127.0.0.1:5000")
+    # PSA connections' secrets are encrypted with this Fernet key (else one derived from
+    # SECRET_KEY): helpdesk/psa/secrets.py.
+    PSA_SECRET_KEY = os.environ.get("PSA_SECRET_KEY") or None
     TICKETS_PER_PAGE = int(os.environ.get("TICKETS_PER_PAGE", "50"))
     # Live updates: how often an open ticket and the queue ask what changed (seconds).
     TICKET_POLL_SECONDS = int(os.environ.get("TICKET_POLL_SECONDS", "4"))
