@@ -5,6 +5,8 @@ from helpdesk.admin import (
     jobs,
     mail,
     organisations,
+    psa,
+    psa_mappings,
     resellers,
     routing,
     sla,
@@ -26,3 +28,5 @@ def init_app(app):
     app.register_blueprint(routing.bp)
     app.register_blueprint(jobs.bp)
     app.register_blueprint(sla.bp)
+    app.register_blueprint(psa.bp)
+    app.register_blueprint(psa_mappings.bp)

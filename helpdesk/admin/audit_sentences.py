@@ -10,6 +10,7 @@ from flask import url_for
 from markupsafe import Markup
 
 from helpdesk.admin.forms import ROLE_LABELS
+from helpdesk.admin.psa_sentences import psa_predicate
 from helpdesk.models.ticket import number_prefix
 from helpdesk.services.notification_preferences import EVENT_LABELS
 from helpdesk.template_filters import status_label
@@ -169,6 +170,8 @@ def _predicate(entry):
         return ACCOUNT_PHRASES[entry.action](entry)
     if entry.action == "user.update":
         return _user_update(entry)
+    if entry.action.startswith("psa."):
+        return psa_predicate(entry)
     if entry.action.startswith("ticket.") and entry.field:  # status, priority, category...
         return Markup("changed {} from {} to {} on {}").format(
             entry.field, _value(entry.old_value, entry.field),
