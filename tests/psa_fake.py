@@ -56,8 +56,8 @@ class FakePsa(Connector):
     find_ticket = find_action = find_attachment = fetch_ticket = changes_since = _unused
 
 
-@pytest.fixture
-def fake_psa(monkeypatch):
+@pytest.fixture(name="fake_psa")
+def fake_psa_fixture(monkeypatch):
     """The fake in place of the HaloPSA adapter; its ``script`` starts answering well."""
     monkeypatch.setitem(ADAPTERS, "halopsa", "tests.psa_fake:FakePsa")
     monkeypatch.setattr(FakePsa, "script", {"check": "HaloPSA answered: 3 statuses",

@@ -13,7 +13,7 @@ from helpdesk.psa.secrets import unseal
 from helpdesk.services import psa_account_links as links
 from helpdesk.services import psa_connections as service
 from helpdesk.services import psa_mappings
-from tests.psa_fake import FakePsa, fake_psa, lookups  # noqa: F401 - the fixture
+from tests.psa_fake import fake_psa_fixture, lookups  # noqa: F401 - the fixture
 from tests.world import email
 
 SECRET = "s3cret-Client-Value-42"
@@ -140,19 +140,19 @@ def test_mappings_take_only_cached_lookups(app_context, fake_psa):
     service.refresh_lookups(connection)
     billing = db.session.scalar(select(Category.id).where(Category.name == "Billing"))
     with pytest.raises(psa_mappings.MappingError) as refused:
-        psa_mappings.set_mappings(connection, kind="status", chosen={"open": "77"}, actor=None)
+        psa_mappings.set_mappings(connection, chosen={"status": {"open": "77"}}, actor=None)
     assert refused.value.field == "status-open"
     with pytest.raises(psa_mappings.MappingError):
-        psa_mappings.set_mappings(connection, kind="status", chosen={"nope": "1"}, actor=None)
+        psa_mappings.set_mappings(connection, chosen={"status": {"nope": "1"}}, actor=None)
     with pytest.raises(psa_mappings.MappingError):  # a ticket type, not a status
-        psa_mappings.set_mappings(connection, kind="category", chosen={str(billing): "9"},
+        psa_mappings.set_mappings(connection, chosen={"category": {str(billing): "9"}},
                                   actor=None)
-    assert psa_mappings.set_mappings(connection, kind="status",
-                                     chosen={"open": "1", "closed": "9"}, actor=None) == 2
-    assert psa_mappings.set_mappings(connection, kind="category",
-                                     chosen={str(billing): "3"}, actor=None) == 1
-    assert psa_mappings.set_mappings(connection, kind="status",
-                                     chosen={"open": "", "closed": "9"}, actor=None) == 1
+    assert psa_mappings.set_mappings(connection, chosen={"status": {"open": "1", "closed": "9"}},
+                                     actor=None) == 2
+    assert psa_mappings.set_mappings(connection, chosen={"category": {str(billing): "3"}},
+                                     actor=None) == 1
+    assert psa_mappings.set_mappings(connection, chosen={"status": {"open": "", "closed": "9"}},
+                                     actor=None) == 1
     assert psa_mappings.mappings_of(connection, "status") == {"closed": "9"}
     assert db.session.scalar(select(PsaMapping.theirs).where(
         PsaMapping.kind == "category")) == "3"

@@ -46,11 +46,8 @@ def save_mappings(connection_id):
         kind, _, ours = key.partition("-")
         if kind in chosen and ours:
             chosen[kind][ours] = value
-    done = 0
     try:
-        for kind, values in chosen.items():
-            done += service.set_mappings(connection, kind=kind, chosen=values,
-                                         actor=current_user)
+        done = service.set_mappings(connection, chosen=chosen, actor=current_user)
     except service.MappingError as error:
         db.session.rollback()
         return refused(MAPPINGS, **_mappings(connection_or_404(connection_id),

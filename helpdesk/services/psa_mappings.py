@@ -106,26 +106,40 @@ def mapping_rows(connection, kind):
             for ours, label in ours_of(kind)]
 
 
-def set_mappings(connection, *, kind, chosen, actor):
-    """Map each of ours in ``chosen`` (``{ours: theirs id or ''}``; '' unmaps) of ``kind``.
+def set_mappings(connection, *, chosen, actor):
+    """Map each of ours in ``chosen`` (``{kind: {ours: theirs id or ''}}``; '' unmaps).
     Values of ours not in ``chosen`` are left alone. Returns how many changed.
 
-    Refused (nothing saved) when a value of ours is unknown or a choice is not a cached
-    lookup of the right kind; ``field`` is ``"<kind>-<ours>"``."""
-    ours_known = dict(ours_of(kind))
-    names = {lookup.external_id: lookup.name
-             for lookup in lookups_of(connection, LOOKUP_OF[kind])}
-    mapped = mappings_of(connection, kind)
-    for ours, theirs in chosen.items():
-        if ours not in ours_known:
-            raise MappingError(f"There is no {kind} {ours!r} here.", field=f"{kind}-{ours}")
-        if theirs and theirs not in names and theirs != mapped.get(ours):
-            raise MappingError(f"Choose one of the PSA's values for {ours_known[ours]}.",
-                               field=f"{kind}-{ours}")
+    Refused, with nothing saved, when a value of ours is unknown or a choice is not a cached
+    lookup of the right kind (a mapping to a value the PSA no longer lists may stay as it
+    is); ``field`` is ``"<kind>-<ours>"``."""
+    names = {}
+    for kind, values in chosen.items():
+        if kind not in LOOKUP_OF:
+            raise MappingError(f"There is nothing called {kind!r} to map.", field=None)
+        ours_known = dict(ours_of(kind))
+        names[kind] = {lookup.external_id: lookup.name
+                       for lookup in lookups_of(connection, LOOKUP_OF[kind])}
+        mapped = mappings_of(connection, kind)
+        for ours, theirs in values.items():
+            if ours not in ours_known:
+                raise MappingError(f"There is no {kind} {ours!r} here.",
+                                   field=f"{kind}-{ours}")
+            if theirs and theirs not in names[kind] and theirs != mapped.get(ours):
+                raise MappingError(f"Choose one of the PSA's values for {ours_known[ours]}.",
+                                   field=f"{kind}-{ours}")
+    changed = sum(_apply(connection, kind, values, names[kind], actor=actor)
+                  for kind, values in chosen.items())
+    db.session.commit()
+    return changed
+
+
+def _apply(connection, kind, values, names, *, actor):
+    """Write checked choices of one kind; returns how many changed."""
     rows = {row.ours: row for row in db.session.scalars(select(PsaMapping).where(
         PsaMapping.connection_id == connection.id, PsaMapping.kind == kind))}
     changed = 0
-    for ours, theirs in chosen.items():
+    for ours, theirs in values.items():
         row = rows.get(ours)
         if (row.theirs if row else "") == (theirs or ""):
             continue
@@ -141,7 +155,6 @@ def set_mappings(connection, *, kind, chosen, actor):
                      field=audit_field(connection, f"{kind}.{ours}"),
                      old=old, new=names.get(theirs) if theirs else None)
         changed += 1
-    db.session.commit()
     return changed
 
 
