@@ -113,6 +113,7 @@ class Fault:
 
 class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"  # keep-alive, as httpx's pool expects
+    disable_nagle_algorithm = True  # headers and body go out at once, not 40 ms apart
 
     def do_GET(self):
         self.server.halo.handle(self)

@@ -99,18 +99,18 @@ class HaloPsaAdapter(Connector):
         return None
 
     def find_action(self, ticket_external_id, marker):
-        """Our action with ``marker`` (in its note) on the ticket, or None."""
-        for item in self._actions(ticket_external_id):
-            if marker_in(item.get("note_html"), item.get("note")) == marker:
-                return str(item["id"])
-        return None
+        """Our action with ``marker`` (ending its note) on the ticket, or None; the oldest,
+        should Halo also hold a copy (our write comes before any echo of it)."""
+        found = [int(item["id"]) for item in self._actions(ticket_external_id)
+                 if marker_in(item.get("note_html"), item.get("note")) == marker]
+        return str(min(found)) if found else None
 
     def find_attachment(self, ticket_external_id, marker):
         """Our attachment with ``marker`` (its ``note``) on the ticket, or None."""
         answer = self.api.get("/Attachment", params={
             "ticket_id": halo_id(ticket_external_id, what="ticket")})
         for item in records(answer, "attachments"):
-            if marker_in(item.get("note"), item.get("desc")) == marker:
+            if marker_in(note=item.get("note")) == marker:
                 return str(item["id"])
         return None
 

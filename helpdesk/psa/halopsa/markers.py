@@ -2,25 +2,26 @@
 
 Tickets keep ours in ``third_party_id_string``. Actions and attachments have no field the spec
 promises to keep (an action's ``guid`` may be replaced by the server's own), so the marker
-travels as a short visible reference, ``[ref:hd-w123]``: at the end of an action's note (its
-own paragraph) and as an attachment's ``note``. Plain text survives what HTML might not: Halo's
-HTML sanitiser, its plain-text ``note`` derived from ``note_html``, and the e-mail sent to the
-end user. Reading an action back, the reference is parsed out and stripped from the note shown
-in the desk, so a technician's text is never mistaken for it (only a whole ``[ref:...]`` token
-counts, and the last one wins).
+travels as a short visible reference, ``[ref:hd-w123]``: as the last paragraph of an action's
+note, and as an attachment's ``note``. Plain text survives what HTML might not: Halo's HTML
+sanitiser, its plain-text ``note`` derived from ``note_html``, and the e-mail sent to the end
+user. Only a reference where we put it counts: the note's last paragraph (or, in plain text,
+its last line, not a quoted one). A technician who mentions it, or a customer's e-mail reply
+quoting our note (Halo makes that an action too), is not taken for our write. Reading an
+action back, the reference is stripped from the note shown in the desk.
 """
 
 import re
 
 from helpdesk.psa.connector import PsaError
 
-# What a marker may hold: the outbox's markers (``String(64)``) in a form no text mangles.
-MARKER = re.compile(r"[A-Za-z0-9_.:\-]{1,64}")
-_REFERENCE = re.compile(r"\[ref:([A-Za-z0-9_.:\-]{1,64})\]")
-# The paragraph we add, however Halo rewrites its spacing or attributes.
-_REFERENCE_PARAGRAPH = re.compile(
-    r"\s*<p[^>]*>\s*\[ref:[A-Za-z0-9_.:\-]{1,64}\]\s*</p>\s*$", re.IGNORECASE)
-_TRAILING_REFERENCE = re.compile(r"\s*\[ref:[A-Za-z0-9_.:\-]{1,64}\]\s*$")
+_MARKER = r"[A-Za-z0-9_.:\-]{1,64}"
+MARKER = re.compile(_MARKER)
+# Our paragraph at the very end of the HTML, however Halo rewrites its spacing or attributes.
+_LAST_PARAGRAPH = re.compile(rf"\s*<(p|div)\b[^>]*>\s*\[ref:({_MARKER})\]\s*</\1>\s*\Z",
+                             re.IGNORECASE)
+# In plain text: the last words of the last line, unless that line is quoted ("> ...").
+_LAST_LINE = re.compile(rf"(?m)^(?![ \t]*>)(?:.*\s)?\[ref:({_MARKER})\]\s*\Z")
 
 
 def reference(marker):
@@ -36,20 +37,16 @@ def note_with_marker(note_html, marker):
     return f"{note_html or ''}\n<p>{reference(marker)}</p>"
 
 
-def marker_in(*texts):
-    """The marker referenced last in the first of ``texts`` that holds one, else None."""
-    for text in texts:
-        found = _REFERENCE.findall(text or "")
-        if found:
-            return found[-1]
-    return None
+def marker_in(note_html=None, note=None):
+    """Our marker at the end of an action's HTML note (or, with no HTML, of its plain
+    ``note``: the plain text of HTML loses the quoting that tells a quote from ours)."""
+    if note_html:
+        found = _LAST_PARAGRAPH.search(note_html)
+        return found.group(2) if found else None
+    found = _LAST_LINE.search(note or "")
+    return found.group(1) if found else None
 
 
 def without_marker(note_html):
     """``note_html`` without the reference we added (the technician's own text untouched)."""
-    if not note_html:
-        return note_html or ""
-    stripped = _REFERENCE_PARAGRAPH.sub("", note_html)
-    if stripped == note_html:
-        stripped = _TRAILING_REFERENCE.sub("", note_html)
-    return stripped
+    return _LAST_PARAGRAPH.sub("", note_html or "")
