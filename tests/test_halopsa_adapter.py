@@ -106,7 +106,7 @@ def test_a_token_refused_twice_is_an_error(halo, adapter):
     with pytest.raises(PsaError) as refused:
         adapter.check()
 
-    assert str(refused.value) == "HaloPSA answered 401 to GET /Status: Unauthorized"
+    assert str(refused.value) == "HaloPSA answered 401 to GET /api/Status: Unauthorized"
     assert halo.tokens_issued == 2
 
 
@@ -218,7 +218,7 @@ def test_a_body_the_schema_forbids_is_refused_with_the_servers_reasons(halo, ada
         adapter.create_ticket(draft(extra_fields={"colour_of_router": "red"}))
 
     assert str(refused.value) == (
-        "HaloPSA answered 400 to POST /Tickets: One or more validation errors occurred. "
+        "HaloPSA answered 400 to POST /api/Tickets: One or more validation errors occurred. "
         "[0]: Additional properties are not allowed ('colour_of_router' was unexpected)")
     assert (refused.value.status, refused.value.transient) == (400, False)
     assert halo.store.tickets == {}

@@ -90,7 +90,7 @@ def describe(response):
     if message is None:
         looks_html = text.startswith("<") or "html" in response.headers.get("content-type", "")
         message = _from_html(text) if looks_html else text
-    return one_line(message)
+    return one_line(message) or response.reason_phrase or f"HTTP {response.status_code}"
 
 
 def error_for(response, *, method, path):

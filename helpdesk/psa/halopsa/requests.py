@@ -73,7 +73,8 @@ class HaloApi:
         return self.call("POST", path, body=list(items))
 
     def call(self, method, path, *, params=None, body=None, missing_ok=False):
-        """One API request with a bearer token, fetched again once if the API says 401."""
+        """One API request with a bearer token, fetched again once if the API says 401.
+        ``path`` is under ``/api``; errors name the whole path, as Halo's documentation does."""
         for attempt in (1, 2):
             headers = {"Authorization": f"Bearer {self.token.bearer()}"}
             response = self._exchange(method, self.api_url + path, params=params, json=body,
@@ -85,8 +86,8 @@ class HaloApi:
         if response.status_code == 404 and missing_ok:
             return None
         if response.is_error:
-            raise error_for(response, method=method, path=path)
-        return self._json(response, method=method, path=path)
+            raise error_for(response, method=method, path=response.request.url.path)
+        return self._json(response, method=method, path=response.request.url.path)
 
     def send(self, method, url, *, params=None, data=None):
         """A request without a bearer (the token endpoint): its JSON answer, or PsaError."""
