@@ -95,7 +95,9 @@ def array_validator(schema_name):
 def body_errors(schema_name, body):
     """{"[0].field": [messages]} for what the schema forbids in ``body`` (empty: valid)."""
     errors = {}
-    for error in sorted(array_validator(schema_name).iter_errors(body), key=str):
+    # (Sorted by message: ``str(error)`` would print the whole schema.)
+    for error in sorted(array_validator(schema_name).iter_errors(body),
+                        key=lambda error: (list(map(str, error.absolute_path)), error.message)):
         where = "".join(f"[{part}]" if isinstance(part, int) else f".{part}"
                         for part in error.absolute_path) or "$"
         errors.setdefault(where.lstrip("."), []).append(error.message)
