@@ -272,3 +272,35 @@ def test_a_very_long_message_is_cut_to_one_readable_line(halo, adapter):
         adapter.check()
     assert len(str(failed.value)) < 450
     assert str(failed.value).endswith("…")
+
+
+def deliver(adapter, ticket_draft, *, attempts=12):
+    """The outbox's loop in miniature: send; before any resend, look the write up."""
+    for attempt in range(attempts):
+        try:
+            if attempt:
+                found = adapter.find_ticket(ticket_draft.marker)
+                if found:
+                    return found
+            return adapter.create_ticket(ticket_draft)
+        except PsaError as error:
+            if not error.transient:
+                raise
+    raise AssertionError(f"{ticket_draft.marker} not delivered in {attempts} attempts")
+
+
+def test_two_hundred_writes_under_a_fifth_of_faults_arrive_exactly_once(halo, adapter):
+    for seed, (kind, share, options) in enumerate([
+            ("lost", 0.05, {}), ("timeout", 0.02, {"applied": True}), ("timeout", 0.02, {}),
+            ("reset", 0.03, {}), ("500", 0.04, {}), ("429", 0.04, {"retry_after": 0})]):
+        halo.fail(kind, method="POST", path="/api/Tickets", share=share, seed=seed, **options)
+    halo.fail("500", method="GET", path="/api/Tickets", share=0.05, seed=99)
+
+    delivered = {deliver(adapter, draft(f"hd-soak-{n}")) for n in range(200)}
+
+    assert len(delivered) == 200
+    assert sorted(ticket["third_party_id_string"] for ticket in halo.store.tickets.values()) == (
+        sorted(f"hd-soak-{n}" for n in range(200)))
+    faulted = [request for request in halo.requests_to("POST", "/api/Tickets")
+               if request.status != 200]
+    assert len(faulted) >= 20
