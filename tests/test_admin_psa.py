@@ -1,7 +1,8 @@
 """``/admin/psa``: admins only (404 for everyone else, every route), CSRF on every post, the
 secret never in a page, refused input kept beside its field, "Test connection" and "Refresh"
 as jobs with a progress widget (and as plain posts without JavaScript), the mapping editor,
-organisation and subscriber links, the new-ticket fields, and every change as a sentence."""
+organisation and subscriber links, the new-ticket fields, and every change as a sentence.
+The PSA is a loopback HaloPSA (``tests/halo_server.py``) over real HTTP."""
 
 import pytest
 from sqlalchemy import select
@@ -11,7 +12,7 @@ from helpdesk.models import Category, Organisation, PsaConnection, PsaLink
 from helpdesk.services import psa_connections, psa_mappings
 from jobs.worker import make_worker
 from tests.admin_pages import audit_entries, post
-from tests.psa_fake import fake_psa_fixture, lookups  # noqa: F401 - the fixture
+from tests.psa_loopback import connection_fields, halo_fixture, name_lookups  # noqa: F401
 from tests.world import email
 
 LIST = "/admin/psa"
@@ -21,11 +22,10 @@ FORM = {"name": "Main", "kind": "halopsa", "base_url": "https://halo.example.com
         "client_secret": SECRET, "request_budget": "150", "pull_minutes": "5"}
 
 
-def make_connection(app, **changes):
+def make_connection(app, halo, **changes):
     with app.app_context():
-        fields = {key: value for key, value in {**FORM, **changes}.items()
-                  if key not in ("request_budget", "pull_minutes")}
-        return psa_connections.create_connection(**fields, actor=None).id
+        return psa_connections.create_connection(**connection_fields(halo, **changes),
+                                                 actor=None).id
 
 
 def routes(connection_id):
@@ -42,8 +42,8 @@ def routes(connection_id):
 
 @pytest.mark.parametrize("who", ["agent", "north_reseller", "north_all", "alice", "carol"])
 def test_every_route_is_not_found_for_anyone_but_admins(app, client, auth, world, who,
-                                                        fake_psa):
-    connection_id = make_connection(app)
+                                                        halo):
+    connection_id = make_connection(app, halo)
     auth.login(email(who))
     for method, path in routes(connection_id):
         if method == "GET":
@@ -61,8 +61,8 @@ def test_signed_out_is_sent_to_sign_in(client, world):
     assert client.get(LIST).status_code == 302
 
 
-def test_posts_without_the_csrf_token_are_refused(app, client, auth, world, fake_psa):
-    connection_id = make_connection(app)
+def test_posts_without_the_csrf_token_are_refused(app, client, auth, world, halo):
+    connection_id = make_connection(app, halo)
     auth.login(email("admin"))
     for method, path in routes(connection_id):
         if method == "POST":
@@ -123,8 +123,8 @@ def run_psa_jobs(app):
 
 
 def test_test_connection_runs_as_a_job_with_a_progress_widget(app, client, auth, world,
-                                                              fake_psa):
-    connection_id = make_connection(app)
+                                                              halo):
+    connection_id = make_connection(app, halo)
     auth.login(email("admin"))
     page = f"{LIST}/{connection_id}"
     widget = post(client, f"{page}/check", page=page, htmx=True)
@@ -134,62 +134,59 @@ def test_test_connection_runs_as_a_job_with_a_progress_widget(app, client, auth,
     assert client.get(poll, headers={"HX-Request": "true"}).text.count("<progress") == 1
     run_psa_jobs(app)
     done = client.get(poll, headers={"HX-Request": "true"})
-    assert "Connected: HaloPSA answered: 3 statuses" in done.text
+    assert f"Connected: HaloPSA at {halo.url} answered: token granted" in done.text
     assert "hx-get" not in done.text  # done: it stops polling
     # a failure ends in the PSA's message, and the page remembers the last answer
-    fake_psa.script["check"] = psa_connections.PsaError("HaloPSA /auth/token: 401 bad secret")
+    halo.client_secret = "changed-in-halo"
     again = post(client, f"{page}/check", page=page, htmx=True)
     run_psa_jobs(app)
     poll = again.text.split('hx-get="')[1].split('"')[0]
-    assert "HaloPSA /auth/token: 401 bad secret" in client.get(poll, headers={
-        "HX-Request": "true"}).text
+    assert "HaloPSA answered 401 to POST /auth/token: invalid_client" in client.get(
+        poll, headers={"HX-Request": "true"}).text
     assert "psa-failed" in client.get(page).text
     # another connection's job id, or junk, is not found
-    other = make_connection(app, name="Other")
+    other = make_connection(app, halo, name="Other")
     assert client.get(poll.replace(f"/{connection_id}/", f"/{other}/")).status_code == 404
     assert client.get(f"{page}/jobs/psa-check-{connection_id}-zz").status_code == 404
 
 
 def test_without_javascript_the_post_runs_the_check_and_redirects(app, client, auth, world,
-                                                                  fake_psa):
-    connection_id = make_connection(app)
+                                                                  halo):
+    connection_id = make_connection(app, halo)
     auth.login(email("admin"))
     page = f"{LIST}/{connection_id}"
     response = post(client, f"{page}/check", page=page)
     assert response.status_code == 303 and response.headers["Location"] == page
-    assert "Connected: HaloPSA answered" in client.get(page).text
-    fake_psa.script["lookups"] = psa_connections.PsaError("HaloPSA /api/Client: 500 boom")
+    assert "Connected: HaloPSA at" in client.get(page).text
+    halo.fail("500", path="/api/Client", times=5)
     refused = post(client, f"{page}/lookups", page=page)
     assert refused.headers["Location"] == f"{page}/lookups"
-    assert "HaloPSA /api/Client: 500 boom" in client.get(f"{page}/lookups").text
+    shown = client.get(f"{page}/lookups").text
+    assert "flash-error" in shown and "/api/Client" in shown
 
 
-def test_refresh_fetches_the_lookups_in_a_job(app, client, auth, world, fake_psa):
-    connection_id = make_connection(app)
-    fake_psa.script["lookups"] = lookups(clients=[("10", "Acme")])
+def test_refresh_fetches_the_lookups_in_a_job(app, client, auth, world, halo):
+    connection_id = make_connection(app, halo)
     auth.login(email("admin"))
     page = f"{LIST}/{connection_id}/lookups"
     widget = post(client, page, page=page, htmx=True)
     run_psa_jobs(app)
     poll = widget.text.split('hx-get="')[1].split('"')[0]
     answer = client.get(poll, headers={"HX-Request": "true"}).text
-    assert "Fetched 3 statuses, 4 priorities, 2 ticket types, 1 clients" in answer
+    assert "Fetched 6 statuses, 4 priorities, 2 ticket types, 3 clients, 6 users" in answer
     shown = client.get(page).text
-    assert "P1 Critical" in shown and "Service Request" in shown
+    assert "Action Required" in shown and "requires Account number" in shown
     assert "fetched the lookups of" in client.get("/admin/audit").text
 
 
-def fetched(app, connection_id, **kwargs):
+def fetched(app, connection_id):
     with app.app_context():
-        from tests.psa_fake import FakePsa
-
-        FakePsa.script["lookups"] = lookups(**kwargs)
         psa_connections.refresh_lookups(db.session.get(PsaConnection, connection_id))
 
 
 def test_the_mapping_editor_saves_three_tables_and_refuses_strangers(app, client, auth, world,
-                                                                     fake_psa):
-    connection_id = make_connection(app)
+                                                                     halo):
+    connection_id = make_connection(app, halo)
     fetched(app, connection_id)
     with app.app_context():
         billing = db.session.scalar(select(Category.id).where(Category.name == "Billing"))
@@ -197,6 +194,7 @@ def test_the_mapping_editor_saves_three_tables_and_refuses_strangers(app, client
     page = f"{LIST}/{connection_id}/mappings"
     shown = client.get(page).text
     assert shown.count("<select") == 7 + 4 + 12 and "Waiting on customer" in shown
+    assert shown.count('<option value="3">Action Required</option>') == 7
     response = post(client, page, {"status-open": "1", "status-closed": "9",
                                    "priority-urgent": "1", f"category-{billing}": "3"},
                     page=page)
@@ -217,10 +215,11 @@ def test_the_mapping_editor_saves_three_tables_and_refuses_strangers(app, client
 
 
 def test_organisations_and_subscribers_are_linked_one_by_one_or_by_suggestion(
-        app, client, auth, world, fake_psa):
-    connection_id = make_connection(app)
-    fetched(app, connection_id, clients=[("10", "Acme"), ("11", "Zeta Ltd")],
-            users=[("50", "Dave", email("dave")), ("51", "Zed", email("zed"))])
+        app, client, auth, world, halo):
+    connection_id = make_connection(app, halo)
+    name_lookups(halo, clients=["Acme", "Zeta Ltd"],
+                 users=[("Dave", email("dave")), ("Zed", email("zed"))])
+    fetched(app, connection_id)
     with app.app_context():
         zeta = db.session.scalar(select(Organisation.id).where(Organisation.name == "Zeta"))
     auth.login(email("admin"))
@@ -239,38 +238,41 @@ def test_organisations_and_subscribers_are_linked_one_by_one_or_by_suggestion(
     assert "Zed" in found and "alice@test.example" not in found
     with app.app_context():
         linked = set(db.session.execute(select(PsaLink.kind, PsaLink.external_id)).all())
-    assert linked == {("organisation", "10"), ("organisation", "11"), ("user", "50"),
-                      ("user", "51")}
+    assert linked == {("organisation", "1"), ("organisation", "2"), ("user", "1"),
+                      ("user", "2")}
     assert post(client, f"{page}/{zeta}", {"psa": "x", "unlink": "1"},
                 page=page).status_code == 303
-    assert post(client, f"{page}/999999", {"psa": "10"}, page=page).status_code == 404
+    assert post(client, f"{page}/999999", {"psa": "1"}, page=page).status_code == 404
     assert client.get(f"{LIST}/{connection_id}/tickets").status_code == 404
     log = client.get("/admin/audit").text
     assert "linked the organisation <strong>Zeta</strong> to the PSA client" in log
     assert "linked the subscriber" in log
 
 
-def test_new_ticket_fields_are_rendered_from_the_lookups(app, client, auth, world, fake_psa):
-    connection_id = make_connection(app)
-    fetched(app, connection_id, clients=[("10", "Acme")],
-            required={"3": [("CFsite", "Site"), ("agent_id", "Agent")]})
+def test_new_ticket_fields_are_rendered_from_the_lookups(app, client, auth, world, halo):
+    connection_id = make_connection(app, halo)
+    name_lookups(halo, clients=["Acme"])
+    fetched(app, connection_id)
     auth.login(email("admin"))
     page = f"{LIST}/{connection_id}/new-ticket-fields"
     shown = client.get(page).text
-    assert 'name="field-CFsite"' in shown and '<option value="5">Tess Tech</option>' in shown
-    refused = post(client, page, {"default_client": "Nobody", "field-CFsite": "HQ"}, page=page)
-    assert refused.status_code == 400 and 'value="HQ"' in refused.text
-    assert post(client, page, {"default_client": "acme", "field-CFsite": "HQ",
-                               "field-agent_id": "5"}, page=page).status_code == 303
+    assert 'name="field-CFAccountNumber"' in shown and "Account number" in shown
+    refused = post(client, page, {"default_client": "Nobody", "field-CFAccountNumber": "A-1"},
+                   page=page)
+    assert refused.status_code == 400 and 'value="A-1"' in refused.text
+    assert "No PSA client is called" in refused.text
+    assert post(client, page, {"default_client": "acme", "field-CFAccountNumber": "A-1"},
+                page=page).status_code == 303
     with app.app_context():
         connection = db.session.get(PsaConnection, connection_id)
-        assert connection.default_client_id == "10"
-        assert connection.new_ticket_fields == {"CFsite": "HQ", "agent_id": "5"}
+        assert connection.default_client_id == "1"
+        assert connection.new_ticket_fields == {"CFAccountNumber": "A-1"}
     assert 'value="Acme"' in client.get(page).text
+    assert "set the new-ticket field CFAccountNumber" in client.get("/admin/audit").text
 
 
-def test_disabling_a_connection_is_audited(app, client, auth, world):
-    connection_id = make_connection(app)
+def test_disabling_a_connection_is_audited(app, client, auth, world, halo):
+    connection_id = make_connection(app, halo)
     auth.login(email("admin"))
     page = f"{LIST}/{connection_id}"
     assert post(client, f"{page}/enabled", {"enabled": "0"}, page=page).status_code == 303

@@ -7,9 +7,8 @@ from sqlalchemy import select
 
 from helpdesk.extensions import db
 from helpdesk.models import PsaConnection, PsaWrite
-from helpdesk.psa.connector import PsaError
 from helpdesk.psa.secrets import unseal
-from tests.psa_fake import fake_psa_fixture, lookups  # noqa: F401 - the fixture
+from tests.psa_loopback import halo_fixture  # noqa: F401 - the fixture
 
 ADD = ["psa", "add-halopsa", "--name", "Main", "--base-url", "https://halo.example.com",
        "--auth-url", "https://halo.example.com/auth", "--client-id", "desk"]
@@ -58,19 +57,25 @@ def test_status_lists_each_connection_for_people_and_scripts(app, runner, world)
             item["last_pull"]) == ("Main", 2, 1, 100, None)
 
 
-def test_check_and_lookups_exit_1_with_the_psas_message(app, runner, fake_psa):
-    runner.invoke(args=ADD, env=SECRET)
+def test_check_and_lookups_exit_1_with_the_psas_message(app, runner, halo):
+    add = ["psa", "add-halopsa", "--name", "Main", "--base-url", halo.url, "--auth-url",
+           halo.auth_url, "--client-id", halo.client_id]
+    added = runner.invoke(args=add, env={"PSA_CLIENT_SECRET": halo.client_secret})
+    connection_id = added.output.split()[3].rstrip(":")  # "Created PSA connection 3: Main"
     ok = runner.invoke(args=["psa", "check", "--connection", "main"])
-    assert ok.exit_code == 0 and ok.output == "Connected: HaloPSA answered: 3 statuses\n"
-    fake_psa.script["check"] = PsaError("HaloPSA /auth/token: 401 invalid_client")
+    assert ok.exit_code == 0
+    assert ok.output == f"Connected: HaloPSA at {halo.url} answered: token granted, 6 statuses\n"
+    halo.client_secret = "rotated-in-halo"
     failed = runner.invoke(args=["psa", "check", "--connection", "Main"])
-    assert failed.exit_code == 1 and "401 invalid_client" in failed.output
-    fake_psa.script["lookups"] = lookups(clients=[("10", "Acme")])
-    fetched = runner.invoke(args=["psa", "lookups", "--connection", "Main"])
-    assert fetched.exit_code == 0 and "1 clients" in fetched.output
-    fake_psa.script["lookups"] = PsaError("HaloPSA /api/Status: 500 down")
+    assert failed.exit_code == 1 and "401 to POST /auth/token: invalid_client" in failed.output
+    halo.client_secret = "halo-secret"
+    fetched = runner.invoke(args=["psa", "lookups", "--connection", connection_id])
+    assert fetched.exit_code == 0
+    assert fetched.output == ("Fetched 6 statuses, 4 priorities, 2 ticket types, 3 clients, "
+                              "6 users, 2 agents.\n")
+    halo.fail("500", path="/api/Status", times=5)
     failed = runner.invoke(args=["psa", "lookups", "--connection", "Main"])
-    assert failed.exit_code == 1 and "500 down" in failed.output
+    assert failed.exit_code == 1 and "/api/Status" in failed.output
     unknown = runner.invoke(args=["psa", "check", "--connection", "Nope"])
     assert unknown.exit_code == 1 and "No PSA connection named 'Nope' (connections: Main)" in (
         unknown.output)

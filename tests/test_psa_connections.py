@@ -1,19 +1,22 @@
 """PSA connections as services (``services.psa_connections``): settings refused with the field
 named, the client secret sealed in the row and never in the audit, an edit without a secret
 keeping it; "Test connection" never raising; lookups replaced whole; mappings, required
-fields and links refused unless they name a cached lookup."""
+fields and links refused unless they name a cached lookup. The PSA is a loopback HaloPSA
+(``tests/halo_server.py``) over real HTTP."""
 
 import pytest
 from sqlalchemy import select, text
 
 from helpdesk.extensions import db
+from helpdesk.keyset import decode_cursor
 from helpdesk.models import AuditEntry, Category, PsaLink, PsaLookup, PsaMapping, User
 from helpdesk.psa.connector import PsaError
+from helpdesk.psa.halopsa import HaloPsaAdapter
 from helpdesk.psa.secrets import unseal
 from helpdesk.services import psa_account_links as links
 from helpdesk.services import psa_connections as service
 from helpdesk.services import psa_mappings
-from tests.psa_fake import fake_psa_fixture, lookups  # noqa: F401 - the fixture
+from tests.psa_loopback import connection_fields, halo_fixture, name_lookups  # noqa: F401
 from tests.world import email
 
 SECRET = "s3cret-Client-Value-42"
@@ -100,43 +103,58 @@ def test_an_edit_without_a_secret_keeps_it_and_audits_each_change(app_context):
                                                     "pull_minutes": 10}, actor=None) == []
 
 
-def test_check_stores_what_the_psa_said_and_never_raises(app_context, fake_psa):
-    connection = create()
-    assert service.check(connection) == "Connected: HaloPSA answered: 3 statuses"
+def connect(halo, **changes):
+    return service.create_connection(**connection_fields(halo, **changes), actor=None)
+
+
+def test_check_stores_what_the_psa_said_and_never_raises(app_context, halo):
+    connection = connect(halo)
+    assert service.check(connection) == (
+        f"Connected: HaloPSA at {halo.url} answered: token granted, 6 statuses")
     assert service.check_passed(connection) and connection.checked_at is not None
-    assert fake_psa.seen[-1].client_secret == SECRET  # unsealed for the adapter only
-    fake_psa.script["check"] = PsaError("HaloPSA /auth/token: 401\n invalid_client",
-                                        status=401)
-    assert service.check(connection) == "HaloPSA /auth/token: 401 invalid_client"
-    assert service.check_passed(connection) is False
-    fake_psa.script["check"] = ZeroDivisionError("a bug")
-    assert "Unexpected error (ZeroDivisionError)" in service.check(connection)
+    [token] = halo.requests_to("POST", "/auth/token")
+    assert "halo-secret" in str(token.body)  # unsealed for the PSA only
+    service.update_connection(connection, **connection_fields(halo, client_secret="wrong-one"),
+                              actor=None)
+    result = service.check(connection)
+    assert not service.check_passed(connection) and "\n" not in result
+    assert result == ("HaloPSA answered 401 to POST /auth/token: invalid_client: "
+                      "The client credentials are invalid")
+    service.update_connection(connection, **connection_fields(halo), actor=None)
+    halo.fail("500", path="/api/Status", times=5)
+    assert "/api/Status" in service.check(connection)
+
+    class BuggyAdapter(HaloPsaAdapter):
+        def check(self):
+            raise ZeroDivisionError("a bug")
+
+    buggy = BuggyAdapter(halo.settings())
+    assert "Unexpected error (ZeroDivisionError)" in service.check(connection, connector=buggy)
 
 
-def test_refresh_replaces_the_lookups_in_one_go(app_context, fake_psa):
-    connection = create()
-    fake_psa.script["lookups"] = lookups(clients=[("10", "Acme"), ("11", "Zeta")],
-                                         required={"3": [("CFtype", "Request type")]})
+def test_refresh_replaces_the_lookups_in_one_go(app_context, halo):
+    connection = connect(halo)
     counts = service.refresh_lookups(connection)
-    assert counts == {"status": 3, "priority": 4, "ticket_type": 2, "client": 2, "agent": 1}
+    assert counts == {"status": 6, "priority": 4, "ticket_type": 2, "client": 3, "user": 6,
+                      "agent": 2}
     request_type = db.session.scalar(select(PsaLookup).where(
         PsaLookup.connection_id == connection.id, PsaLookup.external_id == "3",
         PsaLookup.kind == "ticket_type"))
-    assert request_type.extra == {"required_fields": [["CFtype", "Request type"]]}
-    fake_psa.script["lookups"] = lookups(clients=[("12", "Only")])
+    assert request_type.extra == {"required_fields": [["CFAccountNumber", "Account number"]]}
+    halo.store.add_clients(150)  # two pages of clients
     service.refresh_lookups(connection)
-    assert psa_mappings.lookup_counts(connection)["client"] == 1
+    assert psa_mappings.lookup_counts(connection)["client"] == 153
     fetched = connection.lookups_fetched_at
-    fake_psa.script["lookups"] = PsaError("HaloPSA /api/Client: 500 boom", transient=True)
+    halo.fail("500", path="/api/Agent", times=5)
     with pytest.raises(PsaError):
         service.refresh_lookups(connection)
     db.session.rollback()
-    assert psa_mappings.lookup_counts(connection)["client"] == 1
+    assert psa_mappings.lookup_counts(connection)["client"] == 153
     assert connection.lookups_fetched_at == fetched
 
 
-def test_mappings_take_only_cached_lookups(app_context, fake_psa):
-    connection = create()
+def test_mappings_take_only_cached_lookups(app_context, halo):
+    connection = connect(halo)
     service.refresh_lookups(connection)
     billing = db.session.scalar(select(Category.id).where(Category.name == "Billing"))
     with pytest.raises(psa_mappings.MappingError) as refused:
@@ -147,10 +165,9 @@ def test_mappings_take_only_cached_lookups(app_context, fake_psa):
     with pytest.raises(psa_mappings.MappingError):  # a ticket type, not a status
         psa_mappings.set_mappings(connection, chosen={"category": {str(billing): "9"}},
                                   actor=None)
-    assert psa_mappings.set_mappings(connection, chosen={"status": {"open": "1", "closed": "9"}},
-                                     actor=None) == 2
-    assert psa_mappings.set_mappings(connection, chosen={"category": {str(billing): "3"}},
-                                     actor=None) == 1
+    assert psa_mappings.set_mappings(connection, chosen={"status": {"open": "1", "closed": "9"},
+                                                         "category": {str(billing): "3"}},
+                                     actor=None) == 3
     assert psa_mappings.set_mappings(connection, chosen={"status": {"open": "", "closed": "9"}},
                                      actor=None) == 1
     assert psa_mappings.mappings_of(connection, "status") == {"closed": "9"}
@@ -159,76 +176,82 @@ def test_mappings_take_only_cached_lookups(app_context, fake_psa):
     entry = db.session.scalar(select(AuditEntry).where(
         AuditEntry.action == "psa.mapping", AuditEntry.new_value.is_(None)))
     assert (entry.field, entry.old_value) == (f"{connection.id}:status.open", "New")
+    # a value the PSA dropped stays mapped (and shown as gone) until changed
+    halo.store.statuses = [s for s in halo.store.statuses if s["id"] != 9]
+    service.refresh_lookups(connection)
+    [closed] = [row for row in psa_mappings.mapping_rows(connection, "status")
+                if row.ours == "closed"]
+    assert closed.gone and closed.theirs == "9"
+    assert psa_mappings.set_mappings(connection, chosen={"status": {"closed": "9"}},
+                                     actor=None) == 0
 
 
-def test_required_fields_are_stored_as_the_defaults_for_new_tickets(app_context, fake_psa):
-    connection = create()
-    fake_psa.script["lookups"] = lookups(
-        clients=[("10", "Acme")],
-        required={"1": [("CFsite", "Site")], "3": [("CFsite", "Site"), ("agent_id", "Agent")]})
+def test_required_fields_are_stored_as_the_defaults_for_new_tickets(app_context, halo):
+    connection = connect(halo)
+    name_lookups(halo, clients=["Acme"])
+    with halo.store.lock:
+        halo.store.ticket_types[1]["fields"].append(
+            {"id": 33, "fieldid": 303, "fieldname": "agent_id", "technew": 2,
+             "fieldinfo": {"id": 303, "name": "agent_id", "label": "Agent"}})
     service.refresh_lookups(connection)
     fields = {field.name: field for field in psa_mappings.required_fields(connection)}
-    assert fields["CFsite"].ticket_types == ["Incident", "Service Request"]
-    assert fields["agent_id"].choices == [("5", "Tess Tech")]
+    assert fields["CFAccountNumber"].ticket_types == ["Service Request"]
+    assert fields["agent_id"].choices == [("2", "Ivy Tech"), ("1", "Sam Tech")]
     with pytest.raises(psa_mappings.MappingError) as refused:
         psa_mappings.set_new_ticket_fields(connection, values={"agent_id": "99"}, actor=None)
     assert refused.value.field == "field-agent_id"
     with pytest.raises(psa_mappings.MappingError):
         psa_mappings.set_new_ticket_fields(connection, values={"CFother": "x"}, actor=None)
-    psa_mappings.set_new_ticket_fields(connection, values={"CFsite": " HQ ", "agent_id": "5"},
-                                       actor=None)
-    assert psa_mappings.new_ticket_fields_for(connection, "1") == {"CFsite": "HQ"}
-    assert psa_mappings.new_ticket_fields_for(connection, "3") == {"CFsite": "HQ",
-                                                                   "agent_id": "5"}
+    psa_mappings.set_new_ticket_fields(
+        connection, values={"CFAccountNumber": " A-17 ", "agent_id": "1"}, actor=None)
+    assert psa_mappings.new_ticket_fields_for(connection, "1") == {}
+    assert psa_mappings.new_ticket_fields_for(connection, "3") == {
+        "CFAccountNumber": "A-17", "agent_id": "1"}
     assert psa_mappings.set_default_client(connection, client="acme", actor=None) == 1
-    assert connection.default_client_id == "10"
+    assert connection.default_client_id == "1"
     with pytest.raises(psa_mappings.MappingError) as unknown:
         psa_mappings.set_default_client(connection, client="Nobody Ltd", actor=None)
     assert unknown.value.field == "default_client"
 
 
-def test_links_suggest_by_name_and_email_and_refuse_unknown_ones(app, world, fake_psa):
+def test_links_suggest_by_name_and_email_and_refuse_unknown_ones(app, world, halo):
+    name_lookups(halo, clients=["ACME", "Zeta", "Zeta"],
+                 users=[("Dave", email("dave").upper()), ("Other", "x@example.com")])
     with app.app_context():
-        connection = create()
-        fake_psa.script["lookups"] = lookups(
-            clients=[("10", "ACME"), ("11", "Zeta"), ("12", "Zeta")],
-            users=[("50", "Dave", email("dave").upper()), ("51", "Other", "x@example.com")])
+        connection = connect(halo)
         service.refresh_lookups(connection)
         rows, page = links.page(connection, kind="organisation", text="", per_page=10)
         by_name = {row.label: row for row in rows}
-        assert by_name["Acme"].suggested == ("10", "ACME")
+        assert by_name["Acme"].suggested == ("1", "ACME")
         assert by_name["Zeta"].suggested is None  # two clients of that name: no guess
         assert not page.has_next
         assert links.suggestions_left(connection, kind="user") == 1
         assert links.link_suggested(connection, kind="user", actor=None) == 1
         dave = db.session.get(User, world.users["dave"])
         assert db.session.scalar(select(PsaLink.external_id).where(
-            PsaLink.kind == "user", PsaLink.local_id == dave.id)) == "50"
+            PsaLink.kind == "user", PsaLink.local_id == dave.id)) == "1"
+        zeta = by_name["Zeta"].local_id
         with pytest.raises(links.LinkError, match="Several PSA clients"):
-            links.link(connection, kind="organisation", local_id=by_name["Zeta"].local_id,
-                       psa="zeta", actor=None)
+            links.link(connection, kind="organisation", local_id=zeta, psa="zeta", actor=None)
         with pytest.raises(links.LinkError, match="No PSA client"):
-            links.link(connection, kind="organisation", local_id=by_name["Zeta"].local_id,
-                       psa="Nobody", actor=None)
-        made = links.link(connection, kind="organisation", local_id=by_name["Zeta"].local_id,
-                          psa="12", actor=None)
-        assert made.external_id == "12"
-        with pytest.raises(links.LinkError):  # staff are not subscribers
-            links.link(connection, kind="user", local_id=world.users["agent"], psa="51",
+            links.link(connection, kind="organisation", local_id=zeta, psa="Nobody",
                        actor=None)
-        assert links.link(connection, kind="organisation", local_id=by_name["Zeta"].local_id,
-                          psa="", actor=None) is None
+        made = links.link(connection, kind="organisation", local_id=zeta, psa="3", actor=None)
+        assert made.external_id == "3"
+        with pytest.raises(links.LinkError):  # staff are not subscribers
+            links.link(connection, kind="user", local_id=world.users["agent"], psa="2",
+                       actor=None)
+        assert links.link(connection, kind="organisation", local_id=zeta, psa="",
+                          actor=None) is None
 
 
-def test_subscribers_are_paged_by_email_with_a_search(app, world, fake_psa):
+def test_subscribers_are_paged_by_email_with_a_search(app, world, halo):
     with app.app_context():
-        connection = create()
+        connection = connect(halo)
         order = links.order_of("user")
         first, page = links.page(connection, kind="user", per_page=2)
         assert [row.label.split("<")[1] for row in first] == [
             "alice@test.example>", "bob@test.example>"]
-        from helpdesk.keyset import decode_cursor
-
         second, _ = links.page(connection, kind="user", per_page=2,
                                after=decode_cursor(page.next_cursor, order))
         assert [row.label.split("<")[1] for row in second] == [
