@@ -323,6 +323,7 @@ def _cursor_value(column, value):
     if isinstance(column.type, UTCDateTime):
         return parse_utc(value)
     if isinstance(column.type, String):  # a name or an email (the admin pages' lists)
-        fits = isinstance(value, str) and len(value) <= (column.type.length or MAX_CURSOR_LENGTH)
+        fits = (isinstance(value, str) and "\x00" not in value
+                and len(value) <= (column.type.length or MAX_CURSOR_LENGTH))
         return value if fits else None
     return parse_int(value)

@@ -278,3 +278,21 @@ def test_disabling_a_connection_is_audited(app, client, auth, world, halo):
     assert post(client, f"{page}/enabled", {"enabled": "0"}, page=page).status_code == 303
     assert "Disabled" in client.get(LIST).text
     assert "disabled sync with the PSA connection" in client.get("/admin/audit").text
+
+
+@pytest.mark.parametrize("junk", ["²", "9" * 30, "x" * 5000, "-1", "ü\u202e", "",
+                                  "AAAA", "WyJcdTAwMDAiLCAxXQ"])
+def test_junk_on_a_real_connection_never_answers_5xx(app, client, auth, world, halo, junk):
+    connection_id = make_connection(app, halo)
+    fetched(app, connection_id)
+    auth.login(email("admin"))
+    base = f"{LIST}/{connection_id}"
+    fields = dict.fromkeys((*FORM, "default_client", "psa", "enabled", "unlink", "status-open",
+                            f"status-{junk}", "field-CFAccountNumber", f"field-{junk}",
+                            "category-1"), junk)
+    for _, path in routes(connection_id):
+        answer = post(client, path, fields, page=LIST)
+        assert answer.status_code < 500, path
+    for path in (f"{base}/organisations?after={junk}&q={junk}",
+                 f"{base}/subscribers?after={junk}", f"{base}/jobs/{junk}"):
+        assert client.get(path).status_code < 500, path

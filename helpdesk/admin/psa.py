@@ -24,7 +24,11 @@ from helpdesk.admin.answers import changed, refused
 from helpdesk.admin.views import admins_only
 from helpdesk.extensions import db
 from helpdesk.models import PsaConnection
-from helpdesk.models.psa_connection import PSA_KINDS
+from helpdesk.models.psa_connection import (
+    DEFAULT_PULL_MINUTES,
+    DEFAULT_REQUEST_BUDGET,
+    PSA_KINDS,
+)
 from helpdesk.models.timestamps import utcnow
 from helpdesk.pages import render_page, wants_fragment
 from helpdesk.psa.connector import PsaError
@@ -82,7 +86,9 @@ def connections():
 @bp.get("/new")
 def new():
     """The form for a new connection."""
-    return render_template(NEW, **_form_context(typed={"kind": PSA_KINDS[0]}))
+    return render_template(NEW, **_form_context(typed={
+        "kind": PSA_KINDS[0], "request_budget": str(DEFAULT_REQUEST_BUDGET),
+        "pull_minutes": str(DEFAULT_PULL_MINUTES)}))
 
 
 @bp.post("")

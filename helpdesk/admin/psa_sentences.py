@@ -11,6 +11,7 @@ from markupsafe import Markup
 
 from helpdesk.extensions import db
 from helpdesk.models import Category, Organisation, PsaConnection
+from helpdesk.params import parse_id
 from helpdesk.services.psa_connections import SETTING_LABELS
 from helpdesk.template_filters import status_label
 
@@ -26,7 +27,7 @@ def _strong(text):
 def _parts(entry):
     """(connection id, what) from the entry's field."""
     head, _, what = (entry.field or "").partition(":")
-    return (int(head) if head.isdigit() else None), what
+    return parse_id(head), what
 
 
 def _connection(connection_id):
@@ -42,7 +43,7 @@ def _ours(kind, value):
         return status_label(value)
     if kind == "priority":
         return value.capitalize()
-    category = db.session.get(Category, int(value)) if value.isdigit() else None
+    category = db.session.get(Category, parse_id(value)) if parse_id(value) else None
     return category.name if category else f"category #{value}"
 
 
@@ -53,7 +54,8 @@ def _linked(entry, what):
         from helpdesk.admin.audit_sentences import _person
 
         return Markup("the subscriber {}").format(_person(entry.subject_user))
-    organisation = db.session.get(Organisation, int(local_id)) if local_id.isdigit() else None
+    organisation = (db.session.get(Organisation, parse_id(local_id)) if parse_id(local_id)
+                    else None)
     return Markup("the organisation {}").format(_strong(
         organisation.name if organisation else f"#{local_id}"))
 

@@ -27,6 +27,7 @@ from helpdesk.models.psa_connection import (
     PSA_KINDS,
 )
 from helpdesk.models.timestamps import utcnow
+from helpdesk.params import parse_id, parse_int
 from helpdesk.psa.connector import PsaError
 from helpdesk.psa.secrets import SecretUnreadable, seal, unseal
 from helpdesk.services import audit
@@ -76,8 +77,8 @@ def find_connection(name_or_id):
     text = (name_or_id or "").strip()
     found = db.session.scalar(select(PsaConnection).where(
         func.lower(PsaConnection.name) == text.lower()))
-    if found is None and text.isdigit():
-        found = db.session.get(PsaConnection, int(text))
+    if found is None and parse_id(text) is not None:
+        found = db.session.get(PsaConnection, parse_id(text))
     return found
 
 
@@ -101,11 +102,11 @@ def _url(value, field, errors):
 def _number(value, field, errors, *, low, high, default):
     if value in (None, ""):
         return default
-    text = str(value).strip()
-    if not text.isdigit() or not low <= int(text) <= high:
+    number = parse_int(str(value).strip(), minimum=low, maximum=high)
+    if number is None:
         errors[field] = f"The {SETTING_LABELS[field]} must be a whole number from {low} to {high}."
         return default
-    return int(text)
+    return number
 
 
 def _text(value, field, errors, *, limit, required):
