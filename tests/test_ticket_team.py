@@ -61,6 +61,10 @@ def test_a_plain_post_moves_the_ticket_and_says_so(app, client, auth, world, tea
     assert team_entries(app, ticket_id) == [
         ("agent@test.example", "team", "Billing", "Network")]
     auth.logout()
+    auth.login(email("alice"))  # the customer: no team, no event
+    portal = client.get(f"/portal/tickets/{ticket_id}").text
+    assert "Network" not in portal and "moved this to team" not in portal
+    auth.logout()
     auth.login(email("admin"))
     log = client.get("/admin/audit").text
     assert re.search(r"moved <a href=\"/tickets/\d+\">[A-Z]+-\d+</a> to team "
