@@ -139,10 +139,10 @@ def test_the_service_refuses_everyone_but_staff(app_context, world, team_ids):
     for key, refusal in (("north_reseller", NotAllowed), ("alice", NotAllowed),
                          ("south_reseller", TicketNotFound)):
         with pytest.raises(NotAllowed) as refused:
-            tickets.set_team(ticket, network, by=db.session.get(User, world.users[key]))
+            tickets.set_team(ticket, network, actor=db.session.get(User, world.users[key]))
         assert type(refused.value) is refusal, key
     assert ticket.team_id == team_ids["Billing"]
-    tickets.set_team(ticket, network, by=db.session.get(User, world.users["admin"]))
+    tickets.set_team(ticket, network, actor=db.session.get(User, world.users["admin"]))
     assert db.session.get(Ticket, ticket.id).team_id == team_ids["Network"]
 
 

@@ -139,7 +139,7 @@ def change_category(ticket_id):
 def change_team(ticket_id):
     """The inline team control (staff only); an empty value takes the ticket off its team."""
     return _inline_change(ticket_id, lambda ticket: tickets.set_team(
-        ticket, _chosen(Team, "team"), by=current_user))
+        ticket, _chosen(Team, "team"), actor=current_user))
 
 
 @bp.post("/tickets/<int:ticket_id>/handoff")

@@ -220,20 +220,20 @@ def change_category(ticket, category, *, actor):
     return ticket
 
 
-def set_team(ticket, team, *, by):
+def set_team(ticket, team, *, actor):
     """Move the ticket to ``team`` (None: no team), by hand (``set_team``: staff only).
 
     Routing sets a team when a ticket is opened or moves to another category; this is a
     person overruling it, so the event and the audit entry name them. The team does not
     change who is assigned: whoever works the ticket keeps it until someone reassigns it.
     """
-    require(by, "set_team", ticket)
+    require(actor, "set_team", ticket)
     if team is not None and not isinstance(team, Team):
         raise TicketError("Choose a team.", field="team")
     if (team.id if team else None) != ticket.team_id:
         old = ticket.team.name if ticket.team else None
         ticket.team = team
-        add_event(ticket, actor=by, kind="team", old=old, new=team.name if team else None)
+        add_event(ticket, actor=actor, kind="team", old=old, new=team.name if team else None)
         db.session.commit()
     return ticket
 
