@@ -66,6 +66,10 @@ TICKET_PHRASES = {
     "ticket.assignment": lambda e, t: (
         Markup("unassigned {} (was {})").format(t, _value(e.old_value)) if not e.new_value
         else Markup("assigned {} to {}").format(t, _value(e.new_value))),
+    "ticket.team": lambda e, t: (
+        Markup("took {} off team {}").format(t, _value(e.old_value)) if not e.new_value
+        else Markup("moved {} to team {} (was {})").format(t, _value(e.new_value),
+                                                           _value(e.old_value))),
     # SLA (helpdesk/sla): states and escalations by the sweep, notices to people.
     "ticket.sla": lambda e, t: Markup("marked {} SLA {}").format(
         t, _value((e.new_value or "").replace("_", " "))),
