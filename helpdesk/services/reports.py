@@ -4,16 +4,21 @@ over a range of UTC days, in the viewer's scope.
 Read from the rollups every ticket change keeps in step (``models.report_day``) and the
 queue's tallies, never from the tickets: six queries over at most a few thousand rows
 whatever the number of tickets (a 90-day range at 1,000,000 tickets reads about 20,000 rows
-of ``report_days``).
+of ``report_days``). Every count, the histograms' buckets included, is summed in SQL: Python
+gets one row per day or group.
 
 - volume: tickets opened and resolved per day (or per week, Monday to Sunday, cut at the
   range's ends), from ``report_days``;
 - times: the mean first response of the tickets first answered in the range, and the mean
   resolution time of those resolved in it, in hours to one decimal (whole seconds counted);
-  a median would need a histogram per row, so there is none;
-- breakdowns by category, priority, reseller and organisation: opened, resolved, the mean
-  times, how many of the tickets opened in the range are still unresolved, and the backlog
-  now (every unresolved ticket, whenever opened: the rollup rows with backlog, any day);
+  and their medians, estimated from the rollups' histograms (``median_hours``): exact to
+  within the bucket holding the middle ticket, which the page says;
+- SLA compliance: of the first responses made in the range, the share made by their due
+  time, and of the resolutions, the share by theirs; tickets without a due time (no SLA
+  clock) count in neither (``Compliance``);
+- breakdowns by category, priority, reseller and organisation: all of the above per group,
+  how many of the tickets opened in the range are still unresolved, and the backlog now
+  (every unresolved ticket, whenever opened: the rollup rows with backlog, any day);
 - the backlog now in all: ``ticket_tallies``.
 
 Days are UTC days, as the rollups are kept: the page says so.
@@ -31,8 +36,11 @@ from helpdesk.access import scope_of
 from helpdesk.extensions import db
 from helpdesk.models import Category, Organisation, Reseller, TicketTally
 from helpdesk.models.report_day import (
+    BUCKETS,
+    DURATION_EDGES,
     HAS_BACKLOG,
     NO_ORGANISATION,
+    PLAIN_COUNTS,
     REPORT_COUNTS,
     OrganisationDay,
     ReportDay,
@@ -131,8 +139,8 @@ def _date(text, which):
 
 @dataclass
 class Figures:
-    """Summed counts (``REPORT_COUNTS``) of a group of rollup rows, with their means in
-    hours, and (breakdowns) the backlog now."""
+    """Summed counts (``REPORT_COUNTS``) of a group of rollup rows, with their means and
+    medians in hours and their SLA compliance, and (breakdowns) the backlog now."""
 
     label: str = ""
     key: object = None
@@ -142,11 +150,24 @@ class Figures:
     response_seconds: int = 0
     resolved: int = 0
     resolution_seconds: int = 0
+    sla_responses: int = 0  # first responses with a due time
+    sla_responses_met: int = 0  # ... made by it
+    sla_resolutions: int = 0
+    sla_resolutions_met: int = 0
+    response_histogram: list = field(default_factory=lambda: [0] * BUCKETS)
+    resolution_histogram: list = field(default_factory=lambda: [0] * BUCKETS)
     backlog: int = 0  # unresolved now, whenever opened (breakdowns only)
 
     def add(self, counts):
-        for name, count in zip(REPORT_COUNTS, counts, strict=True):
-            setattr(self, name, getattr(self, name) + int(count or 0))
+        """Add a row of sums in ``REPORT_COUNTS`` order."""
+        counts = [int(count or 0) for count in counts]
+        plain = len(PLAIN_COUNTS)
+        for name, count in zip(PLAIN_COUNTS, counts[:plain], strict=True):
+            setattr(self, name, getattr(self, name) + count)
+        for histogram, row in ((self.response_histogram, counts[plain:plain + BUCKETS]),
+                               (self.resolution_histogram, counts[plain + BUCKETS:])):
+            for index, count in enumerate(row):
+                histogram[index] += count
         return self
 
     @property
@@ -157,10 +178,47 @@ class Figures:
     def resolution_hours(self):
         return mean_hours(self.resolution_seconds, self.resolved)
 
-    # SLA compliance goes here once tickets store their SLA due times (issue 10 item 4,
-    # built apart): the share of first responses and resolutions on time, from two more
-    # rollup counts (met before due) beside ``responded`` and ``resolved``.
-    sla_compliance = None
+    @property
+    def median_first_response_hours(self):
+        return median_hours(self.response_histogram)
+
+    @property
+    def median_resolution_hours(self):
+        return median_hours(self.resolution_histogram)
+
+    @property
+    def first_response_sla(self):
+        return Compliance.counted(self.sla_responses_met, self.sla_responses)
+
+    @property
+    def resolution_sla(self):
+        return Compliance.counted(self.sla_resolutions_met, self.sla_resolutions)
+
+
+@dataclass(frozen=True)
+class Compliance:
+    """``met`` of ``of`` clocks stopped by their due time, read "92% (46 of 50)"."""
+
+    met: int
+    of: int
+
+    @classmethod
+    def counted(cls, met, of):
+        """The compliance of ``met`` out of ``of``; None when nothing had a target."""
+        return cls(met=met, of=of) if of else None
+
+    @property
+    def percent(self):
+        """The share in whole percent, rounded down: 100% only when every one was met."""
+        return self.met * 100 // self.of
+
+    @property
+    def exact_percent(self):
+        """The share in percent to one decimal (the CSV's), also rounded down."""
+        return self.met * 1000 // self.of / 10
+
+    def __str__(self):
+        return f"{self.percent}% ({self.met} of {self.of})"
 
 
 def mean_hours(seconds, tickets):
@@ -168,6 +226,31 @@ def mean_hours(seconds, tickets):
     if not tickets:
         return None
     return round(int(seconds) / int(tickets) / 3600, 1)
+
+
+def median_hours(histogram):
+    """The median of the durations counted in ``histogram`` (per ``DURATION_EDGES`` bucket),
+    in hours to one decimal; None when it counts none.
+
+    The middle of ``n`` durations is at rank ``n / 2``: found in the bucket whose counts
+    reach it, and placed in proportion between the bucket's edges, as if its durations were
+    spread evenly there (``histogram_quantile`` in Prometheus does the same). The true median
+    lies in that bucket, so the estimate is off by less than the bucket's width. The last
+    bucket has no upper edge: a median there is given as its lower edge (60 days), a floor.
+    """
+    total = sum(histogram)
+    if not total:
+        return None
+    middle, below = total / 2, 0
+    for index, count in enumerate(histogram):
+        if count and below + count >= middle:
+            low = DURATION_EDGES[index - 1] if index else 0
+            if index == len(DURATION_EDGES):
+                return round(low / 3600, 1)
+            seconds = low + (DURATION_EDGES[index] - low) * (middle - below) / count
+            return round(seconds / 3600, 1)
+        below += count
+    raise AssertionError("unreachable: the counts reach their total")
 
 
 @dataclass
