@@ -180,11 +180,11 @@ class Figures:
 
     @property
     def median_first_response_hours(self):
-        return median_hours(self.response_histogram)
+        return median_hours(self.response_histogram, seconds=self.response_seconds)
 
     @property
     def median_resolution_hours(self):
-        return median_hours(self.resolution_histogram)
+        return median_hours(self.resolution_histogram, seconds=self.resolution_seconds)
 
     @property
     def first_response_sla(self):
@@ -228,19 +228,22 @@ def mean_hours(seconds, tickets):
     return round(int(seconds) / int(tickets) / 3600, 1)
 
 
-def median_hours(histogram):
-    """The median of the durations counted in ``histogram`` (per ``DURATION_EDGES`` bucket),
-    in hours to one decimal; None when it counts none.
+def median_hours(histogram, *, seconds):
+    """The median of the durations counted in ``histogram`` (per ``DURATION_EDGES`` bucket)
+    and summing to ``seconds``, in hours to one decimal; None when it counts none.
 
-    The middle of ``n`` durations is at rank ``n / 2``: found in the bucket whose counts
-    reach it, and placed in proportion between the bucket's edges, as if its durations were
-    spread evenly there (``histogram_quantile`` in Prometheus does the same). The true median
-    lies in that bucket, so the estimate is off by less than the bucket's width. The last
-    bucket has no upper edge: a median there is given as its lower edge (60 days), a floor.
+    One or two durations: their mean, which is their median, exactly. More: the middle of
+    ``n`` durations is at rank ``n / 2``, found in the bucket whose counts reach it and
+    placed in proportion between the bucket's edges, as if its durations were spread evenly
+    there (``histogram_quantile`` in Prometheus does the same). The middle ticket lies in
+    that bucket, so the estimate is off by less than the bucket's width. The last bucket has
+    no upper edge: a median there is given as its lower edge (60 days), a floor.
     """
     total = sum(histogram)
     if not total:
         return None
+    if total <= 2:
+        return mean_hours(seconds, total)
     middle, below = total / 2, 0
     for index, count in enumerate(histogram):
         if count and below + count >= middle:
