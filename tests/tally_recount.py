@@ -21,6 +21,21 @@ def epoch_second(moment):
     return calendar.timegm(moment.astimezone(UTC).timetuple())
 
 
+# Where each duration bucket of the report histograms ends, in minutes, written out here
+# apart from ``models.report_day.DURATION_EDGES``: 1, 2, 5, 10, 15, 30 minutes, 1, 1.5, 2, 3,
+# 4, 6, 8, 12, 18 hours, 1, 2, 3, 5, 7, 14, 30, 60 days.
+BUCKET_ENDS_MINUTES = (1, 2, 5, 10, 15, 30, 60, 90, 120, 180, 240, 360, 480, 720, 1080,
+                       1440, 2880, 4320, 7200, 10080, 20160, 43200, 86400)
+# The report counts' places: the six counts, the four SLA counts, the two histograms.
+RESPONDED, RESOLVED, SLA = 2, 4, 6
+RESPONSE_HISTOGRAM, RESOLUTION_HISTOGRAM = 10, 10 + len(BUCKET_ENDS_MINUTES) + 1
+
+
+def bucket(seconds):
+    """The histogram bucket of a duration: how many bucket ends it has reached."""
+    return sum(1 for minutes in BUCKET_ENDS_MINUTES if seconds >= minutes * 60)
+
+
 def recount():
     """What the tallies must hold, counted from every ticket: (tallies, days, assignee
     tallies, report days, organisation days), zeros left out."""
@@ -29,7 +44,8 @@ def recount():
     for ticket in db.session.execute(select(
             Ticket.reseller_id, Ticket.status, Ticket.priority, Ticket.category_id,
             Ticket.deleted_at, Ticket.created_at, Ticket.first_response_at, Ticket.resolved_at,
-            Ticket.assignee_id, Ticket.organisation_id)):
+            Ticket.assignee_id, Ticket.organisation_id, Ticket.first_response_due_at,
+            Ticket.resolution_due_at)):
         if ticket.deleted_at is not None:
             continue
         reseller = ticket.reseller_id or 0
@@ -46,10 +62,19 @@ def recount():
         # Report rollups: each event on its own UTC day.
         events = [(ticket.created_at, 0, 1), (ticket.created_at, 1,
                                               int(ticket.status in UNRESOLVED_STATUSES))]
-        for index, moment in ((2, ticket.first_response_at), (4, ticket.resolved_at)):
-            if moment is not None:
-                events += [(moment, index, 1), (moment, index + 1, epoch_second(moment)
-                                                - epoch_second(ticket.created_at))]
+        for index, sla, histogram, moment, due in (
+                (RESPONDED, SLA, RESPONSE_HISTOGRAM, ticket.first_response_at,
+                 ticket.first_response_due_at),
+                (RESOLVED, SLA + 2, RESOLUTION_HISTOGRAM, ticket.resolved_at,
+                 ticket.resolution_due_at)):
+            if moment is None:
+                continue
+            took = epoch_second(moment) - epoch_second(ticket.created_at)
+            events += [(moment, index, 1), (moment, index + 1, took),
+                       (moment, histogram + bucket(took), 1)]
+            if due is not None:  # with an SLA target: met when not a second late
+                events += [(moment, sla, 1),
+                           (moment, sla + 1, int(epoch_second(moment) <= epoch_second(due)))]
         for moment, index, amount in events:
             on = moment.astimezone(UTC).date()
             for rows, key in ((report_days, (on, reseller, ticket.category_id, ticket.priority)),

@@ -96,13 +96,15 @@ def test_seeding_is_consistent(bench, bench_url):
             " (SELECT sum(opened) FROM ticket_days)").fetchone()
     assert tallied == opened == TICKETS, "the counters' tallies count the bulk-loaded tickets"
     with database.connect(bench_url) as connection:
-        reported, by_organisation, resolved = connection.execute(
+        reported, by_organisation, resolved, with_target = connection.execute(
             "SELECT (SELECT sum(opened) FROM report_days),"
             " (SELECT sum(opened) FROM organisation_days),"
-            " (SELECT sum(resolved) FROM report_days)").fetchone()
+            " (SELECT sum(resolved) FROM report_days),"
+            " (SELECT sum(sla_resolutions) FROM report_days)").fetchone()
         (resolved_tickets,) = _one(connection, "SELECT count(resolved_at) FROM tickets")
     assert reported == by_organisation == TICKETS, "the reports' rollups count them too"
     assert resolved == resolved_tickets > 0
+    assert with_target == resolved, "the rollups count the seeded SLA due times"
 
 
 def test_every_generated_scenario_answers(bench, bench_url):

@@ -9,11 +9,14 @@ import csv
 import io
 import re
 from collections import defaultdict
-from datetime import UTC, timedelta
+from datetime import UTC, datetime, timedelta
 from html import unescape
 from html.parser import HTMLParser
+from zoneinfo import ZoneInfo
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from markupsafe import escape
 from sqlalchemy import select
 
@@ -21,6 +24,7 @@ from helpdesk.extensions import db
 from helpdesk.models import PRIORITIES, Category, Ticket, User
 from helpdesk.models.timestamps import utcnow
 from helpdesk.services import replies, reports, tickets
+from tests.tally_recount import BUCKET_ENDS_MINUTES
 from tests.world import email
 
 # --- a recount over the tickets ------------------------------------------------------------
@@ -37,8 +41,10 @@ def _hours(seconds, count):
 def recount(in_scope, start, end):
     """What the report of ``start``..``end`` (UTC days) must say over the tickets for which
     ``in_scope(ticket)`` holds: totals, per day, and per breakdown label, each as
-    ``(opened, resolved, unresolved, first response hours, resolution hours)``."""
-    groups = defaultdict(lambda: [0, 0, 0, 0, 0, 0])  # opened resolved unresolved n s n s
+    ``(opened, resolved, unresolved, first response hours, resolution hours, first responses
+    within SLA, first responses with a target, resolutions within SLA, resolutions with a
+    target)``."""
+    groups = defaultdict(lambda: [0] * 10)  # opened resolved unresolved n s n s met of met of
 
     def add(keys, index, amount=1):
         for key in keys:
@@ -60,44 +66,51 @@ def recount(in_scope, start, end):
         if inside:
             add([("total",), ("day", day), *labels], 0)
             add([("total",), ("day", day), *labels], 2, int(ticket.is_unresolved))
-        for moment, index in ((ticket.first_response_at, 3), (ticket.resolved_at, 1)):
+        for moment, due, index in ((ticket.first_response_at, ticket.first_response_due_at, 3),
+                                   (ticket.resolved_at, ticket.resolution_due_at, 1)):
             if moment is None:
                 continue
             inside, day = on(moment)
             if inside:
                 keys = [("total",), ("day", day), *labels]
                 wait = _seconds(ticket.created_at, moment)
+                sla = 6 if index == 3 else 8
+                if due is not None:
+                    add(keys, sla, int(_seconds(moment, due) >= 0))
+                    add(keys, sla + 1)
                 if index == 1:
                     add(keys, 1)
                     add(keys, 5, wait)
                 else:
                     add(keys, 3)
                     add(keys, 4, wait)
-    return {key: (v[0], v[1], v[2], _hours(v[4], v[3]), _hours(v[5], v[1]))
+    return {key: (v[0], v[1], v[2], _hours(v[4], v[3]), _hours(v[5], v[1]), *v[6:])
             for key, v in groups.items()}
 
 
 def shown(report):
     """The report in the shape of ``recount`` (empty days left out)."""
-    def five(f):
-        return (f.opened, f.resolved, f.unresolved, f.first_response_hours, f.resolution_hours)
+    def figures_of(f):
+        return (f.opened, f.resolved, f.unresolved, f.first_response_hours, f.resolution_hours,
+                f.sla_responses_met, f.sla_responses, f.sla_resolutions_met, f.sla_resolutions)
 
-    out = {("total",): five(report.totals)}
-    out.update({("day", p.key): five(p) for p in report.periods if any(five(p)[:3]) or
-                p.responded})
+    out = {("total",): figures_of(report.totals)}
+    out.update({("day", p.key): figures_of(p) for p in report.periods
+                if any(figures_of(p)[:3]) or p.responded})
     for name, rows in report.breakdowns.items():
         for figures in rows:
-            if not any(five(figures)):  # only backlog, opened before the range
+            if not any(figures_of(figures)):  # only backlog, opened before the range
                 continue
             label = figures.label.capitalize() if name == "priority" else figures.label
-            out[(name, label)] = five(figures)
+            out[(name, label)] = figures_of(figures)
     return out
 
 
 @pytest.fixture
 def history(app_context, world):
     """Tickets with known clocks over the last 100 days, in every scope: answered and
-    resolved days after opening (some outside a 30-day range), one reopened, one deleted."""
+    resolved days after opening (some outside a 30-day range), one reopened, one deleted;
+    SLA targets met and missed."""
     agent = db.session.get(User, world.users["agent"])
     categories = db.session.scalars(select(Category).order_by(Category.position)).all()
     now = utcnow()
@@ -107,9 +120,14 @@ def history(app_context, world):
         ticket = tickets.open_ticket(
             subscriber=people[n % 4], subject=f"Clocked {n}", body="b",
             category=categories[n % 3], priority=PRIORITIES[n % 4], created_at=opened_at)
-        if n % 4 != 3:
+        if n % 4 != 3:  # waiting on the customer (the clocks paused), but for n 14: high,
+            # in progress and resolved four days and more later, late
             replies.add_reply(ticket, author=agent, body="Looking",
+                              status="in_progress" if n == 14 else None,
                               created_at=opened_at + timedelta(hours=3 + n))
+        elif n == 3:  # urgent (one business hour), answered three days late: missed
+            replies.add_reply(ticket, author=agent, body="Sorry",
+                              created_at=opened_at + timedelta(days=3))
         if n % 2 == 0:
             replies.add_reply(ticket, author=agent, body="Fixed", status="resolved",
                               created_at=opened_at + timedelta(days=n % 5, hours=5))
@@ -139,13 +157,65 @@ def test_report_equals_a_recount_per_scope(history, world, key, in_scope, days):
     date_range = reports.parse_range({"days": str(days), "per": "day"})
     report = reports.build_report(user, date_range)
     expected = recount(in_scope, date_range.start, date_range.end)
-    assert shown(report) == expected | {("total",): expected.get(("total",),
-                                                                  (0, 0, 0, None, None))}
+    assert shown(report) == expected | {("total",): expected.get(
+        ("total",), (0, 0, 0, None, None, 0, 0, 0, 0))}
     assert len(report.periods) == days
     if key == "agent" and days == 90:
         assert report.totals.opened >= 15 and report.totals.resolved >= 7
+        totals = report.totals  # met and missed targets both among them
+        assert 0 < totals.sla_responses_met < totals.sla_responses
+        assert 0 < totals.sla_resolutions_met < totals.sla_resolutions
     if key == "north_none":
         assert report.totals.opened == 0 and report.backlog_now == 0
+
+
+def bucket_around(seconds):
+    """The edges (seconds) of the histogram bucket holding a duration, from the bucket ends
+    written out in ``tests/tally_recount.py``; the last bucket's upper edge is None."""
+    ends = [minutes * 60 for minutes in BUCKET_ENDS_MINUTES]
+    low = max((end for end in ends if end <= seconds), default=0)
+    return low, min((end for end in ends if end > seconds), default=None)
+
+
+@pytest.mark.parametrize(("key", "in_scope"), SCOPES)
+def test_medians_lie_in_the_middle_tickets_bucket_per_scope(history, world, key, in_scope):
+    """Each median (totals and every breakdown row) lies within the bucket of the middle
+    ticket's time (of one or two times, is their mean), counting only the tickets the user
+    sees: 90 days, every ticket of the history in range."""
+    user = db.session.get(User, world.users[key])
+    date_range = reports.parse_range({"days": "90"})
+    report = reports.build_report(user, date_range)
+    durations = defaultdict(lambda: ([], []))
+    for ticket in db.session.scalars(select(Ticket)):
+        if ticket.deleted_at is not None or not in_scope(ticket):
+            continue
+        keys = [("total",), ("category", ticket.category.name), ("priority", ticket.priority),
+                ("reseller", ticket.reseller.name if ticket.reseller else "No reseller"),
+                ("organisation", ticket.organisation.name if ticket.organisation
+                 else "No organisation")]
+        for index, moment in enumerate((ticket.first_response_at, ticket.resolved_at)):
+            if moment is not None and (date_range.start <= moment.astimezone(UTC).date()
+                                       <= date_range.end):
+                for group in keys:
+                    durations[group][index].append(_seconds(ticket.created_at, moment))
+    rows = [(("total",), report.totals)] + [
+        ((name, f.key if name == "priority" else f.label), f)
+        for name, figures in report.breakdowns.items() for f in figures]
+    checked = 0
+    for group, figures in rows:
+        for times, estimate in zip(durations[group], (figures.median_first_response_hours,
+                                                      figures.median_resolution_hours),
+                                   strict=True):
+            if not times:
+                assert estimate is None, group
+                continue
+            if len(times) <= 2:  # the mean, exactly
+                assert estimate == _hours(sum(times), len(times)), group
+                continue
+            low, high = bucket_around(sorted(times)[(len(times) + 1) // 2 - 1])
+            assert low / 3600 - 0.05 <= estimate <= (high or low) / 3600 + 0.05, group
+            checked += 1
+    assert checked > 0 or key == "north_none"
 
 
 @pytest.mark.parametrize(("key", "in_scope"), SCOPES)
@@ -290,9 +360,41 @@ class _Tables(HTMLParser):
             self.cell += data
 
 
+def as_page(rows):
+    """CSV rows as the page shows them: each SLA compliance, three columns in the CSV (met,
+    with a target, share to a tenth of a percent), one cell on the page, "92% (46 of 50)"
+    (the share rounded down)."""
+    heading, *data = rows
+    out = [[]] + [[] for _ in data]
+    index = 0
+    while index < len(heading):
+        name = heading[index]
+        if name.endswith(" within SLA"):
+            share_heading = heading[index + 2]
+            assert heading[index + 1].endswith(" with an SLA target")
+            assert share_heading.endswith(" within SLA (%)")
+            out[0].append(share_heading.removesuffix(" (%)"))
+            for row, page_row in zip(data, out[1:], strict=True):
+                met, of, share = row[index:index + 3]
+                if int(of):
+                    assert float(share) == int(met) * 1000 // int(of) / 10
+                    page_row.append(f"{int(met) * 100 // int(of)}% ({met} of {of})")
+                else:
+                    assert (met, share) == ("0", "")
+                    page_row.append("")
+            index += 3
+        else:
+            out[0].append(name)
+            for row, page_row in zip(data, out[1:], strict=True):
+                page_row.append(row[index])
+            index += 1
+    return out
+
+
 @pytest.mark.parametrize("key", ["agent", "north_reseller"])
 def test_each_csv_says_what_its_table_says(history, client, auth, world, key):
-    """Every table of the page, as CSV for the same range, has the same rows and cells."""
+    """Every table of the page, as CSV for the same range, has the same rows and cells (the
+    CSV's SLA columns as the page writes them)."""
     auth.login(email(key))
     query = {"days": "90", "per": "week"}
     html = client.get("/reports", query_string=query).text
@@ -306,8 +408,8 @@ def test_each_csv_says_what_its_table_says(history, client, auth, world, key):
         assert response.status_code == 200 and response.mimetype == "text/csv"
         assert "attachment" in response.headers["Content-Disposition"]
         rows = list(csv.reader(io.StringIO(response.text)))
-        assert rows == parser.tables[name], name
-        assert len(rows) > 1
+        assert as_page(rows) == parser.tables[name], name
+        assert len(rows) > 1 and len(rows[0]) == len(parser.tables[name][0]) + 4
     volume = parser.tables["volume"]
     assert sum(int(row[1]) for row in volume[1:]) == int(re.search(
         r"<dt>Opened</dt><dd>(\d+)</dd>", html).group(1)) > 0
@@ -389,3 +491,153 @@ def test_a_quiet_range_says_so(client, auth, world):
     html = client.get("/reports", query_string={"from": "2026-01-01", "to": "2026-01-31"}).text
     assert "No tickets were opened or resolved in this range." in html
     assert '<title id="category-chart-title">Backlog now by category</title>' in html
+
+
+# --- SLA compliance and medians of tickets with known clocks ----------------------------------
+
+LONDON = ZoneInfo("Europe/London")  # the default SLA calendar's zone; UTC in early March
+
+
+def london(*args):
+    """A London wall-clock time as UTC. March 2026: Monday 2nd to Friday 6th."""
+    return datetime(*args, tzinfo=LONDON).astimezone(UTC)
+
+
+@pytest.fixture
+def known(app_context, world):
+    """Five tickets opened Monday 2 March 2026 10:00 under the default SLA (high: first
+    response in 4 business hours, resolution in one business day of 8; normal: one day and
+    three days; business hours 09:00-17:00 on weekdays):
+
+    - A (Alice, North, high): answered 11:00, resolved 13:00: both met (1 h, 3 h);
+    - B (Alice, North, high): answered 15:00 (due 14:00), resolved Wednesday 12:00 (due
+      Tuesday 10:00): both missed (5 h, 50 h);
+    - C (Bob, South, normal): waiting on the vendor from 12:00 (2 business hours used),
+      answered Thursday 10:00 while waiting and resolved Friday 12:00 from waiting on the
+      customer: both met, the clock having stopped at 2 hours, though the wall clock passed
+      the due times from before the pause (72 h, 98 h);
+    - D (Zed, no reseller, normal): no SLA target (due times cleared, as a ticket from
+      before the clocks), answered 10:30 and resolved 12:00: in the times, not in the SLA
+      shares (0.5 h, 2 h);
+    - E (Bob, South, high): on hold from 15:00, past its first response due at 14:00;
+      answered Tuesday 10:00 while on hold: missed (24 h), not resolved.
+    """
+    agent, alice, bob, zed = (db.session.get(User, world.users[key])
+                              for key in ("agent", "alice", "bob", "zed"))
+    category = db.session.scalars(select(Category).order_by(Category.position)).first()
+    monday = london(2026, 3, 2, 10)
+
+    def opened(subscriber, priority, name):
+        return tickets.open_ticket(subscriber=subscriber, subject=f"Known {name}", body="b",
+                                   category=category, priority=priority, created_at=monday)
+
+    def reply(ticket, at, **status):
+        replies.add_reply(ticket, author=agent, body="Answer", created_at=at, **status)
+
+    a = opened(alice, "high", "A")
+    reply(a, london(2026, 3, 2, 11), status="in_progress")
+    reply(a, london(2026, 3, 2, 13), status="resolved")
+    b = opened(alice, "high", "B")
+    reply(b, london(2026, 3, 2, 15), status="in_progress")
+    reply(b, london(2026, 3, 4, 12), status="resolved")
+    c = opened(bob, "normal", "C")
+    tickets.change_status(c, "waiting_on_vendor", actor=agent, at=london(2026, 3, 2, 12))
+    reply(c, london(2026, 3, 5, 10))  # to waiting on the customer: still paused
+    assert c.status == "waiting_on_customer"
+    reply(c, london(2026, 3, 6, 12), status="resolved")
+    d = opened(zed, "normal", "D")
+    d.first_response_due_at = d.resolution_due_at = None
+    d.first_response_at, d.resolved_at = london(2026, 3, 2, 10, 30), london(2026, 3, 2, 12)
+    d.status = "resolved"
+    db.session.commit()
+    e = opened(bob, "high", "E")
+    tickets.change_status(e, "on_hold", actor=agent, at=london(2026, 3, 2, 15))
+    reply(e, london(2026, 3, 3, 10), status="on_hold")
+    return {"from": "2026-03-02", "to": "2026-03-08"}
+
+
+def test_sla_compliance_and_medians_of_known_tickets(known, world):
+    """Met, missed, paused and without a target, in the totals and by priority, reseller;
+    the medians placed in the middle ticket's bucket."""
+    agent = db.session.get(User, world.users["agent"])
+    report = reports.build_report(agent, reports.parse_range(known))
+    totals = report.totals
+    assert (totals.opened, totals.responded, totals.resolved) == (5, 5, 4)
+    assert str(totals.first_response_sla) == "50% (2 of 4)"  # A and C of A, B, C, E
+    assert str(totals.resolution_sla) == "66% (2 of 3)"  # A and C of A, B, C; rounded down
+    # First responses 0.5, 1, 5, 24, 72 hours: the middle one, 5 h, is the middle of the
+    # 4-6 h bucket's only ticket, placed halfway.
+    assert totals.median_first_response_hours == 5.0
+    # Resolutions 2, 3, 50, 98 hours: the middle (second) is 3 h, alone in the 3-4 h bucket
+    # and placed at its end, as the last of the first half.
+    assert totals.median_resolution_hours == 4.0
+    assert totals.first_response_hours == round((0.5 + 1 + 5 + 24 + 72) / 5, 1)
+
+    def by(name):
+        return {f.key if name == "priority" else f.label:
+                (str(f.first_response_sla), str(f.resolution_sla))
+                for f in report.breakdowns[name] if f.responded}
+
+    assert by("priority") == {"high": ("33% (1 of 3)", "50% (1 of 2)"),
+                              "normal": ("100% (1 of 1)", "100% (1 of 1)")}
+    assert by("reseller") == {"North": ("50% (1 of 2)", "50% (1 of 2)"),
+                              "South": ("50% (1 of 2)", "100% (1 of 1)"),
+                              "No reseller": ("None", "None")}
+
+
+def test_a_reseller_sees_only_its_own_compliance(known, client, auth, world):
+    """North's reseller: its two tickets' figures on the page and in the CSV, never South's
+    or the operator's."""
+    auth.login(email("north_reseller"))
+    html = client.get("/reports", query_string=known).text
+    assert re.search(r"<dt>First response within SLA</dt><dd>50% "
+                     r'<span class="report-of">\(1 of 2\)</span></dd>', html)
+    assert re.search(r"<dt>Resolution within SLA</dt><dd>50% "
+                     r'<span class="report-of">\(1 of 2\)</span></dd>', html)
+    assert "Medians are estimates, right to within a bucket" in html
+    parser = _Tables()
+    parser.feed(html)
+    heading, *rows = parser.tables["priority"]
+    table = {row[0]: dict(zip(heading, row, strict=True)) for row in rows}
+    assert table["Normal"]["First response within SLA"] == ""  # North's backlog only
+    row = table["High"]
+    assert row["First response within SLA"] == "50% (1 of 2)"
+    assert row["Median first response (hours, est.)"] == "3.0"  # of 1 h and 5 h: exact
+    rows = list(csv.DictReader(io.StringIO(
+        client.get("/reports/priority.csv", query_string=known).text)))
+    assert [(r["Priority"], r["First responses within SLA"],
+             r["First responses with an SLA target"], r["First response within SLA (%)"],
+             r["Resolutions within SLA"], r["Resolutions with an SLA target"],
+             r["Resolution within SLA (%)"]) for r in rows if r["Opened"] != "0"] == [
+        ("High", "1", "2", "50.0", "1", "2", "50.0")]
+
+
+def test_the_csv_counts_compliance_in_columns(known, client, auth, world):
+    """The agent's CSV by reseller: met, with a target and the share (to a tenth, rounded
+    down), blank share where no ticket had a target."""
+    auth.login(email("agent"))
+    rows = {r["Reseller"]: r for r in csv.DictReader(io.StringIO(
+        client.get("/reports/reseller.csv", query_string=known).text))}
+    assert rows["South"]["First response within SLA (%)"] == "50.0"
+    assert rows["South"]["Resolution within SLA (%)"] == "100.0"
+    assert (rows["No reseller"]["First responses with an SLA target"],
+            rows["No reseller"]["First response within SLA (%)"]) == ("0", "")
+    assert rows["No reseller"]["Median resolution (hours, est.)"] == "2.0"  # one: exact
+
+
+@given(st.lists(st.integers(min_value=-5, max_value=90 * 86400), min_size=1, max_size=60))
+@settings(max_examples=200, deadline=None, derandomize=True, database=None)
+def test_the_median_estimate_lies_in_the_middle_durations_bucket(durations):
+    """For any durations, the estimate (to a tenth of an hour) lies within the edges of the
+    bucket holding the middle one (the lower middle of an even number); of one or two, it
+    is their mean."""
+    histogram = [0] * reports.BUCKETS
+    for seconds in durations:
+        histogram[len([m for m in BUCKET_ENDS_MINUTES if seconds >= m * 60])] += 1
+    estimate = reports.median_hours(histogram, seconds=sum(durations))
+    if len(durations) <= 2:
+        assert estimate == round(sum(durations) / len(durations) / 3600, 1)
+    else:
+        low, high = bucket_around(sorted(durations)[(len(durations) + 1) // 2 - 1])
+        assert low / 3600 - 0.05 <= estimate <= (high or low) / 3600 + 0.05
+    assert reports.median_hours([0] * reports.BUCKETS, seconds=0) is None

@@ -145,6 +145,46 @@ def test_resolving_stops_the_clock(app, world):
         assert ticket.sla_due_at is None
 
 
+def test_a_clock_stopped_while_paused_settles_its_due_time(app, world):
+    """Normal, opened Monday 10:00, waiting on the vendor from 12:00 (two of eight hours
+    used): answered Thursday 10:00 while waiting, its first response is due six business
+    hours later (16:00), not at Tuesday 10:00 as before the pause, so it counts as met;
+    resolved Friday 12:00 from waiting on the customer, with 22 of 24 hours left: due
+    Wednesday 11th 10:00. The reports compare the stopping time with these."""
+    with app.app_context():
+        ticket = open_at(world, london(2026, 3, 2, 10))
+        (agent,) = users("agent", world=world)
+        tickets.change_status(ticket, "waiting_on_vendor", actor=agent,
+                              at=london(2026, 3, 2, 12))
+        assert ticket.first_response_due_at == london(2026, 3, 3, 10)
+        replies.add_reply(ticket, author=agent, body="The vendor says Friday",
+                          created_at=london(2026, 3, 5, 10))
+        assert ticket.status == "waiting_on_customer"
+        assert ticket.first_response_due_at == london(2026, 3, 5, 16)
+        assert ticket.resolution_due_at == london(2026, 3, 5, 10)  # still from before
+        replies.add_reply(ticket, author=agent, body="Fixed", status="resolved",
+                          created_at=london(2026, 3, 6, 12))
+        assert ticket.resolution_due_at == london(2026, 3, 11, 10)
+        assert ticket.first_response_due_at == london(2026, 3, 5, 16)
+
+
+def test_a_clock_over_its_target_before_the_pause_keeps_its_due_time(app, world):
+    """High, opened Monday 10:00 (first response due 14:00), on hold from 15:00: answered on
+    Tuesday while on hold, it was late, and its due time stays 14:00; resolving from a
+    running clock keeps the due time it ran to."""
+    with app.app_context():
+        ticket = open_at(world, london(2026, 3, 2, 10), priority="high")
+        (agent,) = users("agent", world=world)
+        tickets.change_status(ticket, "on_hold", actor=agent, at=london(2026, 3, 2, 15))
+        replies.add_reply(ticket, author=agent, body="Sorry", status="in_progress",
+                          created_at=london(2026, 3, 3, 10))
+        assert ticket.first_response_due_at == london(2026, 3, 2, 14)
+        due = ticket.resolution_due_at
+        replies.add_reply(ticket, author=agent, body="Fixed", status="resolved",
+                          created_at=due + timedelta(hours=30))
+        assert ticket.resolution_due_at == due
+
+
 def test_overrides_organisation_over_reseller_over_workspace(app, world):
     """Dave is Acme's (North's customer); Alice is North's own subscriber."""
     with app.app_context():

@@ -238,3 +238,55 @@ def test_migration_fills_the_tallies_and_goes_back(empty_database_app):
         upgrade()
         assert stored() == filled
 
+
+def test_migration_counts_sla_and_histograms_of_the_tickets_there(empty_database_app):
+    """0022 adds the SLA counts and the histograms to the report rollups and fills them from
+    the tickets already there: met, missed, exactly on time, without a target, over 60 days;
+    downgrade drops the columns, upgrade counts the same again."""
+    app = empty_database_app
+    now = utcnow().replace(microsecond=0) - timedelta(days=1)
+    with app.app_context():
+        upgrade(revision="0021_report_rollups")
+        tables = MetaData()
+        tables.reflect(db.engine, only=("users", "tickets"))
+        users, ticket_table = tables.tables["users"], tables.tables["tickets"]
+        hour = timedelta(hours=1)
+        with db.engine.begin() as connection:
+            category = connection.scalar(text("SELECT min(id) FROM categories"))
+            person = connection.execute(users.insert().values(
+                email="old@example.test", name="Old", password_hash="x", role="subscriber",
+                permission_names="", created_at=now)).inserted_primary_key[0]
+            # (opened, answered, first response due, resolved, resolution due, deleted)
+            for n, (opened, answered, answer_due, resolved, resolution_due, deleted) in enumerate([
+                    (now - 80 * hour, now - 79 * hour, now - 78 * hour,  # met
+                     now - 77 * hour, now - 78 * hour, False),  # missed by an hour
+                    (now - 5 * hour, now - hour, None, None, None, False),  # no target
+                    (now - 3 * hour, now - 2 * hour, now - 2 * hour + timedelta(
+                        microseconds=1), None, None, False),  # on time to the second
+                    (now - 75 * 24 * hour, now - 74 * 24 * hour, now - 75 * 24 * hour,
+                     now - hour, now, False),  # late answer; resolved after 75 days
+                    (now - 5 * hour, now - 4 * hour, now - 3 * hour, None, None, True)]):
+                connection.execute(ticket_table.insert().values(
+                    subject=f"old {n}", body="", body_html="", body_renderer=1,
+                    status="resolved" if resolved else "open", priority="normal",
+                    category_id=category, subscriber_id=person, queue_rank=1,
+                    created_at=opened, updated_at=opened, public_updated_at=opened,
+                    deleted_at=now if deleted else None, first_response_at=answered,
+                    first_response_due_at=answer_due, resolved_at=resolved,
+                    resolution_due_at=resolution_due))
+        upgrade()
+        filled = stored()[3:]  # the report rollups (the tickets went in past the others)
+        assert filled == recount()[3:]
+        totals = db.session.execute(text(
+            "SELECT sum(responded), sum(sla_responses), sum(sla_responses_met),"
+            " sum(sla_resolutions), sum(sla_resolutions_met), sum(response_bucket_07),"
+            " sum(resolution_bucket_23) FROM report_days")).one()
+        # Answered in 1 h (twice: the 1-1.5 h bucket), 4 h and a day; resolved in 3 h and
+        # 75 days (the last bucket).
+        assert tuple(totals) == (4, 3, 2, 2, 1, 2, 1)
+        db.session.remove()  # its transaction's locks would hold the ALTER TABLE off
+        downgrade(revision="0021_report_rollups")
+        assert "sla_responses" not in {c["name"] for c in inspect(db.engine).get_columns(
+            "report_days")}
+        upgrade()
+        assert stored()[3:] == filled

@@ -45,8 +45,11 @@ from helpdesk.models.ticket import Ticket
 
 NO_RESELLER = 0
 # What a ticket's place in the tallies depends on.
+# The SLA due times count in the report rollups once their clock has stopped (met or not),
+# so a change to a stopped clock's due time (a reopened ticket's) must move the ticket too.
 TALLIED = ("reseller_id", "status", "priority", "category_id", "assignee_id", "deleted_at",
-           "created_at", "first_response_at", "resolved_at", "organisation_id")
+           "created_at", "first_response_at", "resolved_at", "organisation_id",
+           "first_response_due_at", "resolution_due_at")
 
 
 class TicketTally(db.Model):

@@ -9,7 +9,7 @@ from flask import Blueprint, Response, abort, render_template, request
 from flask_login import current_user, login_required
 
 from helpdesk.reports import charts
-from helpdesk.reports.tables import TABLES, label_of, rows_of, table_csv
+from helpdesk.reports.tables import TABLES, label_of, page_cell, rows_of, table_csv
 from helpdesk.services import reports as service
 
 bp = Blueprint("reports", __name__, url_prefix="/reports")
@@ -36,7 +36,7 @@ def reports():
     report = service.build_report(current_user, date_range)
     return render_template(
         "reports/reports.html", report=report, typed=request.args, presets=service.PRESETS,
-        tables=TABLES, label_of=label_of, rows_of=rows_of,
+        tables=TABLES, label_of=label_of, rows_of=rows_of, page_cell=page_cell,
         organisations_shown=ORGANISATIONS_SHOWN,
         shows_resellers=len(report.breakdowns["reseller"]) > 1,
         volume=charts.volume_chart(report.periods, date_range.per),

@@ -14,7 +14,14 @@ from functools import partial
 from sqlalchemy import text
 from sqlalchemy.engine import Connection
 
-from helpdesk.models.report_day import NO_ORGANISATION, REPORT_COUNTS
+from helpdesk.models.report_day import (
+    DURATION_EDGES,
+    NO_ORGANISATION,
+    PLAIN_COUNTS,
+    REPORT_COUNTS,
+    RESOLUTION_BUCKETS,
+    RESPONSE_BUCKETS,
+)
 from helpdesk.models.ticket import UNRESOLVED_STATUSES
 from helpdesk.models.ticket_tally import NO_RESELLER, Deltas, apply_deltas
 
@@ -39,45 +46,89 @@ def day_opened(dialect):
 def report_events(dialect, where="deleted_at IS NULL"):
     """SQL: the report places of the tickets matching ``where`` (``models.report_day``), one
     row per event (opened, first response, resolved) with its day, reseller, organisation,
-    category and priority, and its ``REPORT_COUNTS``; sum them per rollup key."""
+    category and priority, its counts (``REPORT_COUNTS`` but the histograms) and the bucket
+    of its duration (``response_bucket``, ``resolution_bucket``); sum them per rollup key with
+    ``report_sums``."""
     unresolved = ", ".join(f"'{status}'" for status in UNRESOLVED_STATUSES)
     keys = f"{RESELLER} AS reseller_id, {ORGANISATION} AS organisation_id, category_id, priority"
-    events = (
-        (utc_day(dialect, "created_at"), "",
-         ("1", f"CASE WHEN status IN ({unresolved}) THEN 1 ELSE 0 END", "0", "0", "0", "0")),
-        (utc_day(dialect, "first_response_at"), " AND first_response_at IS NOT NULL",
-         ("0", "0", "1", seconds_after_opening(dialect, "first_response_at"), "0", "0")),
-        (utc_day(dialect, "resolved_at"), " AND resolved_at IS NOT NULL",
-         ("0", "0", "0", "0", "1", seconds_after_opening(dialect, "resolved_at"))),
-    )
-    return " UNION ALL ".join(
-        f"SELECT {day} AS day, {keys}, "  # noqa: S608
-        + ", ".join(f"{count} AS {name}" for count, name in zip(counts, REPORT_COUNTS,
-                                                                  strict=True))
-        + f" FROM tickets WHERE {where}{also}"
-        for day, also, counts in events)
+    no_bucket = "CAST(NULL AS INTEGER)"
+    opened = {"opened": "1",
+              "unresolved": f"CASE WHEN status IN ({unresolved}) THEN 1 ELSE 0 END"}
+    selects = [
+        f"SELECT {utc_day(dialect, 'created_at')} AS day, {keys}, "  # noqa: S608
+        + _event_columns(opened, response_bucket=no_bucket, resolution_bucket=no_bucket)
+        + f" FROM tickets WHERE {where}"]
+    for at, due, count, total, sla, bucket in (
+            ("first_response_at", "first_response_due_at", "responded", "response_seconds",
+             "sla_responses", "response_bucket"),
+            ("resolved_at", "resolution_due_at", "resolved", "resolution_seconds",
+             "sla_resolutions", "resolution_bucket")):
+        # The duration once per ticket (``took``), then its bucket and counts from it.
+        met = f"{epoch_second(dialect, at)} <= {epoch_second(dialect, due)}"
+        counts = {count: "1", total: "took",
+                  sla: f"CASE WHEN {due} IS NULL THEN 0 ELSE 1 END",
+                  f"{sla}_met": f"CASE WHEN {met} THEN 1 ELSE 0 END"}
+        buckets = {"response_bucket": no_bucket, "resolution_bucket": no_bucket,
+                   bucket: duration_bucket_sql("took")}
+        selects.append(
+            f"SELECT {utc_day(dialect, at)} AS day, {keys}, "  # noqa: S608
+            + _event_columns(counts, **buckets)
+            + f" FROM (SELECT tickets.*, {seconds_after_opening(dialect, at)} AS took"  # noqa: S608
+            f" FROM tickets WHERE {where} AND {at} IS NOT NULL) events_{count}")
+    return " UNION ALL ".join(selects)
+
+
+def _event_columns(counts, *, response_bucket, resolution_bucket):
+    """An event row's select list after its keys: ``counts`` (SQL by name) for the counts
+    that are not histograms, 0 for the others, then the two buckets."""
+    return ", ".join(
+        [f"{counts.get(name, '0')} AS {name}" for name in PLAIN_COUNTS]
+        + [f"{response_bucket} AS response_bucket", f"{resolution_bucket} AS resolution_bucket"])
+
+
+def duration_bucket_sql(seconds):
+    """SQL for ``report_day.duration_bucket`` of the duration ``seconds`` (an SQL name)."""
+    whens = " ".join(f"WHEN {seconds} < {edge} THEN {index}"
+                     for index, edge in enumerate(DURATION_EDGES))
+    return f"CASE {whens} ELSE {len(DURATION_EDGES)} END"
+
+
+def report_sums():
+    """SQL: the ``REPORT_COUNTS`` of a group of ``report_events`` rows, in that order: the
+    counts summed, each histogram column counting the events in its bucket."""
+    return ", ".join(
+        [f"sum({name})" for name in PLAIN_COUNTS]
+        + [f"sum(CASE WHEN {histogram}_bucket = {index} THEN 1 ELSE 0 END)"
+           for histogram, names in (("response", RESPONSE_BUCKETS),
+                                    ("resolution", RESOLUTION_BUCKETS))
+           for index in range(len(names))])
 
 
 def report_rollup_statements(dialect):
     """INSERTs refilling both report rollups from ``report_events`` (emptied before)."""
-    sums = ", ".join(f"sum({name})" for name in REPORT_COUNTS)
     names = ", ".join(REPORT_COUNTS)
     events = report_events(dialect)
     return [
         f"INSERT INTO {table} ({keys}, {names})"  # noqa: S608
-        f" SELECT {keys}, {sums} FROM ({events}) events GROUP BY {keys}"
+        f" SELECT {keys}, {report_sums()} FROM ({events}) events GROUP BY {keys}"
         for table, keys in (("report_days", "day, reseller_id, category_id, priority"),
                             ("organisation_days", "day, reseller_id, organisation_id"))
     ]
 
 
+def epoch_second(dialect, column):
+    """SQL for the whole seconds since 1970 of the time in ``column`` (cut, not rounded)."""
+    if dialect == "postgresql":
+        return f"floor(extract(epoch FROM {column}))"
+    return f"CAST(strftime('%s', {column}) AS INTEGER)"
+
+
 def seconds_after_opening(dialect, column):
     """SQL for the whole seconds from opening to ``column`` (see ``whole_seconds``)."""
     if dialect == "postgresql":
-        return (f"CAST(floor(extract(epoch FROM {column}))"
-                " - floor(extract(epoch FROM created_at)) AS bigint)")
-    return (f"(CAST(strftime('%s', {column}) AS INTEGER)"
-            " - CAST(strftime('%s', created_at) AS INTEGER))")
+        return (f"CAST({epoch_second(dialect, column)}"
+                f" - {epoch_second(dialect, 'created_at')} AS bigint)")
+    return f"({epoch_second(dialect, column)} - {epoch_second(dialect, 'created_at')})"
 
 
 def rebuild_statements(dialect):
@@ -172,7 +223,7 @@ def move_organisation(connection, organisation_id, new_reseller_id):
                 day_counts[index] += sign * int(count)
     keys = "day, reseller_id, organisation_id, category_id, priority"
     for on, reseller, organisation, category, priority, *counts in run(text(
-            f"SELECT {keys}, {', '.join(f'sum({name})' for name in REPORT_COUNTS)}"  # noqa: S608
+            f"SELECT {keys}, {report_sums()}"  # noqa: S608
             f" FROM ({report_events(dialect, where)}) events GROUP BY {keys}")):
         on = date.fromisoformat(on) if isinstance(on, str) else on
         counts = [int(n) for n in counts]

@@ -13,6 +13,15 @@ resolution: ``on_time``; ``at_risk`` from the policy's share of the target (80%)
 when due; ``paused``. ``sla_escalation_level`` counts the escalation levels done on the running
 clock (first response met: back to 0 for the resolution clock).
 
+When a clock stops (the first response is made; the ticket is resolved or closed) its due
+time stays as last computed, for the reports: ``settle`` makes sure that "stopped at or
+before the due time" then means "within its target". A clock that ran up to that instant
+already has the right due time; a paused one still has the due time from before its pause,
+which the wall clock has passed meanwhile (resolving a ticket that waited a week on the
+customer), so it moves to where the time left on the clock would end. The other way round,
+a clock already over its target when it resumes keeps the due time it passed, not the
+instant it resumed (a reply that takes a ticket off hold must not count as on time).
+
 ``evaluate`` computes all of this without touching the ticket, so the sweep can write it with a
 compare-and-set (``helpdesk.sla.sweep``); ``refresh`` writes it on the ticket for the services,
 inside their transaction, with a timeline event when the state becomes at risk or breached.
@@ -90,9 +99,16 @@ def evaluate(ticket, *, at, policy, escalated=None):
         def instant(share_of_target):
             return add_business_seconds(calendar, base, max(share_of_target - used, 0))
 
+        def due_time(target_seconds, stored):
+            # Over the target before this run began (breached, then paused): it fell due
+            # before the pause, not now; keep that time, which the reports compare with.
+            if used >= target_seconds and stored is not None:
+                return min(stored, instant(target_seconds))
+            return instant(target_seconds)
+
         if not responded:
-            first_due = instant(first_target)
-        resolution_due = instant(resolution_target)
+            first_due = due_time(first_target, first_due)
+        resolution_due = due_time(resolution_target, resolution_due)
     levels_reached = sum(1 for level in policy.levels
                          if elapsed >= target * level.percent / 100)
     if base is None:  # paused
@@ -168,11 +184,36 @@ def status_changed(ticket, old_status, *, at, actor=None, policy=None):
         ticket.sla_paused_at = ticket.sla_paused_at if old_status in PAUSED_STATUSES else at
     else:
         ticket.sla_paused_at = None
+    if old_status in UNRESOLVED_STATUSES and ticket.status not in UNRESOLVED_STATUSES:
+        settle(ticket, "resolution", at=at, policy=policy)
     return refresh(ticket, at=at, actor=actor, policy=policy)
 
 
 def first_response_met(ticket, *, at, actor=None, policy=None):
     """The first public staff or reseller reply: the resolution clock is the running one
     now, and its escalations start from the first level."""
+    policy = policy or policies.load()
     ticket.sla_escalation_level = 0
+    settle(ticket, "first_response", at=at, policy=policy)
     return refresh(ticket, at=at, actor=actor, policy=policy)
+
+
+def settle(ticket, clock, *, at, policy):
+    """The due time of ``clock`` (``first_response``, ``resolution``), stopping at ``at``,
+    moved if need be so that ``at`` is at or before it exactly when the clock is within its
+    target (see the module docstring). Only a due time already passed can be wrong: it moves
+    to ``at`` plus the business time left, when some is. Call it once the business time run
+    up to ``at`` is in ``sla_elapsed_seconds`` or still running (a pause or resolution
+    changed in the same breath is)."""
+    column = f"{clock}_due_at"
+    due = getattr(ticket, column)
+    if due is None or due >= at:
+        return
+    first_target, resolution_target = policies.targets_for(ticket, policy)
+    target = first_target if clock == "first_response" else resolution_target
+    elapsed = float(ticket.sla_elapsed_seconds or 0)
+    base = running_since(ticket)
+    if base is not None:
+        elapsed += business_seconds_between(policy.calendar, base, at)
+    if elapsed < target:
+        setattr(ticket, column, add_business_seconds(policy.calendar, at, target - elapsed))

@@ -7,6 +7,12 @@ one compare-and-set ``UPDATE`` (the state, escalation level and next check it re
 sweeps run at once, or a job is delivered twice, only one claim succeeds, and only the winner
 writes the timeline events, audit entries and notices. Each ticket commits on its own.
 
+Claims and quiet rows are SQL on the table, past the ORM's flush and so past the ticket
+tallies (``models.ticket_tally`` refuses such an UPDATE through the ORM, as it sets the due
+times, which the report rollups count). Nothing written here counts there: the sweep looks
+only at running clocks, and a due time counts only once its clock has stopped (the first
+response's due time, kept as it was once the response is made, is written back unchanged).
+
 Auto-close (``auto_close_days`` in the SLA settings; off by default): resolved tickets whose
 resolution is that old close, with a status event by the system. A subscriber reply reopens a
 ticket, so a resolved ticket has had none since it was resolved.
@@ -101,16 +107,16 @@ def _check(ticket, *, now, policy, result):
     reached = clock.evaluate(ticket, at=now, policy=policy).levels_reached
     new_level = max(old_level, min(reached, len(policy.levels)))
     reading = clock.evaluate(ticket, at=now, policy=policy, escalated=new_level)
+    table = Ticket.__table__  # SQL on the table, past the tallies: see the module docstring
     claimed = db.session.execute(
-        update(Ticket).where(
-            Ticket.id == ticket.id, Ticket.sla_next_check_at <= now,
-            Ticket.sla_escalation_level == old_level,
-            Ticket.sla_state.is_not_distinct_from(old_state),
+        update(table).where(
+            table.c.id == ticket.id, table.c.sla_next_check_at <= now,
+            table.c.sla_escalation_level == old_level,
+            table.c.sla_state.is_not_distinct_from(old_state),
         ).values(sla_state=reading.state, sla_escalation_level=new_level,
                  sla_next_check_at=reading.next_check_at, sla_due_at=reading.due_at,
                  first_response_due_at=reading.first_response_due_at,
                  resolution_due_at=reading.resolution_due_at)
-        .execution_options(synchronize_session=False)
     ).rowcount
     if claimed != 1:
         db.session.rollback()
