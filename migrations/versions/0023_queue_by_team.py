@@ -1,7 +1,7 @@
 """the queue by team: indexes for the ``team`` filter in queue order
 
 Revision ID: 0023_queue_by_team
-Revises: 0021_report_rollups
+Revises: 0022_report_sla_medians
 Create Date: 2026-11-27 09:00:00
 
 The queue's ``team`` filter (a team's id, or ``none``) in queue order, like 0011's indexes over
@@ -46,7 +46,7 @@ from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = '0023_queue_by_team'
-down_revision = '0021_report_rollups'
+down_revision = '0022_report_sla_medians'
 branch_labels = None
 depends_on = None
 
