@@ -177,11 +177,9 @@ def ticket_snapshot(ticket):
 def _add(connection_id, ticket_id, *, kind, key, change):
     """Insert the row unless its key is there (one statement: ``ON CONFLICT DO NOTHING``);
     its id, or None when it was there already."""
-    dialect = db.session.get_bind().dialect.name
-    insert = postgresql_insert if dialect == "postgresql" else sqlite_insert
     now = utcnow()
     statement = (
-        insert(PsaWrite)
+        insert_ignoring(PsaWrite)
         .values(connection_id=connection_id, ticket_id=ticket_id, kind=kind, key=key,
                 marker=f"hd-{key}", change=change, state="queued", attempts=0,
                 next_attempt_at=now, created_at=now)
@@ -194,6 +192,12 @@ def _add(connection_id, ticket_id, *, kind, key, change):
         pending[(connection_id, ticket_id)] = max(row_id, pending.get((connection_id,
                                                                        ticket_id), 0))
     return row_id
+
+
+def insert_ignoring(model):
+    """An INSERT of ``model`` in the database's dialect, for ``.on_conflict_do_nothing``."""
+    dialect = db.session.get_bind().dialect.name
+    return (postgresql_insert if dialect == "postgresql" else sqlite_insert)(model)
 
 
 def send_job_id(connection_id, ticket_id, row_id, attempts=0, why=""):

@@ -52,10 +52,17 @@ WORKER_GONE = "the worker stopped while sending (no result recorded)"
 
 @dataclass(frozen=True)
 class Claim:
-    """One worker's hold on one row, at its ``attempt`` (``attempts`` after the claim)."""
+    """One worker's hold on one row, at its ``attempt`` (``attempts`` after the claim):
+    ``row`` has the row's columns as they were claimed (a plain row, nothing to reload)."""
 
-    row: PsaWrite
+    row: object
     attempt: int
+
+
+# What an attempt reads of its row, returned by the claim itself.
+CLAIMED = (PsaWrite.id, PsaWrite.connection_id, PsaWrite.ticket_id, PsaWrite.kind,
+           PsaWrite.key, PsaWrite.marker, PsaWrite.change, PsaWrite.attempts,
+           PsaWrite.last_error)
 
 
 def send_ticket(connection_id, ticket_id, *, connector=None, now=None, schedule=True):
@@ -63,23 +70,22 @@ def send_ticket(connection_id, ticket_id, *, connector=None, now=None, schedule=
     sent; returns how many were sent. ``connector``: one to reuse (else one is made and
     closed); ``now``: the clock (tests and the bench drive it); ``schedule``: enqueue the
     job of a retry's back-off (the sweep would find it anyway)."""
-    connection = db.session.get(PsaConnection, connection_id)
-    if connection is None or not connection.enabled:
+    stored = db.session.get(PsaConnection, connection_id)
+    if stored is None or not stored.enabled:
         return 0
+    connection = SimpleNamespace(id=stored.id, kind=stored.kind, name=stored.name,
+                                 default_client_id=stored.default_client_id)
     own = None
     sent = 0
     try:
         while True:
             moment = now or utcnow()
-            head = _head(connection_id, ticket_id)
-            if head is None or head.state != "queued" or head.next_attempt_at > moment:
-                return sent  # done, blocked behind a row not through, or not due yet
-            claim = _claim(head.id, moment)
+            claim = _claim_head(connection_id, ticket_id, moment)
             if claim is None:
-                return sent  # another worker took it
+                return sent  # done, not due yet, behind a row not through, or taken
             if connector is None:
                 try:
-                    connector = own = connector_of(connection)
+                    connector = own = connector_of(stored)
                 except PsaError as error:  # the secret cannot be read: an admin must act
                     _dead(claim, connection, error=str(error), payload=None)
                     return sent
@@ -91,30 +97,25 @@ def send_ticket(connection_id, ticket_id, *, connector=None, now=None, schedule=
             own.close()
 
 
-def _head(connection_id, ticket_id):
-    """The ticket's oldest write on the connection that is not through yet."""
-    return db.session.scalar(
-        select(PsaWrite).where(PsaWrite.ticket_id == ticket_id,
-                               PsaWrite.connection_id == connection_id,
-                               PsaWrite.state.in_(PENDING_STATES))
-        .order_by(PsaWrite.id).limit(1))
-
-
-def _claim(row_id, now):
-    """Take a due queued row for sending (committed before anything is sent), or None when
-    another worker has it or it is not due."""
-    attempt = db.session.execute(
+def _claim_head(connection_id, ticket_id, now):
+    """Take the ticket's oldest write that is not through yet, if it is queued and due, for
+    sending: one conditional UPDATE, committed before anything is sent, so of two workers
+    exactly one gets it (PostgreSQL makes the second wait for the first's commit, then finds
+    the row no longer queued). None when there is nothing to send now: no write left, the
+    oldest one not due, ``sending`` elsewhere or ``dead`` (the later ones wait behind it)."""
+    head = (select(PsaWrite.id)
+            .where(PsaWrite.ticket_id == ticket_id, PsaWrite.connection_id == connection_id,
+                   PsaWrite.state.in_(PENDING_STATES))
+            .order_by(PsaWrite.id).limit(1).scalar_subquery())
+    row = db.session.execute(
         update(PsaWrite)
-        .where(PsaWrite.id == row_id, PsaWrite.state == "queued",
+        .where(PsaWrite.id == head, PsaWrite.state == "queued",
                PsaWrite.next_attempt_at <= now)
         .values(state="sending", attempts=PsaWrite.attempts + 1, claimed_at=now)
-        .returning(PsaWrite.attempts)
-        .execution_options(synchronize_session=False)).scalar()
+        .returning(*CLAIMED)
+        .execution_options(synchronize_session=False)).first()
     db.session.commit()
-    if attempt is None:
-        return None
-    row = db.session.get(PsaWrite, row_id, populate_existing=True)
-    return Claim(row=row, attempt=attempt)
+    return None if row is None else Claim(row=row, attempt=row.attempts)
 
 
 def _attempt(claim, connection, connector, now, *, schedule):
@@ -201,12 +202,11 @@ def _link(connection_id, kind, local_id, external_id, *, url=None):
     """Keep what our row is in the PSA (a link the pull wrote first stays)."""
     if external_id is None:
         return
-    exists = db.session.scalar(select(PsaLink.id).where(
-        PsaLink.connection_id == connection_id, PsaLink.kind == kind,
-        PsaLink.local_id == local_id))
-    if exists is None:
-        db.session.add(PsaLink(connection_id=connection_id, kind=kind, local_id=local_id,
-                               external_id=str(external_id), url=url, synced_at=utcnow()))
+    db.session.execute(
+        psa_outbox.insert_ignoring(PsaLink)
+        .values(connection_id=connection_id, kind=kind, local_id=local_id,
+                external_id=str(external_id), url=url, synced_at=utcnow())
+        .on_conflict_do_nothing(index_elements=["connection_id", "kind", "local_id"]))
 
 
 def _failed(claim, connection, error, payload, now, *, schedule):

@@ -16,7 +16,17 @@ from dataclasses import asdict, dataclass, field
 from sqlalchemy import select
 
 from helpdesk.extensions import db
-from helpdesk.models import Attachment, Category, PsaLink, PsaMapping, Reply, Ticket, TimeEntry
+from helpdesk.models import (
+    Attachment,
+    Category,
+    PsaLink,
+    PsaMapping,
+    Reply,
+    Ticket,
+    TimeEntry,
+    User,
+)
+from helpdesk.models.ticket import number_prefix
 from helpdesk.psa.connector import ActionDraft, AttachmentDraft, TicketChanges, TicketDraft
 from helpdesk.services.attachments import open_attachment
 from helpdesk.services.psa_outbox import psa_label
@@ -51,14 +61,15 @@ def payload_text(payload):
 
 
 def build(row, connection):
-    """The ``PsaRequest`` of an outbox ``row`` on ``connection``; ``NotSendable`` if none."""
-    ticket = db.session.get(Ticket, row.ticket_id)
+    """The ``PsaRequest`` of an outbox ``row`` on ``connection``; ``NotSendable`` if none.
+    (Only a new ticket loads the ticket: the others need its PSA id and their own row.)"""
     builder = {"create_ticket": _create_ticket, "update_ticket": _update_ticket,
                "add_action": _add_action, "upload_attachment": _upload_attachment}[row.kind]
-    return builder(row, connection, ticket)
+    return builder(row, connection)
 
 
-def _create_ticket(row, connection, ticket):
+def _create_ticket(row, connection):
+    ticket = db.session.get(Ticket, row.ticket_id)
     change = row.change or {}
     status, priority = change.get("status", ticket.status), change.get("priority",
                                                                         ticket.priority)
@@ -79,8 +90,8 @@ def _create_ticket(row, connection, ticket):
                       links=[("ticket", ticket.id)], ticket_link=True)
 
 
-def _update_ticket(row, connection, ticket):
-    external_id = _ticket_external_id(connection, ticket)
+def _update_ticket(row, connection):
+    external_id = _ticket_external_id(connection, row.ticket_id)
     change = row.change or {}
     if "status" in change:
         changes = TicketChanges(status_id=_mapped(connection, "status", change["status"],
@@ -98,14 +109,17 @@ def _update_ticket(row, connection, ticket):
                       payload={"update_ticket": {"ticket_id": external_id, **sent}})
 
 
-def _add_action(row, connection, ticket):
-    external_id = _ticket_external_id(connection, ticket)
-    reply = db.session.get(Reply, row.change.get("reply_id"))
+def _add_action(row, connection):
+    external_id = _ticket_external_id(connection, row.ticket_id)
+    reply = db.session.execute(
+        select(Reply.id, Reply.body_html, Reply.internal, User.name.label("who"))
+        .join(User, User.id == Reply.author_id)
+        .where(Reply.id == row.change.get("reply_id"))).first()
     if reply is None:
         raise NotSendable("the reply is gone from the desk")
     minutes = int(row.change.get("minutes") or 0)
     draft = ActionDraft(marker=row.marker, note_html=reply.body_html, internal=reply.internal,
-                        minutes=minutes, who=reply.author.name if reply.author else None)
+                        minutes=minutes, who=reply.who)
     links = [("reply", reply.id)]
     if minutes:
         entry = db.session.scalar(select(TimeEntry.id).where(TimeEntry.reply_id == reply.id))
@@ -117,8 +131,8 @@ def _add_action(row, connection, ticket):
                       links=links)
 
 
-def _upload_attachment(row, connection, ticket):
-    external_id = _ticket_external_id(connection, ticket)
+def _upload_attachment(row, connection):
+    external_id = _ticket_external_id(connection, row.ticket_id)
     attachment = db.session.get(Attachment, row.change.get("attachment_id"))
     if attachment is None:
         raise NotSendable("the attachment is gone from the desk")
@@ -148,12 +162,12 @@ def _external_id(connection, kind, local_id):
         PsaLink.local_id == local_id))
 
 
-def _ticket_external_id(connection, ticket):
-    external_id = _external_id(connection, "ticket", ticket.id)
+def _ticket_external_id(connection, ticket_id):
+    external_id = _external_id(connection, "ticket", ticket_id)
     if external_id is None:
-        raise NotSendable(f"{ticket.number} is not in {psa_label(connection.kind)} yet: its "
-                          "new-ticket write has to go first (retry that one, or discard "
-                          "this)")
+        raise NotSendable(f"{number_prefix()}{ticket_id} is not in {psa_label(connection.kind)} "
+                          "yet: its new-ticket write has to go first (retry that one, or "
+                          "discard this)")
     return external_id
 
 
