@@ -37,7 +37,8 @@ def _internal(ticket, k):
 
 
 def add_tickets(connection, plan, subjects, pool):
-    """The tickets: skewed over subscribers (a few have hundreds), spread over two years.
+    """The tickets: skewed over subscribers (a few have hundreds), spread over two years,
+    with the teams routing by category would give them (``shape.team_sql``).
 
     Ids are the series' numbers, so each ticket's public clock (``public_updated_at``: its
     last public reply, or the status event at its first response) is known here."""
@@ -47,7 +48,8 @@ def add_tickets(connection, plan, subjects, pool):
     connection.execute(
         "INSERT INTO tickets (id, subject, body, body_html, body_renderer, status, priority,"  # noqa: S608
         " category_id, subscriber_id, organisation_id, reseller_id, assignee_id, created_at,"
-        " updated_at, public_updated_at, first_response_at, resolved_at, closed_at, queue_rank)"
+        " updated_at, public_updated_at, first_response_at, resolved_at, closed_at, queue_rank,"
+        " team_id)"
         " SELECT g, (%(subjects)s::text[])[j],"
         "  (%(bodies)s::text[])[j] || E'\\n\\nSerial number: ' || serial,"
         "  (%(html)s::text[])[j] || E'\\n<p>Serial number: ' || serial || '</p>',"
@@ -65,7 +67,8 @@ def add_tickets(connection, plan, subjects, pool):
         "  CASE WHEN status = 'closed'"
         f"   THEN least(opened + step * 5 + {_days(shape.CLOSING_DELAY)}, now()) END,"
         f"  CASE WHEN status NOT IN {unresolved} THEN 2"
-        f"   WHEN priority IN {pressing} THEN 0 ELSE 1 END"
+        f"   WHEN priority IN {pressing} THEN 0 ELSE 1 END,"
+        f"  {shape.team_sql('g', '(%(categories)s::int[])[j]', '(SELECT min(id) FROM teams)')}"
         " FROM (SELECT *, least(opened + step * 5 + CASE WHEN status = 'closed'"
         f"   THEN {_days(shape.CLOSING_DELAY)} ELSE interval '0' END, now()) AS updated,"
         "   least(opened + step, now()) AS first_response"

@@ -19,7 +19,7 @@ TICKET_COLUMNS = (
     "id", "subject", "body", "body_html", "body_renderer", "status", "priority", "category_id",
     "subscriber_id", "organisation_id", "reseller_id", "assignee_id", "created_at",
     "updated_at", "public_updated_at", "first_response_at", "resolved_at", "closed_at",
-    "queue_rank",
+    "queue_rank", "team_id",
 )
 REPLY_COLUMNS = ("ticket_id", "author_id", "body", "body_html", "body_renderer", "internal",
                  "created_at")
@@ -40,20 +40,23 @@ def add_tickets_and_replies(connection, plan, subjects, pool, replies):
         " ORDER BY id", ("subscriber-%",)).fetchall()
     first_agent = connection.execute(
         "SELECT min(id) FROM users WHERE role = 'agent'").fetchone()[0]
+    first_team = connection.execute("SELECT min(id) FROM teams").fetchone()[0]
     now = utcnow()
     for start in range(1, plan.tickets + 1, BATCH):
         tickets, thread = [], []
         for position in range(start, min(start + BATCH, plan.tickets + 1)):
-            ticket = _ticket(rng, position, plan, subjects, pool, subscribers, first_agent,
-                             now)
+            ticket = _ticket(rng, position, plan, subjects, pool, subscribers,
+                             (first_agent, first_team), now)
             tickets.append(ticket)
             thread += _thread(rng, ticket, plan, replies, first_agent)
         database.insert_rows(connection, "tickets", TICKET_COLUMNS, tickets)
         database.insert_rows(connection, "replies", REPLY_COLUMNS, thread)
 
 
-def _ticket(rng, position, plan, subjects, pool, subscribers, first_agent, now):
-    """One ticket row, as ``bulk_postgresql.add_tickets`` draws it."""
+def _ticket(rng, position, plan, subjects, pool, subscribers, firsts, now):
+    """One ticket row, as ``bulk_postgresql.add_tickets`` draws it (``firsts``: the first
+    agent's and the first team's ids)."""
+    first_agent, first_team = firsts
     r_status, r_priority, r_text, r_subscriber, r_age, r_assignee, r_step = (
         rng.random() for _ in range(7))
     j = math.floor(r_text * len(pool.source))
@@ -70,6 +73,7 @@ def _ticket(rng, position, plan, subjects, pool, subscribers, first_agent, now):
     if status != "open" and r_assignee < shape.ASSIGNED_SHARE:
         assignee = first_agent + math.floor(r_assignee / shape.ASSIGNED_SHARE * plan.agents)
     closing = shape.CLOSING_DELAY if status == "closed" else timedelta(0)
+    team = shape.team_number(position, pool.category[j])
     return (
         position, subjects[j], f"{pool.source[j]}\n\nSerial number: {serial}",
         f"{pool.html[j]}\n<p>Serial number: {serial}</p>", content.RENDERER_VERSION, status,
@@ -78,6 +82,7 @@ def _ticket(rng, position, plan, subjects, pool, subscribers, first_agent, now):
         min(done, now) if status in ("resolved", "closed") else None,
         min(done + closing, now) if status == "closed" else None,
         queue_rank(status, priority),
+        None if team is None else first_team + team,
     )
 
 

@@ -13,7 +13,7 @@ from datetime import timedelta
 
 from sqlalchemy import bindparam, text
 
-from helpdesk.desk.queue_filters import AGES, SORTS
+from helpdesk.desk.queue_filters import AGES, NO_TEAM, SORTS
 from helpdesk.models.ticket import UNRESOLVED_STATUSES
 from helpdesk.models.timestamps import UTCDateTime, utcnow
 
@@ -121,6 +121,11 @@ def filter_checks(filters, *, me):
         checks.append(_excluded("created_at < :cutoff" if within else "created_at >= :cutoff",
                                 "age filter ignored",
                                 cutoff=cutoff - AGE_MARGIN if within else cutoff))
+    if filters.team == NO_TEAM:
+        checks.append(_excluded("team_id IS NOT NULL", "team filter ignored"))
+    elif filters.team:
+        checks.append(_excluded("coalesce(team_id, 0) <> :team", "team filter ignored",
+                                team=int(filters.team)))
     if filters.sla:
         checks.append(_excluded("coalesce(sla_state, '') NOT IN :sla", "sla filter ignored",
                                 sla=tuple(filters.sla)))

@@ -1,4 +1,5 @@
-"""The bench help desk's people: resellers, organisations, agents, reseller staff, subscribers.
+"""The bench help desk's people: resellers, organisations, agents, reseller staff, subscribers,
+and the operator's teams.
 
 A few thousand rows, built in Python and inserted the same way on both databases. Subscribers
 have people's names (2,500 combinations), so a name is a realistic search term; a few
@@ -61,6 +62,10 @@ def add_people(connection, plan, password_hash):
     staff += [(f"reseller-{n}@{EMAIL_DOMAIN}", f"Reseller staff {n}", password_hash,
                "reseller", r, None, permissions, now) for n, r in enumerate(resellers, 1)]
     database.insert_rows(connection, "users", USER_COLUMNS, staff)
+    # Consecutive ids, the rare team last (``shape.team_number``).
+    database.insert_rows(connection, "teams", ("name", "created_at"), [
+        (f"Bench Team {t}", now - shape.PEOPLE_AGE) for t in range(1, shape.BUSY_TEAMS + 1)]
+        + [("Bench Escalations", now - shape.PEOPLE_AGE)])
     database.insert_rows(connection, "users", USER_COLUMNS, [
         _subscriber(s, plan, password_hash, resellers, organisations, now)
         for s in range(1, plan.subscribers + 1)])

@@ -15,7 +15,7 @@ from helpdesk.access import Scope, scope_of, ticket_scope
 from helpdesk.desk.queue_filters import SORTS
 from helpdesk.extensions import db
 from helpdesk.keyset import encode_cursor
-from helpdesk.models import Category, Organisation, Ticket, User
+from helpdesk.models import Category, Organisation, Team, Ticket, User
 from helpdesk.timeline import ticket_version
 
 DEPTHS = (50, 90)  # percent of the way down a sort order
@@ -51,6 +51,8 @@ class Picks:
     customer: tuple | None  # (id, name, email, tickets)
     organisation: tuple | None  # (id, name, tickets)
     reseller: int | None
+    busiest_team: tuple | None  # (id, name, tickets); staff only, the one role filtering by it
+    smallest_team: tuple | None
     ticket_id: int | None  # the first ticket of the default order
     ticket_version: str | None  # its live-poll version
     page_ids: list = field(default_factory=list)  # the default first page
@@ -80,6 +82,11 @@ def pick(who, email, *, page_size, depths=DEPTHS):
     customer = _busiest(scope, Ticket.subscriber_id)
     organisation = _busiest(scope, Ticket.organisation_id)
     reseller = user.reseller_id or (_busiest(scope, Ticket.reseller_id) or (None,))[0]
+    teams = dict(db.session.execute(select(Team.id, Team.name)).all()) if user.is_staff else {}
+    busiest_team, smallest_team = ((_busiest(scope, Ticket.team_id, fewest=f) if teams else None)
+                                   for f in (False, True))
+    if smallest_team == busiest_team:  # one team in use: one scenario
+        smallest_team = None
     first_page = db.session.execute(
         select(Ticket.id, Ticket.updated_at, Ticket.status).where(scope)
         .order_by(*order_by(SORTS["queue"][1])).limit(page_size)).all()
@@ -98,6 +105,9 @@ def pick(who, email, *, page_size, depths=DEPTHS):
             organisation[0], db.session.get(Organisation, organisation[0]).name,
             organisation[1]),
         reseller=reseller,
+        busiest_team=busiest_team and (busiest_team[0], teams[busiest_team[0]], busiest_team[1]),
+        smallest_team=smallest_team and (smallest_team[0], teams[smallest_team[0]],
+                                         smallest_team[1]),
         ticket_id=first_page[0].id if first_page else None,
         ticket_version=ticket_version(first_page[0]) if first_page else None,
         page_ids=[row.id for row in first_page],

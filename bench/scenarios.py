@@ -1,7 +1,8 @@
 """What the bench times, generated from the queue's own definitions rather than hand-listed.
 
 The filters come from the fields of ``QueueFilters`` and their values from ``STATUSES``,
-``PRIORITIES``, ``AGES``, ``SLA_STATES`` and the seeded data (``bench.picks``); the sorts from
+``PRIORITIES``, ``AGES``, ``SLA_STATES`` and the seeded data (``bench.picks``: the team
+filter, staff's only, for the agent); the sorts from
 ``SORTS``; every URL is written by ``QueueFilters.query_args``, as the queue's own links are.
 A field of ``QueueFilters`` that no generator here covers stops the run (``uncovered_fields``),
 so a new filter cannot go unmeasured. Queue, search and counter scenarios run as an agent and
@@ -14,7 +15,7 @@ from datetime import UTC, datetime
 from urllib.parse import urlencode
 
 from bench import checks, content
-from helpdesk.desk.queue_filters import AGES, SORTS, QueueFilters
+from helpdesk.desk.queue_filters import AGES, NO_TEAM, SORTS, QueueFilters
 from helpdesk.models import PRIORITIES, STATUSES
 from helpdesk.models.ticket import SLA_STATES, UNRESOLVED_STATUSES
 
@@ -66,6 +67,10 @@ def filter_values(picks):
     assignee = [("assignee=me", "me"), ("assignee=unassigned", "unassigned")]
     if picks.assignee:
         assignee.insert(0, (f"assignee={picks.assignee[1]} (busiest)", str(picks.assignee[0])))
+    team = [(f"team={t[1]} ({kind}, {t[2]})", str(t[0])) for kind, t in (
+        ("busiest", picks.busiest_team), ("smallest", picks.smallest_team)) if t]
+    if team:
+        team.append(("team=none", NO_TEAM))
     return {
         "statuses": [(f"status={s}", [s]) for s in STATUSES],
         "priorities": [(f"priority={p}", [p]) for p in PRIORITIES],
@@ -78,6 +83,7 @@ def filter_values(picks):
         "reseller": [(f"reseller={picks.reseller}", picks.reseller)] if picks.reseller else [],
         "age": [(f"age={a}", a) for a in AGES],
         "sla": [(f"sla={state}", [state]) for state in SLA_STATES],
+        "team": team,
     }
 
 
@@ -104,6 +110,17 @@ def pairs(picks):
     if picks.reseller:
         chosen.append((f"reseller={picks.reseller} & status=open",
                        {"reseller": picks.reseller, "statuses": ["open"]}))
+    for kind, team in (("busiest", picks.busiest_team), ("smallest", picks.smallest_team)):
+        if team:  # a team's live work, its inbox, and a rare status of it
+            chosen += [(f"live & team={team[1]} ({kind})", {"live": True, "team": str(team[0])}),
+                       (f"live & team={team[1]} ({kind}) & assignee=unassigned",
+                        {"live": True, "team": str(team[0]), "assignee": "unassigned"}),
+                       (f"team={team[1]} ({kind}) & status=on_hold & priority=low",
+                        {"team": str(team[0]), "statuses": ["on_hold"],
+                         "priorities": ["low"]})]
+    if picks.busiest_team:
+        chosen.append(("live & team=none & sort=newest",
+                       {"live": True, "team": NO_TEAM, "sort": "newest"}))
     chosen.append(("status=" + "+".join(UNRESOLVED_STATUSES) + " (multi-valued)",
                    {"statuses": list(UNRESOLVED_STATUSES)}))
     # Live work (the queue without a status) with what narrows it most often: My tickets, a
@@ -169,6 +186,12 @@ def queue_scenarios(picks, *, ticket_prefix):
     out.append(queue(f"page={DEEP_PAGE}", "depth", QueueFilters(),
                      query={"page": DEEP_PAGE}, extra=[checks.order_check("queue")],
                      baseline=first_pages["queue"]))
+    if picks.busiest_team:  # a team's view deep down, its page of ids from its own index
+        team = picks.busiest_team
+        out.append(queue(f"page={DEEP_PAGE} & team={team[1]}", "depth",
+                         QueueFilters(team=str(team[0])), query={"page": DEEP_PAGE},
+                         extra=[checks.order_check("queue")],
+                         baseline=f"team={team[1]} (busiest, {team[2]})"))
     for cursor in picks.cursors:
         filters = QueueFilters(sort=cursor.sort)
         for direction, expected in (("after", {"first": cursor.next_id}),

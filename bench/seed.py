@@ -40,7 +40,8 @@ class Plan:
 
 
 def seeded_ticket_count(url):
-    """Tickets in the bench database, or None when it has no bench data (or no schema)."""
+    """Tickets in the bench database, or None when it has no bench data (or no schema, or
+    data seeded before the bench had teams, which the team filter's scenarios need)."""
     if database.dialect(url) == "sqlite" and not database.sqlite_path(url).exists():
         return None
     mark = "?" if database.dialect(url) == "sqlite" else "%s"
@@ -48,11 +49,12 @@ def seeded_ticket_count(url):
         with database.connect(url) as connection:
             row = connection.execute(
                 "SELECT (SELECT count(*) FROM tickets),"  # noqa: S608 - a placeholder only
-                f" EXISTS (SELECT 1 FROM users WHERE email = {mark})", (people.AGENT_EMAIL,)
+                f" EXISTS (SELECT 1 FROM users WHERE email = {mark}),"
+                " EXISTS (SELECT 1 FROM teams)", (people.AGENT_EMAIL,)
             ).fetchone()
     except Exception:  # noqa: BLE001 - no database or no tables: not seeded
         return None
-    return row[0] if row[1] else None
+    return row[0] if row[1] and row[2] else None
 
 
 def seed(app, url, plan, *, say=print):

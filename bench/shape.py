@@ -25,6 +25,28 @@ HISTORY_SPAN = timedelta(days=730)  # the others over two years
 CLOSING_DELAY = timedelta(days=2)  # closed two days after the last reply
 PEOPLE_AGE = timedelta(days=3 * 365)  # resellers and organisations exist this long
 SUBSCRIBER_AGE = timedelta(days=2 * 365)
+# Teams, as routing by category gives them: each category goes to one of BUSY_TEAMS teams or
+# (one residue in BUSY_TEAMS + 1) to none; one ticket in RARE_TEAM_EVERY goes to one more team,
+# a small one (escalations, say), so the bench asks for a busy team, a rare one and none.
+BUSY_TEAMS = 3
+RARE_TEAM_EVERY = 500
+
+
+def team_number(position, category_id):
+    """The 0-based number of the ``position``-th ticket's team among the bench's teams (the
+    rare one last), or None. PostgreSQL computes the same in SQL (``team_sql``)."""
+    if position % RARE_TEAM_EVERY == 0:
+        return BUSY_TEAMS
+    busy = category_id % (BUSY_TEAMS + 1)
+    return None if busy == BUSY_TEAMS else busy
+
+
+def team_sql(position, category_id, first_team):
+    """``team_number`` as PostgreSQL's SQL (``mod``, so no ``%`` meets the driver's
+    placeholders): the team's id, teams having consecutive ids from ``first_team``."""
+    return (f"CASE WHEN mod({position}, {RARE_TEAM_EVERY}) = 0 THEN {first_team} + {BUSY_TEAMS}"
+            f" WHEN mod({category_id}, {BUSY_TEAMS + 1}) = {BUSY_TEAMS} THEN NULL"
+            f" ELSE {first_team} + mod({category_id}, {BUSY_TEAMS + 1}) END")
 
 
 def serial_number(position):

@@ -4,6 +4,8 @@ Every ticket query goes through ``visible_tickets`` (or ``ticket_scope``): lists
 partials, searches, counts, exports, the API and notifications. A ticket outside the scope
 answers 404, never 403. ``may`` answers the same question for a ticket already loaded, plus
 what the user may do to it; the services call it before every change (``services.permissions``).
+Moving a ticket to another team (``set_team``) is for staff alone: teams are the operator's own
+people, so no reseller permission grants it.
 
 | role          | sees                                   | internal notes |
 |---------------|----------------------------------------|----------------|
@@ -32,7 +34,10 @@ from helpdesk.models import Attachment, Reply, Ticket, TicketEvent
 from helpdesk.models.ticket import CUSTOMER_STATUSES
 from helpdesk.models.ticket_event import PUBLIC_EVENT_KINDS
 
-ACTIONS = frozenset({"view", "reply", "internal_note", "edit", "delete", "comment", "rate"})
+ACTIONS = frozenset({"view", "reply", "internal_note", "edit", "delete", "comment", "rate",
+                     "set_team"})
+# Staff only, whatever a reseller's permissions: teams are the operator's own people.
+STAFF_ACTIONS = ("reply", "internal_note", "edit", "delete", "set_team")
 # The ticket columns a scope may match on: who opened it, their organisation, their reseller.
 SCOPE_COLUMNS = ("subscriber_id", "organisation_id", "reseller_id")
 
@@ -144,7 +149,7 @@ def may(user, action, ticket):
             return ticket.status in ("resolved", "closed")
         return False
     if user.is_staff:
-        return action in ("reply", "internal_note", "edit", "delete")
+        return action in STAFF_ACTIONS
     granted = {
         "reply": "tickets.reply",
         "internal_note": "tickets.reply",

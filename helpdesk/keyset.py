@@ -44,6 +44,7 @@ from datetime import datetime
 
 from sqlalchemy import (
     Integer,
+    String,
     any_,
     bindparam,
     func,
@@ -300,7 +301,8 @@ def decode_cursor(cursor, order):
     """The order values in a cursor, or None when it is not one of ours.
 
     A cursor comes back from the browser, so it is checked like any input: a list with one
-    value per order column, each of that column's type (a UTC time, or an id-sized int), or
+    value per order column, each of that column's type (a UTC time, a string that fits its
+    column, or an id-sized int), or
     it is ignored and the list starts from the top.
     """
     if not cursor or len(cursor) > MAX_CURSOR_LENGTH:
@@ -320,4 +322,8 @@ def _cursor_value(column, value):
     """One cursor value as its column's type, or None."""
     if isinstance(column.type, UTCDateTime):
         return parse_utc(value)
+    if isinstance(column.type, String):  # a name or an email (the admin pages' lists)
+        fits = (isinstance(value, str) and "\x00" not in value
+                and len(value) <= (column.type.length or MAX_CURSOR_LENGTH))
+        return value if fits else None
     return parse_int(value)

@@ -92,16 +92,16 @@ def test_disabled_user_sees_nothing(world, app_context):
 
 
 ACTIONS = {
-    # role: (reply, internal_note, edit, delete, comment, rate) on a ticket they can see
-    "admin": (True, True, True, True, False, False),
-    "agent": (True, True, True, True, False, False),
-    "north_reseller": (True, True, True, False, False, False),  # view, create, edit, reply
-    "north_viewer": (False, False, False, False, False, False),  # view only
-    "north_all": (True, True, False, False, False, False),
-    "carol": (False, False, False, False, True, False),
-    "dave": (False, False, False, False, True, False),
+    # role: (reply, internal_note, edit, delete, comment, rate, set_team) on a ticket they see
+    "admin": (True, True, True, True, False, False, True),
+    "agent": (True, True, True, True, False, False, True),
+    "north_reseller": (True, True, True, False, False, False, False),  # view, create, edit, reply
+    "north_viewer": (False, False, False, False, False, False, False),  # view only
+    "north_all": (True, True, False, False, False, False, False),
+    "carol": (False, False, False, False, True, False, False),
+    "dave": (False, False, False, False, True, False, False),
 }
-ACTION_NAMES = ("reply", "internal_note", "edit", "delete", "comment", "rate")
+ACTION_NAMES = ("reply", "internal_note", "edit", "delete", "comment", "rate", "set_team")
 
 
 @pytest.mark.parametrize("role_key", sorted(ACTIONS))

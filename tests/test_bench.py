@@ -9,7 +9,7 @@ share is never touched.
 import pytest
 from sqlalchemy.engine import make_url
 
-from bench import checks, database, measure, report, seed, sweeps
+from bench import checks, database, measure, report, seed, shape, sweeps
 from bench.__main__ import bench_app, ensure_seeded, generated_scenarios, measure_all
 from helpdesk.desk.queue_filters import SORTS, QueueFilters
 from tests.conftest import POSTGRES_URL, skip_or_fail
@@ -84,6 +84,13 @@ def test_seeding_is_consistent(bench, bench_url):
     assert misplaced == 0, "a ticket takes its subscriber's organisation and reseller"
     assert names == PLAN.subscribers
     with database.connect(bench_url) as connection:
+        first_team = _one(connection, "SELECT min(id) FROM teams")[0]
+        teams = connection.execute("SELECT id, category_id, team_id FROM tickets").fetchall()
+    assert {row[2] for row in teams} > {None}, "tickets in teams, and some in none"
+    assert [team for _, _, team in teams] == [
+        None if (n := shape.team_number(ticket, category)) is None else first_team + n
+        for ticket, category, _ in teams], "each ticket's team as routing by category gives it"
+    with database.connect(bench_url) as connection:
         tallied, opened = connection.execute(
             "SELECT (SELECT sum(tickets) FROM ticket_tallies),"
             " (SELECT sum(opened) FROM ticket_days)").fetchone()
@@ -136,10 +143,12 @@ def test_scenarios_cover_every_filter_sort_and_depth(bench):
                  "category=", "search rare: SN", "search absent", "search name",
                  "search email", "search phrase", "search ticket number: TKT-",
                  "search bare number", "page=200", "sla=breached", "sla=paused",
-                 "sort=sla_due", "counters", "poll the queue",
+                 "sort=sla_due", "team=Bench Team", "team=none", "& team=", "counters",
+                 "poll the queue",
                  "poll a ticket", "expansion fragment", "customer hub", "reports, last 90 days"):
         assert word in names, word
     assert {s.who for s in everything if s.group == "reports"} == {"agent", "reseller"}
+    assert not [s for s in everything if s.who != "agent" and "team=" in s.path]
     depth = [s for s in agent if s.name.startswith(("after", "before"))]
     assert len(depth) == len(SORTS) * 2 * 2  # sorts x directions x depths
     assert all(s.baseline and s.checks for s in depth)
@@ -151,6 +160,7 @@ def test_checks_catch_an_ignored_filter_a_lost_order_and_no_jump(bench):
         from sqlalchemy import text
 
         from helpdesk.extensions import db
+        from helpdesk.models import Ticket
 
         closed, open_ = (db.session.execute(text(
             "SELECT id FROM tickets WHERE status = :s ORDER BY created_at, id LIMIT 2"),
@@ -174,6 +184,15 @@ def test_checks_catch_an_ignored_filter_a_lost_order_and_no_jump(bench):
             303, b"", f"/tickets/{closed[0]}"), db.session) == []
         assert checks.failures(jump, page(closed), db.session) == [
             "no jump to the ticket: answered 200"]
+        teamed, teamless = (db.session.execute(text(
+            "SELECT id FROM tickets WHERE team_id IS NOT NULL ORDER BY id LIMIT 2"
+            if teams else "SELECT id FROM tickets WHERE team_id IS NULL ORDER BY id LIMIT 2")
+        ).scalars().all() for teams in (True, False))
+        for team in ("none", str(db.session.get(Ticket, teamed[0]).team_id)):
+            team_check = checks.filter_checks(QueueFilters(team=team), me=1)
+            wrong = teamed if team == "none" else teamless
+            assert checks.failures(team_check, page(wrong), db.session) == [
+                "team filter ignored: 2 of 2 listed do not match"]
         words = [checks.words_check("zyzzyva")]
         assert checks.failures(words, page(closed), db.session) == [
             "search ignored: 2 of 2 listed do not match"]

@@ -28,6 +28,7 @@ from helpdesk.extensions import db
 from helpdesk.keyset import decode_cursor, encode_cursor, read_page
 from helpdesk.models import PRIORITIES, STATUSES, Category, Ticket, User
 from helpdesk.models.timestamps import utcnow
+from helpdesk.services import teams
 from helpdesk.sla.clock import runs_in
 from tests.world import email
 
@@ -48,6 +49,7 @@ ticket_rows = st.lists(st.fixed_dictionaries({
     "updated": st.integers(0, 2),  # minutes ago: three times, so many ties
     "created": st.sampled_from(CREATED_HOURS_AGO),
     "deleted": st.sampled_from((False, False, False, True)),
+    "team": st.sampled_from((None, 0, 1)),
 }), max_size=14)
 views = st.fixed_dictionaries({
     "sort": st.sampled_from(list(SORTS)),
@@ -58,6 +60,7 @@ views = st.fixed_dictionaries({
     "age": st.sampled_from((None, *AGES)),
     "customer": st.sampled_from((None, None, *SUBSCRIBERS)),
     "organisation": st.booleans(),  # dave's (Acme)
+    "team": st.sampled_from((None, "none", 0, 1)),
 })
 
 
@@ -70,7 +73,13 @@ def places(app_context, world):
     return categories, people
 
 
-def add_tickets(rows, *, categories, people, now):
+@pytest.fixture
+def two_teams(places):
+    """Two teams generated tickets may have (``team``: 0 or 1)."""
+    return [teams.create_team(name).id for name in ("Generated A", "Generated B")]
+
+
+def add_tickets(rows, *, categories, people, now, team_ids=()):
     """Generated tickets, flushed; the services' rules (queue rank, scope columns, a due time
     only while the SLA clock runs) kept. Due times share five values, as update times do."""
     tickets = []
@@ -89,13 +98,14 @@ def add_tickets(rows, *, categories, people, now):
             deleted_at=now if row["deleted"] else None,
             sla_due_at=due, sla_state=None if row["status"] in ("resolved", "closed")
             else "on_time" if due else "paused",
+            team_id=None if row.get("team") is None else team_ids[row["team"]],
         ))
     db.session.add_all(tickets)
     db.session.flush()
     return tickets
 
 
-def view_filters(view, *, categories, people):
+def view_filters(view, *, categories, people, team_ids=()):
     """The view as the queue reads it from a query string."""
     args = MultiDict([("sort", view["sort"])])
     args.setlist("status", view["status"])
@@ -110,7 +120,9 @@ def view_filters(view, *, categories, people):
         args["customer"] = str(people[view["customer"]].id)
     if view.get("organisation"):
         args["organisation"] = str(people["dave"].organisation_id)
-    return QueueFilters.from_args(args)
+    if view.get("team") is not None:
+        args["team"] = "none" if view["team"] == "none" else str(team_ids[view["team"]])
+    return QueueFilters.from_args(args, staff=True)
 
 
 def in_order(user, filters):
@@ -151,15 +163,17 @@ def backwards(user, filters, last):
 @given(rows=ticket_rows, view=views, per_page=st.integers(1, 4),
        viewer=st.sampled_from(("agent", "north_reseller")))
 @GENERATED
-def test_pages_list_every_ticket_once_in_order(app, places, rows, view, per_page, viewer):
+def test_pages_list_every_ticket_once_in_order(app, places, two_teams, rows, view, per_page,
+                                               viewer):
     """Forwards, backwards and by page number, any sort and filters, as staff or reseller."""
     categories, people = places
     app.config["TICKETS_PER_PAGE"] = per_page
     savepoint = db.session.begin_nested()
     try:
-        add_tickets(rows, categories=categories, people=people, now=utcnow())
+        add_tickets(rows, categories=categories, people=people, now=utcnow(),
+                    team_ids=two_teams)
         user, filters = people[viewer], view_filters(view, categories=categories,
-                                                     people=people)
+                                                     people=people, team_ids=two_teams)
         expected = in_order(user, filters)
         listed, last = forwards(user, filters, per_page=per_page)
         assert listed == expected
@@ -174,14 +188,17 @@ def test_pages_list_every_ticket_once_in_order(app, places, rows, view, per_page
 
 
 @pytest.fixture
-def many_tickets(places):
-    """140 tickets over every status and priority, sharing five update times."""
+def many_tickets(places, two_teams):
+    """140 tickets over every status and priority, sharing five update times, a third of
+    them in each team and a third in none."""
     categories, people = places
     now = utcnow()
     rows = [{"status": STATUSES[n % 7], "priority": PRIORITIES[n % 4], "category": n % 3,
              "assigned": n % 5 == 0, "subscriber": SUBSCRIBERS[n % 3], "updated": n % 5,
-             "created": CREATED_HOURS_AGO[n % 4], "deleted": False} for n in range(140)]
-    return add_tickets(rows, categories=categories, people=people, now=now)
+             "created": CREATED_HOURS_AGO[n % 4], "deleted": False,
+             "team": (None, 0, 1)[n // 2 % 3]} for n in range(140)]
+    return add_tickets(rows, categories=categories, people=people, now=now,
+                       team_ids=two_teams)
 
 
 class Descending:
@@ -207,19 +224,22 @@ SLICED = {  # views the queue reads as several index ranges (QueueFilters.partit
     "statuses": {"status": ["open", "on_hold", "resolved", "closed"]},
     "priorities": {"priority": ["urgent", "low"]},
     "categories": {"category": [0, 1]},
+    "a team's statuses": {"team": 0, "status": ["open", "on_hold", "resolved", "closed"]},
+    "no team's priorities": {"team": "none", "priority": ["urgent", "low"]},
 }
 
 
 @pytest.mark.parametrize("sort", list(SORTS))
 @pytest.mark.parametrize("sliced", list(SLICED))
-def test_a_cursor_anywhere_reads_the_rows_beyond_it(places, many_tickets, sort, sliced):
+def test_a_cursor_anywhere_reads_the_rows_beyond_it(places, two_teams, many_tickets, sort,
+                                                    sliced):
     """From a cursor at the top, in the middle, at the end, or between two rows (an id no
     ticket has at that time), ``after`` and ``before`` read the rows right beyond it."""
     categories, people = places
     user = people["agent"]
     filters = view_filters({"sort": sort, "status": [], "priority": [], "category": [],
                             "assignee": None, "age": None, **SLICED[sliced]},
-                           categories=categories, people=people)
+                           categories=categories, people=people, team_ids=two_teams)
     order, where = filters.order, [ticket_scope(user), *filters.conditions(user)]
     keys = [tuple(row) for row in db.session.execute(
         select(*(column for column, _ in order)).where(*where)

@@ -5,7 +5,9 @@ from helpdesk.admin import (
     jobs,
     mail,
     organisations,
+    psa,
     psa_dead_letters,
+    psa_mappings,
     resellers,
     routing,
     sla,
@@ -27,4 +29,6 @@ def init_app(app):
     app.register_blueprint(routing.bp)
     app.register_blueprint(jobs.bp)
     app.register_blueprint(sla.bp)
+    app.register_blueprint(psa.bp)
+    app.register_blueprint(psa_mappings.bp)
     app.register_blueprint(psa_dead_letters.bp)

@@ -10,6 +10,7 @@ from flask import url_for
 from markupsafe import Markup
 
 from helpdesk.admin.forms import ROLE_LABELS
+from helpdesk.admin.psa_sentences import psa_predicate
 from helpdesk.models.ticket import number_prefix
 from helpdesk.services.notification_preferences import EVENT_LABELS
 from helpdesk.services.psa_dead_letters import KIND_LABELS as PSA_KIND_LABELS
@@ -66,6 +67,10 @@ TICKET_PHRASES = {
     "ticket.assignment": lambda e, t: (
         Markup("unassigned {} (was {})").format(t, _value(e.old_value)) if not e.new_value
         else Markup("assigned {} to {}").format(t, _value(e.new_value))),
+    "ticket.team": lambda e, t: (
+        Markup("took {} off team {}").format(t, _value(e.old_value)) if not e.new_value
+        else Markup("moved {} to team {} (was {})").format(t, _value(e.new_value),
+                                                           _value(e.old_value))),
     # SLA (helpdesk/sla): states and escalations by the sweep, notices to people.
     "ticket.sla": lambda e, t: Markup("marked {} SLA {}").format(
         t, _value((e.new_value or "").replace("_", " "))),
@@ -190,6 +195,8 @@ def _predicate(entry):
         return ACCOUNT_PHRASES[entry.action](entry)
     if entry.action == "user.update":
         return _user_update(entry)
+    if entry.action.startswith("psa."):
+        return psa_predicate(entry)
     if entry.action.startswith("ticket.") and entry.field:  # status, priority, category...
         return Markup("changed {} from {} to {} on {}").format(
             entry.field, _value(entry.old_value, entry.field),

@@ -1,4 +1,5 @@
-"""What staff and resellers do to a ticket: reply, note, status, assignee, handoff, delete.
+"""What staff and resellers do to a ticket: reply, note, status, assignee, team (staff only),
+handoff, delete.
 
 Each action is a POST that works as a plain form (redirect after success, the page with the
 error and the typed text after a failure) and with htmx (the updated fragment, or the same
@@ -14,7 +15,7 @@ from helpdesk.desk.rows import queue_row
 from helpdesk.desk.ticket_context import ticket_context
 from helpdesk.desk.views import bp
 from helpdesk.extensions import db
-from helpdesk.models import Category, User
+from helpdesk.models import Category, Team, User
 from helpdesk.pages import wants_fragment
 from helpdesk.params import parse_id
 from helpdesk.request import uploads_refused_message
@@ -131,6 +132,14 @@ def change_category(ticket_id):
     """The inline category control."""
     return _inline_change(ticket_id, lambda ticket: tickets.change_category(
         ticket, _chosen(Category, "category"), actor=current_user))
+
+
+@bp.post("/tickets/<int:ticket_id>/team")
+@login_required
+def change_team(ticket_id):
+    """The inline team control (staff only); an empty value takes the ticket off its team."""
+    return _inline_change(ticket_id, lambda ticket: tickets.set_team(
+        ticket, _chosen(Team, "team"), actor=current_user))
 
 
 @bp.post("/tickets/<int:ticket_id>/handoff")

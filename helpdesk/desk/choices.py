@@ -1,10 +1,11 @@
-"""The queue's choices: the categories and the staff to filter by, and the user's saved views,
-read once and kept until one of them changes; and the filter form drawn from them.
+"""The queue's choices: the categories, the staff and (for staff) the teams to filter by, and
+the user's saved views, read once and kept until one of them changes; and the filter form drawn
+from them.
 
-They change seldom (an admin adds a category, someone is renamed or disabled, an agent saves a
-view), and reading them was a sixth of the queue page's time. So each process keeps the lists
-it read, under a token that Redis holds: every commit that added, changed or deleted a
-category or a saved view, added or deleted a user, or changed a user's name, role or
+They change seldom (an admin adds a category or a team, someone is renamed or disabled, an agent
+saves a view), and reading them was a sixth of the queue page's time. So each process keeps the
+lists it read, under a token that Redis holds: every commit that added, changed or deleted a
+category, a team or a saved view, added or deleted a user, or changed a user's name, role or
 disabled state (an ORM flush, or an ``UPDATE``/``DELETE`` run through the session) puts a
 new random token there, and a process whose lists were read under another
 token reads them again. A token is never reused, so Redis losing its data (a restart, a
@@ -35,6 +36,7 @@ from helpdesk.models import (
     Organisation,
     Reseller,
     SavedView,
+    Team,
     User,
 )
 from helpdesk.models.ticket import SLA_STATES
@@ -43,7 +45,7 @@ from helpdesk.queues import get_redis
 REDIS_KEY = "helpdesk:queue-choices"
 KEPT_SECONDS = 300
 KEPT_USERS = 1000  # per process: one entry per person who opened the queue
-TRACKED = (Category, Organisation, Reseller, User, SavedView)
+TRACKED = (Category, Organisation, Reseller, User, SavedView, Team)
 USER_SHOWN = ("name", "role", "disabled_at", "reseller_id")  # what the lists read of a user
 CHANGED = "helpdesk_queue_choices_changed"  # in a session's ``info`` until it commits
 
@@ -56,8 +58,9 @@ _seen = {"token": None, "at": 0.0}  # the token last read from Redis here, and w
 
 
 def queue_choices(user):
-    """``{"categories", "staff", "people", "saved_views"}``: plain rows with ``id`` and ``name`` (a
-    view also its ``query``), from what this process kept when it is current; and the
+    """``{"categories", "staff", "people", "teams", "saved_views"}``: plain rows with ``id`` and
+    ``name`` (a view also its ``query``; ``teams`` only for staff, the one role that filters
+    by them), from what this process kept when it is current; and the
     ``token`` they were read under (None without Redis)."""
     token = _token()
     kept = _kept.get(user.id)
@@ -84,7 +87,8 @@ def filter_form(filters, choices):
     if html is None:
         html = Markup(render_template(  # noqa: S704 - our template's output, escaped by Jinja
             FILTER_TEMPLATE, filters=filters, categories=choices["categories"],
-            staff=choices["staff"], people=choices["people"], statuses=STATUSES,
+            staff=choices["staff"], people=choices["people"], teams=choices["teams"],
+            statuses=STATUSES,
             priorities=PRIORITIES, sorts=SORTS, ages=AGES, sla_states=SLA_STATES,
             narrowing=_narrowing(filters, choices["scope"])))
         if choices["token"] is not None:
@@ -117,11 +121,13 @@ def _narrowing(filters, scope):
 def _read(user):
     """The lists in one statement (small rows, one round trip). ``people`` are the reseller
     users who can be assigned tickets the viewer sees (all of them for staff, the viewer's
-    own reseller's for a reseller user), each with the reseller's name in ``query``."""
+    own reseller's for a reseller user), each with the reseller's name in ``query``; the
+    teams for staff only."""
     nothing = cast(null(), Text)
     people = (User.role == "reseller") & (User.disabled_at.is_(None))
     if not user.is_staff:
         people = people & (User.reseller_id == user.reseller_id)
+    teams = [select(literal("teams"), Team.id, Team.name, nothing, cast(null(), Integer))]
     statement = union_all(
         select(literal("categories").label("kind"), Category.id, Category.name,
                nothing.label("query"), Category.position.label("position")),
@@ -129,10 +135,11 @@ def _read(user):
             User.role.in_(("agent", "admin")), User.disabled_at.is_(None)),
         select(literal("people"), User.id, User.name, Reseller.name, cast(null(), Integer))
         .join(Reseller, Reseller.id == User.reseller_id).where(people),
+        *(teams if user.is_staff else []),
         select(literal("saved_views"), SavedView.id, SavedView.name, SavedView.query,
                cast(null(), Integer)).where(SavedView.user_id == user.id),
     ).order_by("kind", "position", "name")
-    lists = {"categories": [], "staff": [], "people": [], "saved_views": []}
+    lists = {"categories": [], "staff": [], "people": [], "teams": [], "saved_views": []}
     for row in db.session.execute(statement):
         lists[row.kind].append(row)
     lists["people"].sort(key=lambda row: (row.query, row.name))

@@ -31,7 +31,8 @@ def customer(user_id):
     person = db.session.get(User, user_id)
     if person is None or not may_view_customer(current_user, person):
         abort(404)
-    filters = QueueFilters.from_args(request.args, live_by_default=False)
+    filters = QueueFilters.from_args(request.args, live_by_default=False,
+                                     staff=current_user.is_staff)
     filters.customer = person.id
     return _hub("desk/customer.html", filters=filters, person=person,
                 can_open=may_open_ticket_for(current_user, person))
@@ -46,7 +47,8 @@ def organisation(organisation_id):
     org = db.session.get(Organisation, organisation_id)
     if org is None or not may_view_organisation(current_user, org):
         abort(404)
-    filters = QueueFilters.from_args(request.args, live_by_default=False)
+    filters = QueueFilters.from_args(request.args, live_by_default=False,
+                                     staff=current_user.is_staff)
     filters.organisation = org.id
     members = _members(org)
     return _hub("desk/organisation.html", filters=filters, organisation=org, members=members,

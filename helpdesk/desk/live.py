@@ -56,7 +56,7 @@ def queue_changes():
     since = parse_utc(request.args.get("since"))
     if since is None:
         abort(400)
-    filters = QueueFilters.from_args(request.args)
+    filters = QueueFilters.from_args(request.args, staff=current_user.is_staff)
     shown = parse_ids(request.args.getlist("ids"), limit=MAX_ROWS)
     rows = queue_rows(current_user, shown, Ticket.updated_at > since)
     unshown = visible_tickets(current_user).where(~among(Ticket.id, shown))

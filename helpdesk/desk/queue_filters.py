@@ -7,14 +7,17 @@ and named statuses those. (The customer and organisation hubs list every ticket 
 Parameters (the route contract): ``status``, ``priority``, ``category`` (repeatable),
 ``assignee`` (``me``, ``unassigned`` or a user id), ``customer`` (a subscriber's user id),
 ``organisation``, ``reseller``, ``age``, ``sla`` (SLA states, repeatable), ``q``, ``sort``,
-``page``; plus ``after``/``before``
+``page``; ``team`` (a team's id, or ``none`` for tickets without one), an extension of the
+contract, for staff only: teams are the operator's own people, so a reseller's queue ignores
+it (``from_args(staff=False)``) as it ignores any unknown value; plus ``after``/``before``
 cursors, read by ``helpdesk.keyset``, which pages at the same cost however deep it goes.
 Unknown values are ignored, never an error: a bookmarked view survives a renamed category. Ids
 and numbers are read by ``helpdesk.params``; a cursor that does not hold the sort's types is
 ignored too.
 
-Every filter and sort has an index that reads it in order (migration 0011 says which);
-``QueueFilters.partitions`` tells the pager how a filter maps onto those indexes.
+Every filter and sort has an index that reads it in order (migration 0011 says which; 0019
+the SLA's, 0023_queue_by_team the team's); ``QueueFilters.partitions`` tells the pager how a
+filter maps onto those indexes.
 """
 
 from dataclasses import dataclass, field
@@ -53,6 +56,7 @@ AGES = {
     "over-month": ("Older than 30 days", timedelta(days=30), False),
 }
 MAX_OFFSET_PAGE = 200
+NO_TEAM = "none"  # ``team=none``: the tickets no team has
 ANY_STATUS = "any"  # ``status=any``: every ticket, resolved and closed too
 # Every queue rank there is: ``queue_rank`` gives each status and priority one of them.
 QUEUE_RANKS = tuple(sorted({queue_rank(s, p) for s in STATUSES for p in PRIORITIES}))
@@ -72,6 +76,7 @@ class QueueFilters:
     reseller: int | None = None
     age: str | None = None
     sla: list = field(default_factory=list)  # SLA states; only unresolved tickets have one
+    team: str | None = None  # a team's id, or NO_TEAM
     q: str = ""
     sort: str = "queue"
     page: int = 1
@@ -79,12 +84,16 @@ class QueueFilters:
     before: str | None = None
 
     @classmethod
-    def from_args(cls, args, *, live_by_default=True):
+    def from_args(cls, args, *, staff, live_by_default=True):
         """Read the query string; drop what does not make sense. Without a status the queue
-        lists live work (``live_by_default``); a hub lists every ticket."""
+        lists live work (``live_by_default``); a hub lists every ticket. ``staff`` False (a
+        reseller's user): no team filter."""
         assignee = args.get("assignee") or None
         if assignee not in (None, "me", "unassigned"):
             assignee = parse_id(assignee)
+        team = (args.get("team") or None) if staff else None
+        if team not in (None, NO_TEAM):
+            team = parse_id(team)
         statuses = [s for s in args.getlist("status") if s in STATUSES]
         return cls(
             statuses=statuses,
@@ -97,6 +106,7 @@ class QueueFilters:
             reseller=parse_id(args.get("reseller")),
             age=args.get("age") if args.get("age") in AGES else None,
             sla=list(dict.fromkeys(s for s in args.getlist("sla") if s in SLA_STATES)),
+            team=None if team is None else str(team),
             q=(args.get("q") or "").strip()[:200],
             sort=args.get("sort") if args.get("sort") in SORTS else "queue",
             page=min(parse_int(args.get("page"), minimum=1) or 1, MAX_OFFSET_PAGE),
@@ -124,6 +134,10 @@ class QueueFilters:
             where.append(Ticket.assignee_id.is_(None))
         elif self.assignee:
             where.append(Ticket.assignee_id == int(self.assignee))
+        if self.team == NO_TEAM:
+            where.append(Ticket.team_id.is_(None))
+        elif self.team:
+            where.append(Ticket.team_id == int(self.team))
         if self.customer:
             where.append(Ticket.subscriber_id == self.customer)
         if self.organisation:
@@ -161,6 +175,8 @@ class QueueFilters:
 
         - queue and "updated" sorts with chosen statuses or priorities: one slice per status
           and priority, a range of the status-priority index, pinned to that pair's queue rank;
+          with a team, one slice per queue rank those have, a range of the team's index (which
+          checks the statuses and priorities itself);
         - "updated" otherwise: one slice per queue rank, so that every index in queue order
           (a filter's column, then rank, update and id) reads it in order too;
         - "newest" and "oldest" with several statuses (live work is five): one slice per
@@ -183,7 +199,17 @@ class QueueFilters:
         categories = list(dict.fromkeys(self.categories))
         by_update = self.by_update
         splits = []
-        if by_update and (statuses or self.priorities) and not narrow:
+        if by_update and (statuses or self.priorities) and not narrow and self.team:
+            # A team's view: one range of the team's index per queue rank the statuses and
+            # priorities have, which checks them in the index; sliced by status and priority
+            # instead, a rare team would be looked for in every slice's table rows.
+            splits.append([
+                Partition(where=(Ticket.queue_rank == rank,), pinned=((Ticket.queue_rank, rank),))
+                for rank in sorted({queue_rank(status, priority)
+                                    for status in statuses or every_status
+                                    for priority in self.priorities or PRIORITIES})
+            ])
+        elif by_update and (statuses or self.priorities) and not narrow:
             splits.append([
                 Partition(where=(Ticket.status == status, Ticket.priority == priority),
                           pinned=((Ticket.queue_rank, queue_rank(status, priority)),))
@@ -215,7 +241,8 @@ class QueueFilters:
             "priority": self.priorities,
             "category": self.categories, "assignee": self.assignee,
             "customer": self.customer, "organisation": self.organisation,
-            "reseller": self.reseller, "age": self.age, "sla": self.sla, "q": self.q or None,
+            "reseller": self.reseller, "age": self.age, "sla": self.sla, "team": self.team,
+            "q": self.q or None,
             "sort": None if self.sort == "queue" else self.sort,
         } | changes
         pairs = []

@@ -4,6 +4,7 @@ from helpdesk.access import may
 from helpdesk.models import PRIORITIES, STATUSES
 from helpdesk.services.categories import active_categories
 from helpdesk.services.psa_sync_status import sync_status
+from helpdesk.services.teams import all_teams
 from helpdesk.services.tickets import assignable_users
 from helpdesk.template_filters import status_label
 from helpdesk.timeline import (
@@ -20,6 +21,8 @@ def ticket_context(user, ticket, *, draft=None, error=None, error_place=None):
     can_edit = may(user, "edit", ticket)
     assignees = assignable_users(ticket) if can_edit else []
     categories = active_categories() if can_edit else []
+    can_set_team = may(user, "set_team", ticket)
+    teams = all_teams() if can_set_team else []
     if can_edit and not ticket.category.active:  # it keeps its retired category, shown as such
         categories = [*categories, ticket.category]
     return {
@@ -31,6 +34,7 @@ def ticket_context(user, ticket, *, draft=None, error=None, error_place=None):
         "can_reply": may(user, "reply", ticket),
         "can_edit": can_edit,
         "can_delete": may(user, "delete", ticket),
+        "can_set_team": can_set_team and bool(teams),  # no teams yet: nothing to choose
         "assignees": assignees,
         "options": {  # (value, label) pairs for the header's inline controls
             "status": [(s, status_label(s)) for s in STATUSES],
@@ -38,6 +42,7 @@ def ticket_context(user, ticket, *, draft=None, error=None, error_place=None):
             "category": [(c.id, c.name if c.active else f"{c.name} (retired)")
                          for c in categories],
             "assignee": [("", "Unassigned"), *((u.id, u.name) for u in assignees)],
+            "team": [("", "No team"), *((t.id, t.name) for t in teams)],
         },
         "statuses": STATUSES,
         "priorities": PRIORITIES,

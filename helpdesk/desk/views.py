@@ -63,7 +63,7 @@ def queue():
     """The queue: every ticket the user may see, filtered, pressing ones first."""
     if (elsewhere := desk_only()) is not None:
         return elsewhere
-    filters = QueueFilters.from_args(request.args)
+    filters = QueueFilters.from_args(request.args, staff=current_user.is_staff)
     if (jump := jump_to_ticket(filters.q, endpoint="desk.ticket")) is not None:
         return jump
     surroundings = {} if wants_fragment() else queue_surroundings(current_user, filters)

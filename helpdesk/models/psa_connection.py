@@ -1,6 +1,6 @@
 """A connection to one PSA instance (HaloPSA first), set up by an admin at /admin/psa."""
 
-from sqlalchemy import Boolean, Integer, String, Text
+from sqlalchemy import JSON, Boolean, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from helpdesk.extensions import db
@@ -38,6 +38,10 @@ class PsaConnection(db.Model):
     pull_minutes: Mapped[int] = mapped_column(Integer, default=DEFAULT_PULL_MINUTES)
     # The PSA client new tickets of unmapped organisations go to (None: they wait, flagged).
     default_client_id: Mapped[str | None] = mapped_column(String(64))
+    # What an admin filled in for the fields the PSA requires on a new ticket
+    # (``Lookups.required_fields``), by the PSA's field name: sent with every new ticket
+    # whose ticket type requires them (``services.psa_mappings.new_ticket_fields_for``).
+    new_ticket_fields: Mapped[dict | None] = mapped_column(JSON)
     # Pull bookkeeping: the PSA's last-update high-water mark already read, and the last run.
     pulled_until = mapped_column(UTCDateTime)
     last_pull_started_at = mapped_column(UTCDateTime)

@@ -113,7 +113,8 @@ class Ticket(db.Model):
     rating: Mapped[int | None] = mapped_column(SmallInteger)
     rating_comment: Mapped[str | None] = mapped_column(Text)
     rated_at = mapped_column(UTCDateTime)
-    # The team working the ticket: set by routing (services.routing), shown on the ticket.
+    # The team working the ticket: set by routing (services.routing) or by staff
+    # (services.tickets.set_team); shown on the ticket, the queue's ``team`` filter.
     team_id: Mapped[int | None] = mapped_column(ForeignKey("teams.id"))
     # Routing asked for and not yet decided (opened, or moved to another category): the
     # routing job clears it as it decides, so a second run does nothing, and the sweep finds
@@ -207,6 +208,19 @@ _listed_index("ix_tickets_status_created", Ticket.status, Ticket.created_at, Tic
 Index("ix_tickets_routing_due", Ticket.routing_due_at,
       postgresql_where=Ticket.routing_due_at.isnot(None),
       sqlite_where=Ticket.routing_due_at.isnot(None))
+
+# The queue's ``team`` filter in queue order, with the filters a team's view is narrowed by
+# checked in the index: a team's tickets in one index, those of no team (``team=none``) in
+# another, so each ticket is in one of them and ``team_id IS NULL`` too reads in queue order
+# (migration 0023_queue_by_team says why).
+_TEAM_CHECKED = (*_QUEUE_ORDER, Ticket.created_at, Ticket.status, Ticket.priority,
+                 Ticket.category_id, Ticket.assignee_id)
+_TEAMED = Ticket.deleted_at.is_(None) & Ticket.team_id.isnot(None)
+_TEAMLESS = Ticket.deleted_at.is_(None) & Ticket.team_id.is_(None)
+Index("ix_tickets_team_queue", Ticket.team_id, *_TEAM_CHECKED,
+      postgresql_where=_TEAMED, sqlite_where=_TEAMED)
+Index("ix_tickets_no_team_queue", *_TEAM_CHECKED,
+      postgresql_where=_TEAMLESS, sqlite_where=_TEAMLESS)
 
 # SLA: the queue's ``sla`` filter in queue order, its "SLA due" sort (filters checked in the
 # index), the sweep's next checks and auto-close's resolved tickets (migration 0019_sla).

@@ -14,6 +14,7 @@ REFUSALS = {
     "delete": "You may not delete this ticket.",
     "comment": "Only the customer comments on a ticket from the portal.",
     "rate": "Only the customer rates a ticket.",
+    "set_team": "Only staff move a ticket to another team.",
 }
 CUSTOMER_REFUSALS = {
     "internal_note": "Only staff and resellers write internal notes.",

@@ -1,4 +1,4 @@
-"""Ticket operations: opening, and changing status, assignee, priority and category.
+"""Ticket operations: opening, and changing status, assignee, priority, category and team.
 
 Each change adds a timeline event and an audit entry and moves the ticket's clocks (see
 ``mark_activity``), in one commit. Each operation first asks ``helpdesk.access`` whether the
@@ -13,7 +13,7 @@ from helpdesk import search
 from helpdesk.access import can_see
 from helpdesk.extensions import db
 from helpdesk.markdown import RENDERER_VERSION, render_markdown
-from helpdesk.models import PRIORITIES, STATUSES, Category, Ticket, TicketEvent, User
+from helpdesk.models import PRIORITIES, STATUSES, Category, Team, Ticket, TicketEvent, User
 from helpdesk.models.ticket import reads_alike_to_customers
 from helpdesk.models.ticket_event import PUBLIC_EVENT_KINDS
 from helpdesk.models.timestamps import utcnow
@@ -224,6 +224,24 @@ def change_category(ticket, category, *, actor, origin=None):
         routing_requests.mark_due(ticket)
         db.session.commit()
         routing_requests.dispatch(ticket)
+    return ticket
+
+
+def set_team(ticket, team, *, actor):
+    """Move the ticket to ``team`` (None: no team), by hand (``set_team``: staff only).
+
+    Routing sets a team when a ticket is opened or moves to another category; this is a
+    person overruling it, so the event and the audit entry name them. The team does not
+    change who is assigned: whoever works the ticket keeps it until someone reassigns it.
+    """
+    require(actor, "set_team", ticket)
+    if team is not None and not isinstance(team, Team):
+        raise TicketError("Choose a team.", field="team")
+    if (team.id if team else None) != ticket.team_id:
+        old = ticket.team.name if ticket.team else None
+        ticket.team = team
+        add_event(ticket, actor=actor, kind="team", old=old, new=team.name if team else None)
+        db.session.commit()
     return ticket
 
 

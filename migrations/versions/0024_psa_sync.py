@@ -1,7 +1,7 @@
 """psa sync: connections, the PSA's lookups, mappings, links and the outbox of writes
 
 Revision ID: 0024_psa_sync
-Revises: 0021_report_rollups
+Revises: 0023_queue_by_team
 Create Date: 2026-11-24 08:00:15
 
 New tables only (helpdesk/models/psa_*.py); nothing existing changes.
@@ -12,7 +12,7 @@ from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = '0024_psa_sync'
-down_revision = '0021_report_rollups'
+down_revision = '0023_queue_by_team'
 branch_labels = None
 depends_on = None
 
