@@ -5,7 +5,7 @@ from flask import Blueprint, abort, render_template
 from flask_login import current_user, login_required
 
 from helpdesk.access import get_visible_ticket
-from helpdesk.services.psa_sync_status import sync_status
+from helpdesk.services.psa_ticket_sync import ticket_sync
 
 bp = Blueprint("desk_psa", __name__)
 
@@ -17,4 +17,4 @@ def sync_chip(ticket_id):
     if current_user.is_customer:
         abort(404)
     ticket = get_visible_ticket(current_user, ticket_id)
-    return render_template("desk/_psa_sync.html", ticket=ticket, psa_sync=sync_status(ticket))
+    return render_template("desk/_psa_sync.html", ticket=ticket, psa_sync=ticket_sync(ticket))

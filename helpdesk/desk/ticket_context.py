@@ -3,7 +3,7 @@
 from helpdesk.access import may
 from helpdesk.models import PRIORITIES, STATUSES
 from helpdesk.services.categories import active_categories
-from helpdesk.services.psa_sync_status import sync_status
+from helpdesk.services.psa_ticket_sync import ticket_sync
 from helpdesk.services.teams import all_teams
 from helpdesk.services.tickets import assignable_users
 from helpdesk.template_filters import status_label
@@ -49,5 +49,5 @@ def ticket_context(user, ticket, *, draft=None, error=None, error_place=None):
         "draft": draft or {},
         "error": error,
         "error_place": error_place,
-        "psa_sync": sync_status(ticket),  # None without a PSA connection (no query)
+        "psa_sync": ticket_sync(ticket),  # None without a PSA connection (no query)
     }

@@ -18,7 +18,7 @@ from helpdesk.services.psa_outbox import enabled_connections, psa_label
 
 
 @dataclass(frozen=True)
-class SyncStatus:
+class TicketSync:
     """What the chip says: ``state`` is ``synced``, ``pending`` or ``failed``."""
 
     state: str
@@ -40,8 +40,8 @@ class SyncStatus:
         return f"{where}: synced"
 
 
-def sync_status(ticket):
-    """The ticket's ``SyncStatus``, or None when it does not sync (or there is no PSA)."""
+def ticket_sync(ticket):
+    """The ticket's ``TicketSync``, or None when it does not sync (or there is no PSA)."""
     connections = enabled_connections()
     if not connections:
         return None
@@ -71,9 +71,9 @@ def sync_status(ticket):
     if row.failed_id is not None:
         reason = db.session.scalar(select(PsaWrite.last_error)
                                    .where(PsaWrite.id == row.failed_id))
-        return SyncStatus(state="failed", reason=reason, **common)
+        return TicketSync(state="failed", reason=reason, **common)
     if row.pending:
-        return SyncStatus(state="pending", **common)
+        return TicketSync(state="pending", **common)
     if row.external_id is None:
         return None  # its writes were discarded: the PSA does not have it
-    return SyncStatus(state="synced", **common)
+    return TicketSync(state="synced", **common)
