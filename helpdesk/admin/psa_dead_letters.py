@@ -24,8 +24,8 @@ PAGE, FRAGMENT = "admin/psa_dead_letters.html", "admin/_psa_dead_letters.html"
 
 
 def _context(*, cursor=None, error=None, error_field=None, error_row=None, reason=""):
-    rows, page = service.dead_page(cursor=cursor)
-    return {"rows": rows, "page": page, "total": service.dead_count(), "cursor": cursor,
+    rows, paging = service.dead_page(cursor=cursor)
+    return {"rows": rows, "paging": paging, "total": service.dead_count(), "cursor": cursor,
             "kinds": service.KIND_LABELS, "payload_text": payload_text, "error": error,
             "error_field": error_field, "error_row": error_row, "reason": reason}
 
