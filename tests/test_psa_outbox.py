@@ -196,3 +196,16 @@ def test_a_file_over_the_psa_cap_is_noted_not_sent(app, client, auth, world, hal
     auth.login(email("dave"))
     assert "too large for HaloPSA" not in client.get(
         f"/portal/tickets/{world.tickets['dave']}").text
+
+
+def test_a_category_change_is_not_sent(app, world, halo_psa):
+    """A category is a ticket type in the PSA, set when the ticket is made there: the
+    connector cannot change it later, so no write is queued for it."""
+    connect(app, halo_psa)
+    with app.app_context():
+        ticket = _open(world)
+        categories = db.session.scalars(select(Category).order_by(Category.position)).all()
+        tickets.change_category(ticket, categories[1], actor=db.session.get(
+            User, world.users["agent"]))
+        ticket_id = ticket.id
+    assert states(app, ticket_id) == [("create_ticket", "queued")]

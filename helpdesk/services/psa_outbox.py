@@ -1,7 +1,7 @@
 """The PSA outbox: which tickets sync where, and the rows written with the change itself.
 
 The services call ``record`` where a change the PSA should know is made (a ticket opened, a
-reply or internal note, a status, priority or category change, a file), in the same
+reply or internal note, a status or priority change, a file within the PSA's cap), in the same
 transaction: the row is committed with the change or not at all. After the commit its send
 job is enqueued (``jobs.psa.send_writes``, one per connection and ticket); the sweep
 (``jobs.psa.sweep_writes``) re-dispatches anything left behind. Sending is
@@ -152,20 +152,20 @@ def record_attachment(ticket, attachment, *, origin=None):
 
 
 def record_field_change(ticket, event, *, origin=None):
-    """Record a status, priority or category change (a timeline ``event``) as a ticket
-    update; other events (assignment, SLA) stay ours. Its key names the event."""
+    """Record a status or priority change (a timeline ``event``) as a ticket update; other
+    events (assignment, category, team, SLA) stay ours. Its key names the event."""
     field = FIELD_CHANGES.get(event.kind)
     if field is None or origin == FROM_PSA or not enabled_connections():
         return None
     if event.id is None:
         db.session.flush()  # the event's id is the write's key
-    value = ticket.category_id if field == "category_id" else event.new_value
     return record(ticket, kind="update_ticket", key=f"{event.kind}-{ticket.id}-{event.id}",
-                  change={field: value}, origin=origin)
+                  change={field: event.new_value}, origin=origin)
 
 
-# Timeline event kinds the PSA hears of, and the field of ours each one changes.
-FIELD_CHANGES = {"status": "status", "priority": "priority", "category": "category_id"}
+# Timeline event kinds the PSA hears of, and the field of ours each one changes. (A category
+# is a ticket type there, set on a new ticket: ``TicketChanges`` cannot change it.)
+FIELD_CHANGES = {"status": "status", "priority": "priority"}
 
 
 def ticket_snapshot(ticket):

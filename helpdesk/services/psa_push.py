@@ -74,7 +74,8 @@ def send_ticket(connection_id, ticket_id, *, connector=None, now=None, schedule=
     if stored is None or not stored.enabled:
         return 0
     connection = SimpleNamespace(id=stored.id, kind=stored.kind, name=stored.name,
-                                 default_client_id=stored.default_client_id)
+                                 default_client_id=stored.default_client_id,
+                                 new_ticket_fields=stored.new_ticket_fields)
     own = None
     sent = 0
     try:

@@ -5,7 +5,10 @@ connector call (a ``TicketDraft``, ``TicketChanges``, ``ActionDraft`` or
 ``AttachmentDraft``), the lookup that finds the write again by its marker, the links to
 keep once it is in, and the payload the audit log and the dead letters show. Statuses and
 priorities go through the connection's mappings (``psa_mappings``); a value without one
-is ``NotSendable`` (the row is dead at once, the message naming what to map).
+is ``NotSendable`` (the row is dead at once, the message naming what to map). A category
+maps to a ticket type, sent with a new ticket (with the fields that type requires, as the
+admin filled them in); Halo's own categories are free-text trees, so ours is not sent as
+one, and a later category change is not sent (``TicketChanges`` has no ticket type).
 """
 
 import hashlib
@@ -29,6 +32,7 @@ from helpdesk.models import (
 from helpdesk.models.ticket import number_prefix
 from helpdesk.psa.connector import ActionDraft, AttachmentDraft, TicketChanges, TicketDraft
 from helpdesk.services.attachments import open_attachment
+from helpdesk.services.psa_mappings import new_ticket_fields_for
 from helpdesk.services.psa_outbox import psa_label
 from helpdesk.template_filters import status_label
 
@@ -74,15 +78,16 @@ def _create_ticket(row, connection):
     status, priority = change.get("status", ticket.status), change.get("priority",
                                                                         ticket.priority)
     category = db.session.get(Category, change.get("category_id") or ticket.category_id)
+    ticket_type_id = _mapped(connection, "category", str(category.id), category.name,
+                             required=False)
     draft = TicketDraft(
         marker=row.marker, summary=ticket.subject, details_html=ticket.body_html,
         client_id=_client_id(connection, ticket),
         user_id=_external_id(connection, "user", ticket.subscriber_id),
         status_id=_mapped(connection, "status", status, status_label(status)),
         priority_id=_mapped(connection, "priority", priority, priority.capitalize()),
-        ticket_type_id=_mapped(connection, "category", str(category.id), category.name,
-                               required=False),
-        category=category.name,
+        ticket_type_id=ticket_type_id,
+        extra_fields=new_ticket_fields_for(connection, ticket_type_id),
     )
     return PsaRequest(send=lambda connector: connector.create_ticket(draft),
                       find=lambda connector: connector.find_ticket(row.marker),
@@ -99,9 +104,6 @@ def _update_ticket(row, connection):
     elif "priority" in change:
         changes = TicketChanges(priority_id=_mapped(connection, "priority", change["priority"],
                                                     change["priority"].capitalize()))
-    elif "category_id" in change:
-        category = db.session.get(Category, change["category_id"])
-        changes = TicketChanges(category=category.name if category else None)
     else:
         raise NotSendable(f"the update names no field the PSA keeps: {change}")
     sent = {name: value for name, value in asdict(changes).items() if value is not None}
