@@ -152,6 +152,7 @@ def test_the_chip_says_pending_synced_and_failed_to_staff_only(app, client, auth
     chip = client.get(f"/tickets/{ticket_id}/psa-sync", headers={"HX-Request": "true"}).text
     external = halo_psa.store.with_marker(f"hd-ticket-{ticket_id}")[0]["id"]
     assert f"HaloPSA #{external}: synced" in chip and "hx-get" not in chip
+    assert f'href="{halo_psa.url}/ticket?id={external}"' in chip
     with app.app_context():
         tickets_sync = psa_ticket_sync.ticket_sync(db.session.get(Ticket, ticket_id))
     assert tickets_sync.state == "synced" and tickets_sync.external_id == str(external)

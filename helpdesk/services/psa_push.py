@@ -190,7 +190,7 @@ def _sent(claim, connection, request, external_id, how, connector):
         return "taken back"
     url = None
     if request.ticket_link and external_id is not None:
-        url = getattr(connector, "ticket_url", lambda _: None)(external_id)
+        url = connector.ticket_url(external_id)
     for kind, local_id in request.links:
         _link(connection.id, kind, local_id, external_id, url=url if kind == "ticket" else None)
     _audit(claim, connection, request.payload,
