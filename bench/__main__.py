@@ -22,6 +22,7 @@ from bench import (
     over_http,
     people,
     picks,
+    psa_push,
     report,
     scenarios,
     seed,
@@ -115,10 +116,16 @@ def measure_all(app, url, *, tickets, http=False, runs=50, warmups=5, budget=10.
                     if not only or re.search(only, "SLA sweep", re.IGNORECASE) else [])
     for run in timed_sweeps:
         say(f"  {run.label}: {run.ms:.1f} ms, {run.statements} statements, {run.read} read")
+    push = (psa_push.push_throughput(app)
+            if not only or re.search(only, "PSA push", re.IGNORECASE) else None)
+    if push is not None:
+        say(f"  PSA push: {push.sent} of {push.rows} rows in {push.seconds:.2f} s, "
+            f"{push.per_second:.1f} rows/s")
     return report.Run(
         backend=database.dialect(url), tickets=tickets, mode="HTTP" if http else "in-process",
         version=database.server_version(url), results=results, page_sizes=page_sizes,
-        throughput=loads, sweeps=timed_sweeps, counts=_counts(app), load_before=load_before,
+        throughput=loads, sweeps=timed_sweeps, push=push, counts=_counts(app),
+        load_before=load_before,
         load_after=os.getloadavg(),
         settings=options | {"workers": workers, "threads": server.THREADS,
                             "clients": clients, "seconds": seconds})

@@ -12,7 +12,7 @@ import re
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
-from bench import sweeps
+from bench import psa_push, sweeps
 
 TARGET_P95_MS = 50
 TARGET_RATIO = 0.30  # the queue page's throughput against /healthz's
@@ -32,6 +32,7 @@ class Run:
     page_sizes: list
     throughput: list = field(default_factory=list)
     sweeps: list = field(default_factory=list)  # bench.sweeps.Sweep, in process
+    push: object = None  # bench.psa_push.Push, in process
     counts: dict = field(default_factory=dict)
     settings: dict = field(default_factory=dict)  # runs, warmups, budget, workers, clients...
     load_before: tuple = (0, 0, 0)
@@ -189,6 +190,14 @@ Timed whole, each ticket's commit included; the target is {sweeps.TARGET_MS:,.0f
 
 {sweeps.sweeps_table(run.sweeps)}
 
+### PSA push (in process, to a loopback HaloPSA)
+
+Outbox rows sent per second over real HTTP to the tests' loopback HaloPSA (every body checked
+against the vendor's schema), each with its claim, request, links, audit entry and commits;
+no faults injected (`bench/psa_push.py`).
+
+{psa_push.push_table(run.push)}
+
 ### Throughput under load
 
 {s.get('clients', '?')} concurrent clients (threads with keep-alive connections, on the same cores
@@ -256,4 +265,5 @@ def printed(run):
     """What a run prints: the misses, every row, page sizes, throughput."""
     return "\n\n".join([misses_table(run.results), results_table(run.results),
                         page_size_table(run.page_sizes), sweeps.sweeps_table(run.sweeps),
+                        psa_push.push_table(run.push),
                         throughput_table(run.throughput)])

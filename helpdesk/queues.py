@@ -82,14 +82,18 @@ def get_queue(name="default"):
     return Queue(name, connection=get_redis())
 
 
-def enqueue(function, *args, queue="default", job_id=None, retries=RETRY_INTERVALS, **options):
+def enqueue(function, *args, queue="default", job_id=None, retries=RETRY_INTERVALS, at=None,
+            **options):
     """Put a job on ``queue`` with the queue's timeout and retries with back-off.
 
     ``function``: the job, or its dotted name (so services need not import ``jobs``).
     ``job_id``: one id per piece of work (``notification-12``): enqueued twice, it is one job.
-    ``retries``: seconds between attempts (empty: none). Other ``options`` go to RQ.
+    ``retries``: seconds between attempts (empty: none). ``at``: not before this aware
+    datetime (the workers' scheduler moves it to the queue then). Other ``options`` go to RQ.
     """
     options.setdefault("job_timeout", JOB_TIMEOUTS[queue])
     if retries:
         options["retry"] = Retry(max=len(retries), interval=list(retries))
+    if at is not None:
+        return get_queue(queue).enqueue_at(at, function, *args, job_id=job_id, **options)
     return get_queue(queue).enqueue(function, *args, job_id=job_id, **options)

@@ -62,7 +62,8 @@ from helpdesk.queues import EMBEDDED_SOCKET, start_embedded_redis
 from helpdesk.search import SEARCH_TABLE
 from tests.world import PASSWORD, World, build_world
 
-pytest_plugins = ["tests.outbox"]  # the notification tests' SMTP server and fixtures
+# The notification tests' SMTP server and fixtures; the PSA push tests' loopback HaloPSA.
+pytest_plugins = ["tests.outbox", "tests.psa_push_kit"]
 IN_CI = bool(os.environ.get("CI"))
 POSTGRES_URL = os.environ.get("TEST_DATABASE_URL")
 BACKENDS = ["sqlite", "postgresql"]

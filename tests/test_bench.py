@@ -7,11 +7,14 @@ share is never touched.
 """
 
 import pytest
+from sqlalchemy import func, select
 from sqlalchemy.engine import make_url
 
-from bench import checks, database, measure, report, seed, shape, sweeps
+from bench import checks, database, measure, psa_push, report, seed, shape, sweeps
 from bench.__main__ import bench_app, ensure_seeded, generated_scenarios, measure_all
 from helpdesk.desk.queue_filters import SORTS, QueueFilters
+from helpdesk.extensions import db
+from helpdesk.models import PsaWrite
 from tests.conftest import POSTGRES_URL, skip_or_fail
 
 TICKETS = 80
@@ -132,6 +135,11 @@ def test_every_generated_scenario_answers(bench, bench_url):
     assert f"<!-- bench {run.backend} {TICKETS} -->" in text
     assert "| agent: queue, first page |" in text
     assert "| SLA sweep: the minute after |" in text
+    # the PSA push to the loopback HaloPSA: every row sent, and the bench's data left as seeded
+    assert run.push.sent == run.push.rows == psa_push.TICKETS * psa_push.PER_TICKET
+    assert run.push.per_second > 0 and "rows per second" in text
+    with bench.app_context():
+        assert db.session.scalar(select(func.count()).select_from(PsaWrite)) == 0
 
 
 def test_scenarios_cover_every_filter_sort_and_depth(bench):

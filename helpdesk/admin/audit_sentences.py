@@ -13,6 +13,7 @@ from helpdesk.admin.forms import ROLE_LABELS
 from helpdesk.admin.psa_sentences import psa_predicate
 from helpdesk.models.ticket import number_prefix
 from helpdesk.services.notification_preferences import EVENT_LABELS
+from helpdesk.services.psa_dead_letters import KIND_LABELS as PSA_KIND_LABELS
 from helpdesk.template_filters import status_label
 
 
@@ -76,7 +77,27 @@ TICKET_PHRASES = {
     "ticket.escalation": lambda e, t: Markup("escalated {}: {}").format(t, e.new_value),
     "sla.notify": lambda e, t: Markup("told {} about {} ({})").format(
         _value(e.new_value), t, e.field),
+    # PSA push (services.psa_push, services.psa_dead_letters): each attempt with its request.
+    "psa.write": lambda e, t: Markup("sent the {} of {} to {}{}").format(
+        _psa_kind(e.field), t, e.new_value or "", _payload(e.old_value)),
+    "psa.retry": lambda e, t: Markup("retried the PSA write {} of {}").format(
+        _value(e.old_value), t),
+    "psa.discard": lambda e, t: Markup("discarded the PSA write {} of {}: “{}”").format(
+        _value(e.old_value), t, e.new_value or ""),
 }
+
+
+def _psa_kind(kind):
+    """An outbox row's kind in words (``add_action``: reply or note)."""
+    return PSA_KIND_LABELS.get(kind, kind or "write")
+
+
+def _payload(text):
+    """The request an attempt sent, folded away until an admin opens it."""
+    if not text:
+        return Markup("")
+    return Markup(' <details class="audit-payload"><summary>request</summary><pre>{}</pre>'
+                  "</details>").format(text)
 
 ACCOUNT_PHRASES = {
     "user.login": lambda e: Markup("signed in"),

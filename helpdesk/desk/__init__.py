@@ -1,6 +1,6 @@
 """The staff and reseller desk: the queue and the ticket pages, and attachment downloads."""
 
-from helpdesk.desk import actions, attachments, customers, live  # noqa: F401 - routes
+from helpdesk.desk import actions, attachments, customers, live, psa_sync  # noqa: F401 - routes
 from helpdesk.desk.rows import drawn_rows, prepare
 from helpdesk.desk.views import bp
 
@@ -11,3 +11,4 @@ def init_app(app):
     prepare()
     app.register_blueprint(bp)
     app.register_blueprint(attachments.bp)
+    app.register_blueprint(psa_sync.bp)

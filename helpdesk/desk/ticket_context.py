@@ -3,6 +3,7 @@
 from helpdesk.access import may
 from helpdesk.models import PRIORITIES, STATUSES
 from helpdesk.services.categories import active_categories
+from helpdesk.services.psa_ticket_sync import ticket_sync
 from helpdesk.services.teams import all_teams
 from helpdesk.services.tickets import assignable_users
 from helpdesk.template_filters import status_label
@@ -48,4 +49,5 @@ def ticket_context(user, ticket, *, draft=None, error=None, error_place=None):
         "draft": draft or {},
         "error": error,
         "error_place": error_place,
+        "psa_sync": ticket_sync(ticket),  # None without a PSA connection (no query)
     }

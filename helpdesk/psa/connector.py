@@ -290,6 +290,10 @@ class Connector(ABC):
     def changes_since(self, since, *, page_no=1, page_size=100):
         """One ``ChangesPage`` of tickets updated at or after ``since`` (None: all)."""
 
+    def ticket_url(self, external_id):
+        """The ticket's page in the PSA, for the desk's link to it (None: not known)."""
+        return None
+
     def iter_changes(self, since, *, page_size=100) -> Iterator[ChangesPage]:
         """Every page of ``changes_since``, first to last."""
         page_no = 1

@@ -29,7 +29,7 @@ from werkzeug.utils import secure_filename
 
 from helpdesk.extensions import db
 from helpdesk.models import Attachment
-from helpdesk.services import audit
+from helpdesk.services import audit, psa_outbox
 from helpdesk.services.errors import TicketError
 from helpdesk.services.permissions import require, require_open_for
 
@@ -137,7 +137,7 @@ def _megabytes(size):
     return f"{megabytes:g} MB" if megabytes >= 1 else f"{size:,} bytes"
 
 
-def store_attachments(ticket, *, uploader, files, reply=None):
+def store_attachments(ticket, *, uploader, files, reply=None, origin=None):
     """Store uploaded files on ``ticket`` (and ``reply``); the caller commits.
 
     ``files`` are Werkzeug ``FileStorage`` objects (``request.files.getlist(...)``); blank
@@ -145,7 +145,8 @@ def store_attachments(ticket, *, uploader, files, reply=None):
     over ``MAX_ATTACHMENT_MB`` raises ``TicketError(field="attachments")`` naming it, after
     removing every file this call had written: all or nothing. The caller should roll back
     on that error, as on any other ``TicketError``. An uploader who may not add to this
-    reply (or open this ticket) gets ``NotAllowed`` before anything is written.
+    reply (or open this ticket) gets ``NotAllowed`` before anything is written. Each file is
+    written for the PSA too, within its cap, unless it came from there (``origin="psa"``).
     """
     _require_may_attach(uploader, ticket, reply)
     cap = max_attachment_bytes()
@@ -176,6 +177,8 @@ def store_attachments(ticket, *, uploader, files, reply=None):
         _forget_pending(written)
         _remove_stored(written)
         raise
+    for attachment in attachments:
+        psa_outbox.record_attachment(ticket, attachment, origin=origin)
     return attachments
 
 

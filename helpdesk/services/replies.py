@@ -26,7 +26,7 @@ from helpdesk.models import Reply, TimeEntry
 from helpdesk.models.time_entry import MAX_MINUTES
 from helpdesk.models.timestamps import utcnow
 from helpdesk.params import parse_int
-from helpdesk.services import audit
+from helpdesk.services import audit, psa_outbox
 from helpdesk.services.attachments import store_attachments
 from helpdesk.services.notifications import notify, recipients_of_customer_reply
 from helpdesk.services.permissions import require
@@ -37,11 +37,13 @@ MAX_BODY_LENGTH = 100_000
 
 
 def add_reply(ticket, *, author, body, internal=False, status=None, minutes=None,
-              time_note=None, files=None, created_at=None):
+              time_note=None, files=None, created_at=None, origin=None):
     """Add a reply (or internal note), its files and the status change, in one commit.
 
     Nothing is saved when any part is refused (a file over the cap, say): the reply, its
-    files and the status change land together or not at all.
+    files and the status change land together or not at all. Each is written for the PSA
+    too (the reply with its minutes as one action), unless it came from there
+    (``origin="psa"``).
     """
     customer = author.is_authenticated and author.is_customer
     require(author, _action(internal=internal, customer=customer), ticket)
@@ -69,8 +71,10 @@ def add_reply(ticket, *, author, body, internal=False, status=None, minutes=None
     db.session.add(reply)
     db.session.flush()
     search.index_reply(reply)
+    psa_outbox.record(ticket, kind="add_action", key=f"reply-{reply.id}",
+                      change={"reply_id": reply.id, "minutes": minutes or 0}, origin=origin)
     try:
-        store_attachments(ticket, uploader=author, files=files, reply=reply)
+        store_attachments(ticket, uploader=author, files=files, reply=reply, origin=origin)
     except TicketError:
         db.session.rollback()  # also removes the files already written
         raise
@@ -85,7 +89,7 @@ def add_reply(ticket, *, author, body, internal=False, status=None, minutes=None
     target = status or default_status
     if target is not None:
         apply_status(ticket, target, actor=author, at=now,
-                     resolution_reply=None if internal else reply)
+                     resolution_reply=None if internal else reply, origin=origin)
     if not customer and not internal and ticket.first_response_at is None:
         ticket.first_response_at = now
         sla_clock.first_response_met(ticket, at=now, actor=author)

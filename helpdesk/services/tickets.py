@@ -17,7 +17,7 @@ from helpdesk.models import PRIORITIES, STATUSES, Category, Team, Ticket, Ticket
 from helpdesk.models.ticket import reads_alike_to_customers
 from helpdesk.models.ticket_event import PUBLIC_EVENT_KINDS
 from helpdesk.models.timestamps import utcnow
-from helpdesk.services import audit, notifications, routing_requests
+from helpdesk.services import audit, notifications, psa_outbox, routing_requests
 from helpdesk.services.attachments import store_attachments
 from helpdesk.services.errors import TicketError
 from helpdesk.services.permissions import require, require_open_for
@@ -28,11 +28,12 @@ CLOSING_STATUSES = ("resolved", "closed")
 
 
 def open_ticket(*, subscriber, subject, body, category, priority="normal", opened_by=None,
-                files=None, created_at=None):
+                files=None, created_at=None, origin=None):
     """Open a ticket for ``subscriber``; organisation and reseller come from the subscriber.
 
     ``opened_by`` is who opens it on the subscriber's behalf (None: the subscriber). The
-    ticket and its files are saved together, or (a file refused) not at all.
+    ticket and its files are saved together, or (a file refused) not at all. ``origin``
+    ``"psa"``: the ticket came from the PSA, so no write goes back (``services.psa_outbox``).
     """
     require_open_for(opened_by or subscriber, subscriber)
     subject = (subject or "").strip()
@@ -57,8 +58,10 @@ def open_ticket(*, subscriber, subject, body, category, priority="normal", opene
     db.session.flush()
     sla_clock.start(ticket, at=now)
     search.index_ticket(ticket)
+    psa_outbox.record(ticket, kind="create_ticket", key=f"ticket-{ticket.id}",
+                      change=psa_outbox.ticket_snapshot(ticket), origin=origin)
     try:
-        store_attachments(ticket, uploader=opened_by or subscriber, files=files)
+        store_attachments(ticket, uploader=opened_by or subscriber, files=files, origin=origin)
     except TicketError:
         db.session.rollback()
         raise
@@ -81,9 +84,10 @@ def mark_activity(ticket, *, at, public):
         ticket.public_updated_at = max(ticket.public_updated_at or at, at)
 
 
-def add_event(ticket, *, actor, kind, old, new, at=None):
+def add_event(ticket, *, actor, kind, old, new, at=None, origin=None):
     """Add a timeline event and its audit entry and move the clocks (no commit); returns
-    the event.
+    the event. A status, priority or category change is also written for the PSA, unless
+    it came from there (``origin="psa"``).
 
     A status change between two statuses a customer reads alike (``in_progress`` to
     ``on_hold``) is not shown to them (``access.visible_events``), so it moves only the
@@ -100,10 +104,11 @@ def add_event(ticket, *, actor, kind, old, new, at=None):
     seen_by_customers = public and not (kind == "status" and reads_alike_to_customers(old, new))
     mark_activity(ticket, at=at, public=seen_by_customers)
     audit.record(f"ticket.{kind}", actor=actor, ticket=ticket, field=kind, old=old, new=new)
+    psa_outbox.record_field_change(ticket, event, origin=origin)
     return event
 
 
-def apply_status(ticket, status, *, actor, resolution_reply=None, at=None):
+def apply_status(ticket, status, *, actor, resolution_reply=None, at=None, origin=None):
     """Move a ticket to ``status`` with its event and timestamps (no commit).
 
     Resolved and closed need a resolution: a public reply in the same submission, or (to
@@ -129,15 +134,15 @@ def apply_status(ticket, status, *, actor, resolution_reply=None, at=None):
         ticket.resolved_at = ticket.closed_at = ticket.resolution_reply_id = None
     old = ticket.status
     ticket.status = status
-    add_event(ticket, actor=actor, kind="status", old=old, new=status, at=now)
+    add_event(ticket, actor=actor, kind="status", old=old, new=status, at=now, origin=origin)
     sla_clock.status_changed(ticket, old, at=now, actor=actor)
     return True
 
 
-def change_status(ticket, status, *, actor, at=None):
+def change_status(ticket, status, *, actor, at=None, origin=None):
     """Change the status alone (the inline control; ``tickets.edit``); see ``apply_status``."""
     require(actor, "edit", ticket)
-    apply_status(ticket, status, actor=actor, at=at)
+    apply_status(ticket, status, actor=actor, at=at, origin=origin)
     db.session.commit()
     return ticket
 
@@ -188,7 +193,7 @@ def assign(ticket, assignee, *, actor, at=None):
     return ticket
 
 
-def change_priority(ticket, priority, *, actor, at=None):
+def change_priority(ticket, priority, *, actor, at=None, origin=None):
     """Change the priority (``tickets.edit``)."""
     require(actor, "edit", ticket)
     if priority not in PRIORITIES:
@@ -196,13 +201,14 @@ def change_priority(ticket, priority, *, actor, at=None):
     if priority != ticket.priority:
         old, ticket.priority = ticket.priority, priority
         now = at or utcnow()
-        add_event(ticket, actor=actor, kind="priority", old=old, new=priority, at=now)
+        add_event(ticket, actor=actor, kind="priority", old=old, new=priority, at=now,
+                  origin=origin)
         sla_clock.refresh(ticket, at=now, actor=actor)  # the new priority's targets
         db.session.commit()
     return ticket
 
 
-def change_category(ticket, category, *, actor):
+def change_category(ticket, category, *, actor, origin=None):
     """Move the ticket to another category (``tickets.edit``)."""
     require(actor, "edit", ticket)
     if not isinstance(category, Category):
@@ -213,7 +219,8 @@ def change_category(ticket, category, *, actor):
                               field="category")
         old = ticket.category.name
         ticket.category = category
-        add_event(ticket, actor=actor, kind="category", old=old, new=category.name)
+        add_event(ticket, actor=actor, kind="category", old=old, new=category.name,
+                  origin=origin)
         routing_requests.mark_due(ticket)
         db.session.commit()
         routing_requests.dispatch(ticket)

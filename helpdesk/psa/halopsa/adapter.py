@@ -77,6 +77,10 @@ class HaloPsaAdapter(Connector):
         answer = self.api.post("/Attachment", items=[new_attachment(ticket_external_id, draft)])
         return created_id(answer, what="attachment")
 
+    def ticket_url(self, external_id):
+        """A ticket's page in Halo's agent app (as ``remote_ticket`` writes it)."""
+        return f"{self.settings.base_url.rstrip('/')}/ticket?id={external_id}"
+
     def find_ticket(self, marker):
         """Our ticket with ``marker`` in ``third_party_id_string``, or None.
 
