@@ -91,6 +91,8 @@ def test_each_kind_of_write_arrives_once_with_its_fields(app, world, halo_psa):
     payload = json.loads(entries[0].old_value)
     assert payload["create_ticket"]["summary"] == "Router down"
     assert "attempt 1: sent" in entries[0].new_value
+    assert "(HTTP 201)" in entries[0].new_value or "(HTTP 200)" in entries[0].new_value
+    assert {row.response_status for row in writes(app, ticket_id=ticket_id)} <= {200, 201}
 
 
 def _time_entry(app, reply_id):

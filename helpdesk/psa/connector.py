@@ -223,6 +223,33 @@ class Budget(ABC):
         """Take ``requests`` from the budget, or raise ``BudgetSpent``."""
 
 
+class TokenCache(ABC):
+    """Where an adapter keeps its access token between jobs and processes
+    (``services.psa_connector``), so each job does not spend a request on a new token."""
+
+    @abstractmethod
+    def load(self):
+        """``(token, expires_at)`` (``expires_at``: epoch seconds), or None."""
+
+    @abstractmethod
+    def save(self, token, expires_at):
+        """Keep ``token`` until ``expires_at`` (epoch seconds)."""
+
+    @abstractmethod
+    def clear(self, token):
+        """Forget ``token`` (the PSA refused it), unless another has replaced it already."""
+
+
+@dataclass(frozen=True)
+class Exchange:
+    """The last request an adapter sent and what came back, for the audit log."""
+
+    method: str
+    path: str
+    status: int | None
+    body: object = None  # the JSON sent
+
+
 class UnlimitedBudget(Budget):
     """No budget: for a "Test connection" click and the tests of an adapter alone."""
 
@@ -235,11 +262,14 @@ class Connector(ABC):
 
     kind: str = ""  # the key in ADAPTERS
 
-    def __init__(self, settings, *, budget=None, transport=None):
-        """``transport``: an httpx transport, for the tests' loopback server or mocks."""
+    def __init__(self, settings, *, budget=None, transport=None, token_cache=None):
+        """``transport``: an httpx transport, for the tests' loopback server or mocks;
+        ``token_cache``: a ``TokenCache`` shared by every adapter of the connection."""
         self.settings = settings
         self.budget = budget or UnlimitedBudget()
         self.transport = transport
+        self.token_cache = token_cache
+        self.last_exchange = None  # an ``Exchange``: the last API request and its status
 
     @property
     def attachment_cap(self):
@@ -308,11 +338,11 @@ class Connector(ABC):
         """Release the adapter's HTTP connections."""
 
 
-def connector_for(kind, settings, *, budget=None, transport=None):
+def connector_for(kind, settings, *, budget=None, transport=None, token_cache=None):
     """The adapter of ``kind`` (a key of ``ADAPTERS``) for one PSA instance."""
     try:
         module_name, class_name = ADAPTERS[kind].split(":")
     except KeyError:
         raise PsaError(f"no adapter for PSA kind {kind!r}") from None
     adapter = getattr(import_module(module_name), class_name)
-    return adapter(settings, budget=budget, transport=transport)
+    return adapter(settings, budget=budget, transport=transport, token_cache=token_cache)

@@ -32,7 +32,7 @@ from helpdesk.psa.connector import PsaError
 from helpdesk.psa.secrets import SecretUnreadable, seal, unseal
 from helpdesk.services import audit
 from helpdesk.services.errors import Refused
-from helpdesk.services.psa_connector import connector_of
+from helpdesk.services.psa_connector import connector_of, forget_token
 
 log = logging.getLogger(__name__)
 
@@ -191,6 +191,8 @@ def update_connection(connection, *, name, base_url, auth_url, client_id, actor,
                      field=audit_field(connection, "client_secret"), new="secret changed")
         changed.append("client_secret")
     db.session.commit()
+    if changed:  # a token of the old settings may be kept: the next request asks anew
+        forget_token(connection)
     return changed
 
 

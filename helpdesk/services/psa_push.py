@@ -184,9 +184,11 @@ def _audit(claim, connection, payload, outcome):
 
 
 def _sent(claim, connection, request, external_id, how, connector):
+    exchange = connector.last_exchange  # the PSA's answer to the last request: its status
+    status = exchange.status if exchange is not None else None
     if not _settle(claim, state="sent", sent_at=utcnow(), external_id=external_id,
-                   request_payload=request.payload, response_status=None, response_body=None,
-                   last_error=None):
+                   request_payload=request.payload, response_status=status,
+                   response_body=None, last_error=None):
         return "taken back"
     url = None
     if request.ticket_link and external_id is not None:
@@ -194,7 +196,8 @@ def _sent(claim, connection, request, external_id, how, connector):
     for kind, local_id in request.links:
         _link(connection.id, kind, local_id, external_id, url=url if kind == "ticket" else None)
     _audit(claim, connection, request.payload,
-           f"{how}" + (f", id {external_id}" if external_id else ""))
+           f"{how}" + (f", id {external_id}" if external_id else "")
+           + (f" (HTTP {status})" if status else ""))
     db.session.commit()
     return "sent"
 

@@ -39,11 +39,15 @@ class HaloPsaAdapter(Connector):
 
     kind = "halopsa"
 
-    def __init__(self, settings, *, budget=None, transport=None, sleep=time.sleep,
-                 clock=time.monotonic):
-        super().__init__(settings, budget=budget, transport=transport)
+    def __init__(self, settings, *, budget=None, transport=None, token_cache=None,
+                 sleep=time.sleep, clock=time.monotonic):
+        super().__init__(settings, budget=budget, transport=transport, token_cache=token_cache)
         self.api = HaloApi(settings, budget=self.budget, transport=transport, sleep=sleep,
-                           clock=clock)
+                           clock=clock, token_cache=token_cache, exchanged=self._exchanged)
+
+    def _exchanged(self, exchange):
+        """Note the last API request and its status (``Connector.last_exchange``)."""
+        self.last_exchange = exchange
 
     def check(self):
         """A token and the list of statuses: proof the credentials and the API work."""

@@ -22,7 +22,7 @@ from datetime import UTC, datetime
 
 import httpx
 
-from helpdesk.psa.connector import OutcomeUnknown, PsaError, RateLimited
+from helpdesk.psa.connector import Exchange, OutcomeUnknown, PsaError, RateLimited
 from helpdesk.psa.halopsa.errors import BODY_LIMIT, error_for, one_line
 from helpdesk.psa.halopsa.token import AccessToken
 
@@ -55,14 +55,15 @@ class HaloApi:
     """HTTP to one HaloPSA instance: its API under ``{base_url}/api`` and its auth server."""
 
     def __init__(self, settings, *, budget, transport=None, sleep=time.sleep,
-                 clock=time.monotonic):
+                 clock=time.monotonic, token_cache=None, exchanged=None):
         self.settings = settings
         self.budget = budget
         self.sleep = sleep
         self.api_url = settings.base_url.rstrip("/") + "/api"
         self.http = httpx.Client(timeout=settings.timeout, transport=transport,
                                  headers={"Accept": "application/json"})
-        self.token = AccessToken(settings, send=self.send, clock=clock)
+        self.token = AccessToken(settings, send=self.send, clock=clock, cache=token_cache)
+        self.exchanged = exchanged or (lambda exchange: None)
 
     def get(self, path, *, params=None, missing_ok=False):
         """The JSON answer to ``GET /api{path}``; None for 404 when ``missing_ok``."""
@@ -79,6 +80,7 @@ class HaloApi:
             headers = {"Authorization": f"Bearer {self.token.bearer()}"}
             response = self._exchange(method, self.api_url + path, params=params, json=body,
                                       headers=headers)
+            self.exchanged(Exchange(method, "/api" + path, response.status_code, body))
             if response.status_code != 401 or attempt == 2:
                 break
             log.info("HaloPSA refused the token on %s %s: fetching another", method, path)

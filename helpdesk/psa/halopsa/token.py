@@ -5,8 +5,12 @@ secret, ``scope=all``. Hosted instances name their tenant: it goes both in the f
 the ``tenant`` query parameter (Halo's hosted auth server reads the query; a self-hosted one
 ignores both). The token is kept with its expiry and fetched again shortly before it runs out
 (``REFRESH_MARGIN``), and at once when the API says 401 (revoked, or a clock that drifted):
-``forget`` then ``bearer``.
+``forget`` then ``bearer``. With a ``TokenCache`` (``Connector.token_cache``) the token is
+shared by every adapter of the connection, in any process: a job that sends one write does
+not spend a second request of the budget on a token.
 """
+
+import time
 
 from helpdesk.psa.connector import PsaError
 
@@ -17,10 +21,11 @@ DEFAULT_LIFETIME = 3600.0  # seconds, when the auth server does not say
 class AccessToken:
     """The bearer token of one connection; ``send`` is the connection's one way to send."""
 
-    def __init__(self, settings, *, send, clock):
+    def __init__(self, settings, *, send, clock, cache=None):
         self.settings = settings
         self._send = send
         self._clock = clock
+        self._cache = cache
         self._value = None
         self._renew_at = 0.0
 
@@ -31,13 +36,28 @@ class AccessToken:
 
     def bearer(self):
         """A token that is good for a while yet, fetched if there is none."""
+        if self._value is None and self._cache is not None:
+            self._load()
         if self._value is None or self._clock() >= self._renew_at:
             self._fetch()
         return self._value
 
     def forget(self):
         """Drop the token: the API refused it, the next request fetches another."""
+        if self._cache is not None and self._value is not None:
+            self._cache.clear(self._value)
         self._value = None
+
+    def _load(self):
+        """Take the shared token, if one is good for longer than the margin."""
+        kept = self._cache.load()
+        if kept is None:
+            return
+        token, expires_at = kept
+        left = expires_at - time.time()
+        if left > REFRESH_MARGIN:
+            self._value = token
+            self._renew_at = self._clock() + left - REFRESH_MARGIN
 
     def _fetch(self):
         """Ask the auth server for a token and note when to renew it."""
@@ -59,3 +79,5 @@ class AccessToken:
             lifetime = DEFAULT_LIFETIME
         self._value = token
         self._renew_at = started + lifetime - min(REFRESH_MARGIN, lifetime / 2)
+        if self._cache is not None:
+            self._cache.save(token, time.time() + lifetime)
