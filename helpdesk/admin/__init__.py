@@ -5,6 +5,7 @@ from helpdesk.admin import (
     jobs,
     mail,
     organisations,
+    psa_dashboard,
     resellers,
     routing,
     sla,
@@ -26,3 +27,4 @@ def init_app(app):
     app.register_blueprint(routing.bp)
     app.register_blueprint(jobs.bp)
     app.register_blueprint(sla.bp)
+    app.register_blueprint(psa_dashboard.bp)

@@ -1,6 +1,6 @@
 """Command-line tools, run as ``flask --app wsgi <command>``."""
 
-from helpdesk.cli import counters, demo, markdown, processes, search, sla, users
+from helpdesk.cli import counters, demo, markdown, processes, psa_sync, search, sla, users
 
 
 def init_app(app):
@@ -16,3 +16,5 @@ def init_app(app):
     app.cli.add_command(processes.check)
     app.cli.add_command(processes.worker)
     app.cli.add_command(processes.cron)
+    # TODO(psa-admin): once helpdesk/cli/psa.py is merged: psa.psa.add_command(psa_sync.sync)
+    app.cli.add_command(psa_sync.psa_group)
