@@ -49,13 +49,15 @@ def main():
         embedded_socket = instance / EMBEDDED_SOCKET
         env["REDIS_URL"] = f"unix://{embedded_socket}"
         _say(f"embedded Redis on {embedded_socket}")
+    port = env.get("PORT", "5000")
+    # Links in mail (kept at /admin/mail without SMTP_HOST) point where this runs.
+    env.setdefault("PUBLIC_URL", f"http://127.0.0.1:{port}")
     flask = [sys.executable, "-m", "flask", "--app", "wsgi"]
     for step in (["check"], ["db", "upgrade"], ["seed-demo", "--if-empty"]):
         if subprocess.run([*flask, *step], env=env).returncode != 0:  # noqa: S603 - our commands
             _say(f"'flask {' '.join(step)}' failed; see the message above.")
             _shutdown_embedded(embedded_socket)
             return 1
-    port = env.get("PORT", "5000")
     commands = {
         "web": [sys.executable, "-m", "gunicorn", "--bind", f"127.0.0.1:{port}",
                 "--workers", env.get("WEB_CONCURRENCY", "2"), "--threads", "4",

@@ -271,3 +271,22 @@ def test_kept_notifications_are_shown_to_admins_only(app, client, auth, world):
     assert f"[TKT-{ticket_id}] We received your request: Kept for the admin" in page
     assert "alice@test.example" in page and "We received your ticket" in page
     assert client.get("/admin/mail?before=junk").status_code == 404
+
+
+def test_kept_mail_narrows_by_kind_and_address(app, client, auth, world):
+    """/admin/mail finds the acknowledgements among other mail: ``kind`` keeps one event
+    (or account mail), ``to`` the addresses containing it (literally); a kind it does not
+    know shows everything rather than failing."""
+    app.config["SMTP_HOST"] = None
+    ticket_id = open_for(app, world, "alice", subject="Narrowed for the admin")
+    run_worker(app)
+    auth.login("admin@test.example")
+    subject = f"[TKT-{ticket_id}] We received your request: Narrowed for the admin"
+    assert subject in client.get("/admin/mail?kind=ticket_created").text
+    assert subject in client.get("/admin/mail?kind=ticket_created&to=ALICE@").text
+    assert subject not in client.get("/admin/mail?kind=ticket_created&to=bob@").text
+    assert subject not in client.get("/admin/mail?kind=account").text
+    assert subject not in client.get("/admin/mail?kind=sla_breached").text
+    assert subject in client.get("/admin/mail?kind=nonsense").text
+    # "%" is a character to look for, not a wildcard: no address holds one.
+    assert subject not in client.get("/admin/mail?to=%25").text

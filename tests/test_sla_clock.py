@@ -10,7 +10,16 @@ import pytest
 from sqlalchemy import func, select
 
 from helpdesk.extensions import db
-from helpdesk.models import AuditEntry, Category, SlaSettings, SlaTarget, Ticket, TicketEvent, User
+from helpdesk.models import (
+    AuditEntry,
+    Category,
+    Notification,
+    SlaSettings,
+    SlaTarget,
+    Ticket,
+    TicketEvent,
+    User,
+)
 from helpdesk.services import replies, tickets
 from helpdesk.sla import sweep as sla_sweep
 from helpdesk.sla.policy import DEFAULT_HOURS, DEFAULT_LEVELS
@@ -237,7 +246,9 @@ def test_states_and_escalations_once_when_the_sweep_runs_twice(app, world):
         assert "notified Agent" in events(ticket, "escalation")[0]
         assert audits(ticket, "ticket.sla") == 2
         assert audits(ticket, "ticket.escalation") == 3
-        assert audits(ticket, "sla.notify") == 5  # at risk, breached, levels 1-3
+        # One notice per check: level 1 (09:43), at risk (09:49), level 2 (09:55), and at
+        # 10:01 breached with level 3 in the same message.
+        assert audits(ticket, "sla.notify") == 4
         assert ticket.sla_next_check_at is None  # nothing left to look for
 
 
@@ -346,3 +357,26 @@ def test_deleted_tickets_leave_the_sweep_and_moves_recompute(app, world):
         organisations.change_reseller(acme, south, actor=agent)
         assert automation.count == before + 1
         assert automation.jobs[-1].func_name == "jobs.sla.recompute_clocks"
+
+
+def test_thresholds_crossed_at_once_make_one_notice(app, world):
+    """Found an hour late (urgent, opened 09:00, swept at 10:30): at risk, three levels and
+    breached all at once. Every step is in the timeline, and each person gets one message,
+    the breach, not five."""
+    with app.app_context():
+        (agent,) = users("agent", world=world)
+        start = london(2026, 3, 2, 9)
+        ticket = open_at(world, start, priority="urgent")
+        tickets.assign(ticket, agent, actor=agent, at=start)
+        sla_sweep.sweep(now=start + timedelta(minutes=90))
+        assert ticket.sla_state == "breached"
+        assert len(events(ticket, "escalation")) == 3
+        assert audits(ticket, "sla.notify") == 1
+        notices = db.session.scalars(select(Notification).where(
+            Notification.ticket_id == ticket.id,
+            Notification.kind.in_(("sla_breached", "sla_at_risk")))).all()
+        # The default levels name the assignee, then the team and the admins: each person
+        # once, with the breach.
+        recipients = [n.recipient_id for n in notices]
+        assert agent.id in recipients and len(recipients) == len(set(recipients))
+        assert {n.kind for n in notices} == {"sla_breached"}

@@ -9,7 +9,7 @@ server is configured. /admin/mail lists kept account mail and kept notifications
 
 from collections import namedtuple
 
-from sqlalchemy import and_, literal, or_, select, union_all
+from sqlalchemy import and_, func, literal, or_, select, union_all
 
 from helpdesk.extensions import db
 from helpdesk.models import Notification, OutgoingMail
@@ -30,15 +30,29 @@ KeptMail = namedtuple("KeptMail", "source id created_at to_email subject body")
 KEPT_PER_PAGE = 50
 
 
-def kept_page(*, before=None, per_page=KEPT_PER_PAGE):
+def kept_page(*, before=None, kind=None, to=None, per_page=KEPT_PER_PAGE):
     """The ``kept`` messages (no mail server was configured) for /admin/mail: account mail
     and notifications together, newest first, ``per_page`` of them after the cursor
-    ``before`` (from ``kept_cursor``); and the next page's cursor (None on the last)."""
-    kept = union_all(*(
-        select(literal(source).label("source"), model.id, model.created_at, model.to_email,
-               model.subject, model.body).where(model.state == "kept")
-        for source, model in (("mail", OutgoingMail), ("notification", Notification))
-    )).subquery()
+    ``before`` (from ``kept_cursor``); and the next page's cursor (None on the last).
+
+    ``kind``: only account mail (``"account"``) or one notification event (``EVENTS``), so
+    an admin finds the acknowledgements among a day's SLA notices; ``to``: only messages to
+    addresses containing it (any case)."""
+    sources = [("mail", OutgoingMail), ("notification", Notification)]
+    if kind == "account":
+        sources = sources[:1]
+    elif kind:
+        sources = sources[1:]
+    parts = []
+    for source, model in sources:
+        part = select(literal(source).label("source"), model.id, model.created_at,
+                      model.to_email, model.subject, model.body).where(model.state == "kept")
+        if source == "notification" and kind and kind != "account":
+            part = part.where(Notification.kind == kind)
+        if to:
+            part = part.where(func.lower(model.to_email).contains(to.lower(), autoescape=True))
+        parts.append(part)
+    kept = union_all(*parts).subquery() if len(parts) > 1 else parts[0].subquery()
     query = select(kept).order_by(kept.c.created_at.desc(), kept.c.source.desc(),
                                   kept.c.id.desc()).limit(per_page + 1)
     if before is not None:

@@ -1,11 +1,12 @@
 """Escalation: what each level does when a ticket's running clock reaches its share, and the
-one place SLA notices go out (``notify``).
+one place SLA notices go out (``notify``, ``announce``).
 
 A level notifies the assignee, the team and/or the admins, and may raise the priority one step
 and reassign the ticket. The sweep (``helpdesk.sla.sweep``) calls ``escalate`` once per level
 and ticket clock, after claiming the level with a compare-and-set, so a level runs once even
 when two sweeps run at once. Each step is a timeline event (kind ``escalation``) and an audit
-entry, by the system (no actor).
+entry, by the system (no actor). What one check found (a new state, the levels crossed) goes
+out as one notice (``announce``).
 """
 
 from sqlalchemy import select
@@ -55,15 +56,12 @@ def notify(ticket, *, event, recipients, key):
     return recipients
 
 
-def escalate(ticket, level, *, number, reading, at):
-    """Run escalation ``level`` (the ``number``-th, from 1) on ``ticket`` (no commit): notify,
-    raise the priority, reassign; one timeline event saying what was done."""
+def escalate(ticket, level, *, number, reading, at, told):
+    """Run escalation ``level`` (the ``number``-th, from 1) on ``ticket`` (no commit): raise
+    the priority, reassign; one timeline event saying what was done. ``told``: the people the
+    caller's notice for this check reaches for this level (``announce``), named in the event."""
     from helpdesk.services.tickets import add_event, apply_assignee, assignable_users
 
-    clock = reading.clock
-    told = notify(ticket, event=f"escalation-{number}",
-                  recipients=recipients(ticket, level.notify),
-                  key=f"sla-{ticket.id}-{clock}-escalation-{number}")
     done = []
     if told:
         done.append("notified " + ", ".join(person.name for person in told))
@@ -80,7 +78,27 @@ def escalate(ticket, level, *, number, reading, at):
                 done.append(f"reassigned to {person.name}")
             except TicketError:
                 pass
-    summary = (f"level {number} at {level.percent}% of the {CLOCK_WORDS[clock]} target"
+    summary = (f"level {number} at {level.percent}% of the {CLOCK_WORDS[reading.clock]} target"
                + (": " + "; ".join(done) if done else ""))
     add_event(ticket, actor=None, kind="escalation", old=None, new=summary, at=at)
     return summary
+
+
+def announce(ticket, notices, *, clock):
+    """Send one notice for everything one check found (``notices``: ``(event, people)`` in
+    the order they happened), to everyone any of them names. A ticket found late (a sweep
+    after downtime, a ticket opened long ago) crosses several thresholds at once; its people
+    get one message naming the gravest, not one per threshold. The key is that event's, so a
+    notice still goes out once however often the sweep runs."""
+    if not notices:
+        return []
+    events = [event for event, _people in notices]
+    gravest = "breached" if "breached" in events else events[-1]
+    people, seen = [], set()
+    for _event, names in notices:
+        for person in names:
+            if person.id not in seen:
+                seen.add(person.id)
+                people.append(person)
+    return notify(ticket, event=gravest, recipients=people,
+                  key=f"sla-{ticket.id}-{clock}-{gravest}")

@@ -22,7 +22,7 @@ from helpdesk.models import UNRESOLVED_STATUSES, Ticket
 from helpdesk.models.timestamps import utcnow
 from helpdesk.sla import clock
 from helpdesk.sla import policy as policies
-from helpdesk.sla.escalation import escalate, notify, recipients
+from helpdesk.sla.escalation import announce, escalate, recipients
 
 BATCH = 500  # tickets per sweep; the rest are due still and wait for the next minute
 
@@ -116,17 +116,21 @@ def _check(ticket, *, now, policy, result):
         db.session.rollback()
         return
     db.session.refresh(ticket)  # the row holds the claim; the object learns it from there
+    notices = []  # (event, people): one message for them all (escalation.announce)
     if reading.state != old_state and reading.state in clock.NEWS_STATES:
         clock.record_state(ticket, old=old_state, new=reading.state, actor=None, at=now)
-        tell = recipients(ticket, {"assignee", *(n for level in policy.levels
-                                                 for n in level.notify)})
-        notify(ticket, event=reading.state, recipients=tell,
-               key=f"sla-{ticket.id}-{reading.clock}-{reading.state}")
+        notices.append((reading.state, recipients(
+            ticket, {"assignee", *(n for level in policy.levels for n in level.notify)})))
         result.state_changes += 1
     priority = ticket.priority
     for number in range(old_level + 1, new_level + 1):
-        escalate(ticket, policy.levels[number - 1], number=number, reading=reading, at=now)
+        level = policy.levels[number - 1]
+        told = recipients(ticket, level.notify)
+        escalate(ticket, level, number=number, reading=reading, at=now, told=told)
+        notices.append((f"escalation-{number}", told))
         result.escalations += 1
+    announce(ticket, [(event, people) for event, people in notices if people],
+             clock=reading.clock)
     if ticket.priority != priority:  # new targets: the clock again, from this instant
         clock.refresh(ticket, at=now, policy=policy)
     db.session.commit()
