@@ -76,6 +76,8 @@ class Config:
     TICKET_POLL_SECONDS = int(os.environ.get("TICKET_POLL_SECONDS", "4"))
     # The PSA sync panel polls this often while a pull runs (templates/admin/_psa_dashboard).
     PSA_DASHBOARD_POLL_SECONDS = int(os.environ.get("PSA_DASHBOARD_POLL_SECONDS", "2"))
+    # How long applying a PSA ticket waits for another worker applying the same one.
+    PSA_APPLY_WAIT_SECONDS = float(os.environ.get("PSA_APPLY_WAIT_SECONDS", "30"))
     QUEUE_POLL_SECONDS = int(os.environ.get("QUEUE_POLL_SECONDS", "5"))
     # How often the bell in the header asks for the unread count (seconds).
     BELL_POLL_SECONDS = int(os.environ.get("BELL_POLL_SECONDS", "15"))

@@ -9,8 +9,17 @@ the audit are the desk's own code.
 from sqlalchemy import func, select
 
 from helpdesk.extensions import db
-from helpdesk.models import AuditEntry, PsaConnection, PsaLink, PsaMapping, Reply, Ticket
+from helpdesk.models import (
+    AuditEntry,
+    PsaConnection,
+    PsaLink,
+    PsaLookup,
+    PsaMapping,
+    Reply,
+    Ticket,
+)
 from helpdesk.psa.secrets import seal
+from helpdesk.services.psa_pull import pull
 
 # Ours to the loopback Halo's ids (tests/halo_store.py: statuses 1-9, priorities 1-4).
 HALO_STATUSES = {"open": "1", "in_progress": "2", "waiting_on_vendor": "3",
@@ -85,3 +94,35 @@ def audit_of(app, action, ticket_id=None):
             query = query.where(AuditEntry.ticket_id == ticket_id)
         return [(e.field, e.old_value, e.new_value)
                 for e in db.session.scalars(query.order_by(AuditEntry.id))]
+
+
+def cache_lookups(app, connection_id, halo):
+    """The PSA's statuses, users and agents (with their emails) cached, as "Refresh
+    lookups" does."""
+    with app.app_context():
+        for status in halo.store.statuses:
+            db.session.add(PsaLookup(connection_id=connection_id, kind="status",
+                                     external_id=str(status["id"]), name=status["name"]))
+        for user in halo.store.users:
+            db.session.add(PsaLookup(connection_id=connection_id, kind="user",
+                                     external_id=str(user["id"]), name=user["name"],
+                                     extra={"client_id": str(user["client_id"]),
+                                            "email": user["emailaddress"]}))
+        for agent in halo.store.agents:
+            db.session.add(PsaLookup(connection_id=connection_id, kind="agent",
+                                     external_id=str(agent["id"]), name=agent["name"],
+                                     extra={"email": agent["email"]}))
+        db.session.commit()
+
+
+def run_pull(app, connection_id, **options):
+    """One pull run, as the job does; its ``PullResult``."""
+    with app.app_context():
+        return pull(connection_id, **options)
+
+
+def new_halo_ticket(halo, *, client_id=1, user_id=None, **fields):
+    """A ticket logged in HaloPSA (by a technician or its portal); its id."""
+    item = {"summary": "Router keeps rebooting", "details_html": "<p>Since <b>Monday</b></p>",
+            "client_id": client_id, **({"user_id": user_id} if user_id else {}), **fields}
+    return halo.store.save_tickets([item])[0]["id"]

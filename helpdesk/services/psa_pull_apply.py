@@ -19,6 +19,7 @@ outbox did not get to it), never a second one.
 from contextlib import suppress
 from dataclasses import dataclass, field
 
+from flask import current_app
 from redis.exceptions import LockError
 from sqlalchemy import select
 
@@ -38,7 +39,6 @@ from helpdesk.sla import clock as sla_clock
 
 OUTCOMES = ("created", "updated", "unchanged", "skipped")
 LOCK_SECONDS = 120  # far longer than applying one ticket takes
-WAIT_SECONDS = 30
 
 
 @dataclass
@@ -62,7 +62,8 @@ def apply_ticket(connection, remote, *, actions_read):
     run reading the same new ticket must not both open it.
     """
     lock = get_redis().lock(f"helpdesk:psa-apply:{connection.id}:{remote.external_id}",
-                            timeout=LOCK_SECONDS, blocking_timeout=WAIT_SECONDS)
+                            timeout=LOCK_SECONDS,
+                            blocking_timeout=current_app.config["PSA_APPLY_WAIT_SECONDS"])
     if not lock.acquire():
         raise ApplyBusy(f"{remote.external_id} is being applied by another worker")
     try:
