@@ -8,11 +8,27 @@ create a second time.
 
 from contextlib import contextmanager
 
+from flask import g
 from sqlalchemy import event, select
 
 from helpdesk.extensions import db
 from helpdesk.models import PsaLink
 from helpdesk.models.timestamps import utcnow
+
+# What the pull passes to the desk's services so a change read from the PSA is not written
+# back to it (the outbox's ``origin``).
+# TODO(psa-push): {"origin": "psa"} once the outbox's service hooks are merged.
+FROM_PSA = {}
+
+
+def remembered(key, compute):
+    """``compute()``, once per app context (a pull job, a CLI run, a request): what a run
+    reads for every ticket (the mappings, its desk user) is read once. Ids and plain
+    values only: rows would go stale after each ticket's commit."""
+    memo = g.setdefault("psa_pull_memo", {})
+    if key not in memo:
+        memo[key] = compute()
+    return memo[key]
 
 
 def link_by_external(connection_id, kind, external_id, *, fresh=False):

@@ -17,6 +17,7 @@ Two people per connection, made on first need:
 Technicians map to our staff by email when the PSA's agent lookups carry one.
 """
 
+from flask import g
 from sqlalchemy import func, select
 
 from helpdesk.extensions import db
@@ -24,7 +25,7 @@ from helpdesk.models import Organisation, PsaLookup, User
 from helpdesk.models.timestamps import utcnow
 from helpdesk.models.user import CUSTOMER_ROLES, STAFF_ROLES
 from helpdesk.services import audit
-from helpdesk.services.psa_linking import local_id_of
+from helpdesk.services.psa_linking import local_id_of, remembered
 
 KIND_LABELS = {"halopsa": "HaloPSA"}
 # Not a hash at all: no password verifies against it, so nobody signs in as these people.
@@ -38,7 +39,9 @@ def kind_label(connection):
 
 def _system_person(*, email, name, role, disabled):
     """The user with ``email``, made (and audited as made by the system) if missing."""
-    user = db.session.scalar(select(User).where(User.email == email))
+    user_id = remembered(("person", email),
+                         lambda: db.session.scalar(select(User.id).where(User.email == email)))
+    user = db.session.get(User, user_id) if user_id else None
     if user is None:
         user = User(email=email, name=name[:200], role=role, password_hash=UNUSABLE_PASSWORD,
                     disabled_at=utcnow() if disabled else None)
@@ -46,6 +49,7 @@ def _system_person(*, email, name, role, disabled):
         db.session.flush()
         audit.record("user.create", actor=None, subject_user=user, field="role", new=role)
         db.session.commit()
+        g.psa_pull_memo[("person", email)] = user.id
     return user
 
 
@@ -106,16 +110,23 @@ def subscriber_of(connection, *, user_id, client_id):
 
     The subscriber is the one mapped to the PSA user, else the active customer with the PSA
     user's email, else the unmapped contact. The organisation is the one mapped to the PSA
-    client (else the subscriber's own).
+    client (else the subscriber's own). Read once per run for each user and client.
     """
-    organisation_id = local_id_of(connection.id, "organisation", client_id)
+    def read():
+        organisation_id = local_id_of(connection.id, "organisation", client_id)
+        subscriber_id = local_id_of(connection.id, "user", user_id)
+        subscriber = db.session.get(User, subscriber_id) if subscriber_id else None
+        if subscriber is None or not subscriber.is_customer:
+            subscriber = _active_user(_lookup_email(connection, "user", user_id),
+                                      CUSTOMER_ROLES)
+        return (subscriber.id if subscriber else None), organisation_id
+
+    subscriber_id, organisation_id = remembered(
+        ("subscriber", connection.id, user_id, client_id), read)
     organisation = db.session.get(Organisation, organisation_id) if organisation_id else None
-    subscriber_id = local_id_of(connection.id, "user", user_id)
-    subscriber = db.session.get(User, subscriber_id) if subscriber_id else None
-    if subscriber is None or not subscriber.is_customer:
-        subscriber = _active_user(_lookup_email(connection, "user", user_id), CUSTOMER_ROLES)
-    if subscriber is None:
+    if subscriber_id is None:
         return unmapped_contact_of(connection), organisation
+    subscriber = db.session.get(User, subscriber_id)
     return subscriber, organisation or subscriber.organisation
 
 

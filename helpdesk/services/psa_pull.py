@@ -11,8 +11,9 @@ reads them page after page in the PSA's order (HaloPSA: by id), so a ticket chan
 meanwhile never moves a page's worth of others out of reach. A run stopped anywhere (the
 budget, an error, a killed worker) keeps its place (``psa_pull_progress.Cycle``, after each
 page) and the next run goes on from that page. Only a cycle read to its end moves
-``pulled_until``: to the latest update read, but no later than a little (``OVERLAP``) before
-the cycle began, since a ticket changed during the cycle may sit on a page already read.
+``pulled_until``: just past the latest update read, but no later than a little
+(``OVERLAP``) before the cycle began, since a ticket changed during the cycle may sit on a
+page already read.
 Reading a ticket again costs a request's share and no work: applying is idempotent, and a
 ticket read before at the same update time is passed over.
 
@@ -40,6 +41,7 @@ log = logging.getLogger(__name__)
 
 PAGE_SIZE = 100
 OVERLAP = timedelta(minutes=2)
+TICK = timedelta(milliseconds=1)  # the PSA's time resolution (HaloPSA: milliseconds)
 
 
 class PullBusy(Exception):
@@ -169,7 +171,10 @@ def _read_pages(connection, connector, result, on_progress):
     # the cycle on a page already read; the next run reads again from a little before the
     # cycle began (OVERLAP), which also covers a clock of the PSA's a little behind ours.
     if latest is not None:
-        mark = min(latest, cycle.started_at - OVERLAP)
+        settled = cycle.started_at - OVERLAP
+        # Before ``settled`` nothing changes any more: past the latest update read there,
+        # nothing is left to read at its very time either.
+        mark = latest + TICK if latest < settled else settled
         connection.pulled_until = max(cycle.since or mark, mark)
     progress.forget_cycle(connection.id)
     db.session.commit()

@@ -20,7 +20,7 @@ from helpdesk.models.time_entry import MAX_MINUTES
 from helpdesk.models.timestamps import utcnow
 from helpdesk.psa.note_text import note_text
 from helpdesk.services import audit
-from helpdesk.services.psa_linking import linked_external_ids, linked_on_commit
+from helpdesk.services.psa_linking import FROM_PSA, linked_external_ids, linked_on_commit
 from helpdesk.services.psa_people import author_of
 from helpdesk.services.replies import MAX_BODY_LENGTH, add_reply
 from helpdesk.services.tickets import mark_activity
@@ -74,11 +74,9 @@ def _add_action(connection, ticket, action, *, notes):
         _add_time_entry(connection, ticket, action, author=author, minutes=minutes, at=at)
         return True
     with linked_on_commit(connection.id, "reply", Reply, action.external_id):
-        # TODO(psa-push): pass the outbox's origin keyword (origin="psa") once the services
-        # take it, so an action read from the PSA is not sent back to it.
         add_reply(ticket, author=author, body=body, internal=action.internal,
                   status=None if action.internal else ticket.status,
-                  minutes=minutes or None, created_at=at)
+                  minutes=minutes or None, created_at=at, **FROM_PSA)
     if at < now:  # the PSA's own time for the thread; the desk's clocks still move now
         mark_activity(ticket, at=now, public=not action.internal)
         db.session.commit()

@@ -29,7 +29,12 @@ from helpdesk.models.timestamps import utcnow
 from helpdesk.psa.note_text import note_text
 from helpdesk.queues import get_redis
 from helpdesk.services import audit, tickets
-from helpdesk.services.psa_linking import link_by_external, linked_on_commit
+from helpdesk.services.psa_linking import (
+    FROM_PSA,
+    link_by_external,
+    linked_on_commit,
+    remembered,
+)
 from helpdesk.services.psa_people import desk_user_of, is_flagged, subscriber_of
 from helpdesk.services.psa_pull_actions import add_actions
 from helpdesk.services.psa_pull_fields import CLOSING_STATUSES, apply_fields, ours_for
@@ -112,8 +117,9 @@ def _category(connection, remote):
         if remote.ticket_type_id not in (None, "") else None
     category = db.session.get(Category, int(ours)) if ours and ours.isdigit() else None
     if category is None or not category.active:
-        category = db.session.scalar(select(Category).where(Category.active.is_(True))
-                                     .order_by(Category.position).limit(1))
+        category = db.session.get(Category, remembered("first category", lambda: db.session.scalar(
+            select(Category.id).where(Category.active.is_(True))
+            .order_by(Category.position).limit(1))))
     return category
 
 
@@ -131,23 +137,34 @@ def _new_ticket(connection, remote, *, actions_read):
     subject = " ".join((remote.summary or "").split())[:MAX_SUBJECT_LENGTH] or \
         f"{connection.name} ticket {remote.external_id}"
     body = note_text(remote.details_html)[:MAX_BODY_LENGTH]
+    # What the ticket opens with is what the PSA said: the link records it in the same
+    # commit, so a ticket that needs nothing more costs one commit.
+    seen = {"client": remote.client_id, "user": remote.user_id}
+    if priority in tickets.PRIORITIES:
+        seen["priority"] = str(remote.priority_id)
+    if status == "open":
+        seen["status"] = str(remote.status_id)
     bookkeeping = {"url": remote.url, "remote_updated_at": remote.updated_at,
+                   "remote_fields": seen,
                    "actions_due_at": None if actions_read else remote.updated_at}
     with linked_on_commit(connection.id, "ticket", Ticket, remote.external_id,
                           **bookkeeping) as made:
-        # TODO(psa-push): pass the outbox's origin keyword (origin="psa") once the services
-        # take it, so a ticket read from the PSA is not sent back to it.
         ticket = tickets.open_ticket(
-            subscriber=subscriber, subject=subject, body=body, category=_category(connection,
-                                                                                  remote),
+            subscriber=subscriber, subject=subject, body=body,
+            category=_category(connection, remote),
             priority=priority if priority in tickets.PRIORITIES else "normal",
-            opened_by=psa_user)
+            opened_by=psa_user, **FROM_PSA)
     [link] = made
     applied = Applied("created", ticket_id=ticket.id)
     if organisation is not None and organisation.id != ticket.organisation_id:
         move_ticket(ticket, subscriber=subscriber, organisation=organisation, actor=psa_user)
-    _apply_changes(connection, ticket, link, remote, psa_user=psa_user,
-                   actions_read=actions_read, applied=applied)
+    more = actions_read or any(getattr(remote, attribute) not in (None, "")
+                               and field not in seen
+                               for field, attribute in (("status", "status_id"),
+                                                        ("priority", "priority_id")))
+    if more:
+        _apply_changes(connection, ticket, link, remote, psa_user=psa_user,
+                       actions_read=actions_read, applied=applied)
     return applied
 
 
@@ -209,7 +226,7 @@ def move_ticket(ticket, *, subscriber, organisation, actor):
     now = utcnow()
     if subscriber.name != old:
         tickets.add_event(ticket, actor=actor, kind="subscriber", old=old, new=subscriber.name,
-                          at=now)
+                          at=now, **FROM_PSA)
     else:
         audit.record("ticket.organisation", actor=actor, ticket=ticket, field="organisation",
                      new=organisation.name if organisation else None)

@@ -20,6 +20,7 @@ from helpdesk.models import PRIORITIES, STATUSES, PsaLookup, PsaMapping, Reply, 
 from helpdesk.services import audit, tickets
 from helpdesk.services.errors import TicketError
 from helpdesk.services.permissions import require
+from helpdesk.services.psa_linking import FROM_PSA, remembered
 
 CLOSING_STATUSES = tickets.CLOSING_STATUSES
 # field, the RemoteTicket attribute, the lookup kind, what may come back.
@@ -29,10 +30,16 @@ FIELDS = (("priority", "priority_id", "priority", PRIORITIES),
 
 def ours_for(connection_id, kind, theirs):
     """Our value the PSA's ``theirs`` stands for (a status, a priority, a category id as
-    text), or None when no mapping names it."""
-    return db.session.scalar(select(PsaMapping.ours).where(
-        PsaMapping.connection_id == connection_id, PsaMapping.kind == kind,
-        PsaMapping.theirs == str(theirs)).order_by(PsaMapping.id).limit(1))
+    text), or None when no mapping names it. The connection's mappings are read once per
+    run."""
+    def read():
+        back = {}
+        for mapping in db.session.scalars(select(PsaMapping).where(
+                PsaMapping.connection_id == connection_id).order_by(PsaMapping.id)):
+            back.setdefault((mapping.kind, mapping.theirs), mapping.ours)
+        return back
+
+    return remembered(("mappings", connection_id), read).get((kind, str(theirs)))
 
 
 def _their_name(connection_id, kind, theirs):
@@ -54,10 +61,8 @@ def _our_last_change(ticket, field, *, since, psa_user):
 
 def _set(ticket, field, value, *, actor):
     """Change one field through the ticket services (one commit)."""
-    # TODO(psa-push): pass the outbox's origin keyword (origin="psa") once the services
-    # take it, so a change read from the PSA is not sent back to it.
     if field == "priority":
-        tickets.change_priority(ticket, value, actor=actor)
+        tickets.change_priority(ticket, value, actor=actor, **FROM_PSA)
         return
     require(actor, "edit", ticket)
     resolution = None
@@ -66,7 +71,7 @@ def _set(ticket, field, value, *, actor):
         resolution = db.session.scalar(
             select(Reply).where(Reply.ticket_id == ticket.id, Reply.internal.is_(False))
             .order_by(Reply.created_at.desc(), Reply.id.desc()).limit(1))
-    tickets.apply_status(ticket, value, actor=actor, resolution_reply=resolution)
+    tickets.apply_status(ticket, value, actor=actor, resolution_reply=resolution, **FROM_PSA)
     db.session.commit()
 
 
