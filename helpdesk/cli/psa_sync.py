@@ -10,8 +10,10 @@ It joins the ``psa`` command group (``helpdesk/cli/psa.py``) as ``sync``; until 
 is merged it brings a group of its own (``psa_group``).
 """
 
+import sys
+
 import click
-from flask.cli import AppGroup
+from flask.cli import AppGroup, with_appcontext
 from sqlalchemy import select
 
 from helpdesk.extensions import db
@@ -41,7 +43,7 @@ class _Bar:
     def __call__(self, done, total):
         if self.bar is None:
             self.bar = click.progressbar(length=total, label=f"Pulling {self.name}",
-                                         show_pos=True, file=click.get_text_stream("stderr"))
+                                         show_pos=True, file=sys.stderr)
             self.bar.__enter__()
         self.bar.length = max(self.bar.length or 0, total)
         self.bar.update(done - self.bar.pos)
@@ -54,6 +56,7 @@ class _Bar:
 @click.command("sync")
 @click.option("--connection", "connection_name", required=True,
               help="The connection's name (or id).")
+@with_appcontext  # added to a group with add_command, which does not wrap it
 def sync(connection_name):
     """Pull the PSA's changes once now, with a progress bar."""
     connection = _connection(connection_name)
