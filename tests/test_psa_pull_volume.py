@@ -50,8 +50,13 @@ def test_ten_thousand_tickets_arrive_within_the_request_budget(app, world, halo)
     assert (result.read, result.created, result.failed, result.error) == (TICKETS, TICKETS, 0,
                                                                           None)
     assert not result.budget_spent
-    assert len(halo.received) <= BUDGET
+    # The pages and the token fit the budget; what the budget had left (or freed, on a slow
+    # machine whose run outlasts the window) went to reading actions; the loopback's own
+    # rolling limit of the same size never had to say 429.
+    pages = halo.requests_to("GET", "/api/Tickets")
+    assert len(pages) == TICKETS // 100 and halo.tokens_issued == 1
     assert all(request.status == 200 for request in halo.received)
+    assert len(halo.received) - len(pages) - 1 == 2 * result.actions_read
     assert tickets_on_the_desk(app) - before == TICKETS == linked_tickets(app, connection)
     assert seen[-1] == (TICKETS, TICKETS) and seen[0] == (1, TICKETS)
     with app.app_context():
