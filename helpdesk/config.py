@@ -74,6 +74,10 @@ class Config:
     TICKETS_PER_PAGE = int(os.environ.get("TICKETS_PER_PAGE", "50"))
     # Live updates: how often an open ticket and the queue ask what changed (seconds).
     TICKET_POLL_SECONDS = int(os.environ.get("TICKET_POLL_SECONDS", "4"))
+    # The PSA sync panel polls this often while a pull runs (templates/admin/_psa_dashboard).
+    PSA_DASHBOARD_POLL_SECONDS = int(os.environ.get("PSA_DASHBOARD_POLL_SECONDS", "2"))
+    # How long applying a PSA ticket waits for another worker applying the same one.
+    PSA_APPLY_WAIT_SECONDS = float(os.environ.get("PSA_APPLY_WAIT_SECONDS", "30"))
     QUEUE_POLL_SECONDS = int(os.environ.get("QUEUE_POLL_SECONDS", "5"))
     # How often the bell in the header asks for the unread count (seconds).
     BELL_POLL_SECONDS = int(os.environ.get("BELL_POLL_SECONDS", "15"))
@@ -125,6 +129,8 @@ class Config:
     PASSWORD_RESET_LIMIT_PER_ACCOUNT = os.environ.get("PASSWORD_RESET_LIMIT_PER_ACCOUNT",
                                                       "3 per hour")
     PASSWORD_RESET_LIMIT_PER_IP = os.environ.get("PASSWORD_RESET_LIMIT_PER_IP", "10 per hour")
+    # PSA webhook deliveries accepted per connection (helpdesk/psa_webhooks.py).
+    PSA_WEBHOOK_LIMIT = os.environ.get("PSA_WEBHOOK_LIMIT", "120 per minute")
 
     WTF_CSRF_TIME_LIMIT = None  # the token lives as long as the session
     SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}

@@ -6,6 +6,7 @@ from jobs import mail
 from jobs.housekeeping import clean_job_registries, record_heartbeat, refresh_planner_statistics
 from jobs.notifications import dispatch_stalled
 from jobs.psa import sweep_writes
+from jobs.psa_pull import schedule_pulls
 from jobs.routing import route_left_behind
 from jobs.sla import sweep_sla
 
@@ -17,3 +18,4 @@ cron.register(route_left_behind, queue_name="automation", interval=60)
 cron.register(clean_job_registries, queue_name="default", interval=60)
 cron.register(sweep_sla, queue_name="automation", interval=60)
 cron.register(sweep_writes, queue_name="psa", interval=60)
+cron.register(schedule_pulls, queue_name="psa", interval=60)

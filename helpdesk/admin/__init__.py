@@ -6,6 +6,7 @@ from helpdesk.admin import (
     mail,
     organisations,
     psa,
+    psa_dashboard,
     psa_dead_letters,
     psa_mappings,
     resellers,
@@ -32,3 +33,4 @@ def init_app(app):
     app.register_blueprint(psa.bp)
     app.register_blueprint(psa_mappings.bp)
     app.register_blueprint(psa_dead_letters.bp)
+    app.register_blueprint(psa_dashboard.bp)

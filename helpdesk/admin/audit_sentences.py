@@ -84,6 +84,15 @@ TICKET_PHRASES = {
         _value(e.old_value), t),
     "psa.discard": lambda e, t: Markup("discarded the PSA write {} of {}: “{}”").format(
         _value(e.old_value), t, e.new_value or ""),
+    # PSA pull (services.psa_pull_fields): both sides changed a field; the later one won.
+    "psa.kept_ours": lambda e, t: Markup(
+        "kept the desk's {} {} on {} over the PSA's earlier {}").format(
+        e.field, _value(e.old_value, e.field), t, _value(e.new_value, e.field)),
+    "psa.took_theirs": lambda e, t: Markup(
+        "took the PSA's {} {} on {} over the desk's earlier {}").format(
+        e.field, _value(e.new_value, e.field), t, _value(e.old_value, e.field)),
+    "ticket.subscriber": lambda e, t: Markup("moved {} from {} to {}").format(
+        t, _value(e.old_value), _value(e.new_value)),
 }
 
 
@@ -161,6 +170,8 @@ ACCOUNT_PHRASES = {
         _value(e.new_value)),
     "organisation.rename": lambda e: Markup("renamed the organisation {} to {}").format(
         _value(e.old_value), _value(e.new_value)),
+    "psa.pull_now": lambda e: Markup("asked for a pull from the PSA connection {}").format(
+        _value(e.new_value)),
     "job.retry": lambda e: Markup("retried job {}").format(e.new_value),
     "job.discard": lambda e: Markup("discarded job {}").format(e.new_value),
     "job.retry_all": lambda e: Markup("retried every failed job of {} ({})").format(

@@ -32,7 +32,7 @@ from helpdesk.models.psa_connection import (
 from helpdesk.models.timestamps import utcnow
 from helpdesk.pages import render_page, wants_fragment
 from helpdesk.psa.connector import PsaError
-from helpdesk.services import psa_admin_jobs, psa_mappings
+from helpdesk.services import psa_admin_jobs, psa_mappings, psa_pull_status
 from helpdesk.services import psa_connections as service
 
 bp = Blueprint("admin_psa", __name__, url_prefix="/admin/psa")
@@ -113,6 +113,8 @@ def _detail(connection, *, errors=None, typed=None):
             "webhook_url": service.webhook_url(connection, public_url=public_url),
             "webhook_secret": service.webhook_secret(connection),
             "lookup_counts": psa_mappings.lookup_counts(connection),
+            "sync": psa_pull_status.status_of(connection),
+            "dead_letters_url": url_for("admin_psa_dead_letters.dead_letters"),
             "tab": "settings"}
 
 

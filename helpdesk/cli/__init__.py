@@ -1,6 +1,6 @@
 """Command-line tools, run as ``flask --app wsgi <command>``."""
 
-from helpdesk.cli import counters, demo, markdown, processes, psa, search, sla, users
+from helpdesk.cli import counters, demo, markdown, processes, psa, psa_sync, search, sla, users
 
 
 def init_app(app):
@@ -13,6 +13,7 @@ def init_app(app):
     app.cli.add_command(search.search_group)
     app.cli.add_command(counters.counters)
     app.cli.add_command(sla.sla)
+    psa.psa.add_command(psa_sync.sync)
     app.cli.add_command(psa.psa)
     app.cli.add_command(processes.check)
     app.cli.add_command(processes.worker)

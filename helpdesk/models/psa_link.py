@@ -7,7 +7,7 @@ link, so a pull recognises the echo of our own write and a second delivery of a 
 adds nothing.
 """
 
-from sqlalchemy import ForeignKey, Index, String, UniqueConstraint
+from sqlalchemy import JSON, ForeignKey, Index, String, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from helpdesk.extensions import db
@@ -27,6 +27,10 @@ class PsaLink(db.Model):
               "connection_id", "kind", "external_id"),
         # A ticket's link, from the ticket page's sync chip.
         Index("ix_psa_links_kind_local_id", "kind", "local_id"),
+        # The tickets whose PSA actions are still to be read, newest first (services.psa_pull).
+        Index("ix_psa_links_connection_id_actions_due_at", "connection_id", "actions_due_at",
+              postgresql_where=text("actions_due_at IS NOT NULL"),
+              sqlite_where=text("actions_due_at IS NOT NULL")),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -39,6 +43,14 @@ class PsaLink(db.Model):
     # nothing newer has nothing to do; two changes to one field: the later one wins.
     remote_updated_at = mapped_column(UTCDateTime)
     synced_at = mapped_column(UTCDateTime, default=utcnow)
+    # Tickets only, kept by the pull (services.psa_pull_apply). The PSA's field values as last
+    # read (``status``, ``priority``, ``client``, ``user`` ids): a pull tells a field the PSA
+    # changed from one we changed, and re-homes a ticket flagged for mapping once its client
+    # or user is mapped.
+    remote_fields: Mapped[dict | None] = mapped_column(JSON)
+    # The PSA's update time of a change whose actions we have not read yet (a page of changes
+    # carries no actions; reading them costs a request each, spent as the budget allows).
+    actions_due_at = mapped_column(UTCDateTime)
 
     def __repr__(self):
         return f"<PsaLink {self.kind} {self.local_id}={self.external_id}>"
