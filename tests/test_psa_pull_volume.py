@@ -1,4 +1,4 @@
-"""A pull of 10,000 HaloPSA tickets over real HTTP completes within the connection's request
+"""A pull of 1,000 HaloPSA tickets (10,000 in `make bench`) over real HTTP completes within the connection's request
 budget (counted at the loopback server, which also enforces a rolling limit of the same
 size); a second pull with nothing new sends a page request and changes nothing; a run that
 spends the budget stops cleanly and the next goes on where it stopped."""
@@ -19,9 +19,11 @@ from tests.psa_pull_kit import connect, linked_tickets, run_pull
 
 # Each new ticket goes through the desk's own open_ticket (search index, SLA clock,
 # routing job, notification): about 10 ms a ticket on SQLite, 25 ms on PostgreSQL, so the
-# issue's 10,000 take minutes. PULL_TICKETS runs it smaller on a laptop.
-TICKETS = int(os.environ.get("PULL_TICKETS", "10000"))
-BUDGET = 110  # 100 pages of 100 and a token, with room to spare
+# issue's 10,000 take minutes: `make bench` pulls 10,000 within the budget and reports the
+# throughput (bench/psa.py); here 1,000 (ten pages) keep `make test` fast, PULL_TICKETS=10000
+# runs the full size.
+TICKETS = int(os.environ.get("PULL_TICKETS", "1000"))
+BUDGET = TICKETS // 100 + 10  # a page per 100 tickets and a token, with room to spare
 
 
 @pytest.fixture
@@ -35,7 +37,7 @@ def tickets_on_the_desk(app):
         return db.session.scalar(select(func.count()).select_from(Ticket))
 
 
-def test_ten_thousand_tickets_arrive_within_the_request_budget(app, world, halo):
+def test_a_pulls_tickets_arrive_within_the_request_budget(app, world, halo):
     long_ago = datetime.now(UTC) - timedelta(days=30)
     halo.store.seed_tickets(TICKETS, updated_at=long_ago)
     halo.limit_rate(BUDGET, per_seconds=300)  # the PSA's own limit: a 429 would show
@@ -66,11 +68,12 @@ def test_ten_thousand_tickets_arrive_within_the_request_budget(app, world, halo)
         assert row.pulled_until == long_ago.replace(microsecond=long_ago.microsecond
                                                     // 1000 * 1000) + timedelta(
                                                         milliseconds=1)
-    # Nothing new: the next run asks for one page (and a token) and changes nothing.
+    # Nothing new: the next run asks for one page (the token is the one kept) and changes
+    # nothing.
     halo.received.clear()
     again = run_pull(app, connection)
     assert (again.read, again.created, again.budget_spent, again.error) == (0, 0, False, None)
-    assert len(halo.requests_to("GET", "/api/Tickets")) == 1 and len(halo.received) == 2
+    assert len(halo.requests_to("GET", "/api/Tickets")) == 1 and len(halo.received) == 1
     assert tickets_on_the_desk(app) - before == TICKETS
 
 
@@ -85,13 +88,12 @@ def test_a_run_that_spends_the_budget_stops_cleanly_and_the_next_goes_on(app, wo
         assert psa_pull_progress.page_of(connection) == 3
         get_redis().delete(f"helpdesk:psa-budget:{connection}")  # the window has passed
     halo.received.clear()
+    # The token is kept (RedisTokenCache): the fresh window's three requests read the last
+    # three pages, and the cycle ends.
     second = run_pull(app, connection)
-    assert second.budget_spent and second.read == 200
-    assert [r.query["page_no"] for r in halo.requests_to("GET", "/api/Tickets")] == ["3", "4"]
-    with app.app_context():
-        get_redis().delete(f"helpdesk:psa-budget:{connection}")
-    third = run_pull(app, connection)
-    assert not third.budget_spent and third.read == 50
+    assert not second.budget_spent and second.read == 250
+    assert [r.query["page_no"] for r in halo.requests_to("GET", "/api/Tickets")] == [
+        "3", "4", "5"]
     assert linked_tickets(app, connection) == 450
     with app.app_context():
         assert db.session.get(PsaConnection, connection).pulled_until is not None
