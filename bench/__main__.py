@@ -22,6 +22,7 @@ from bench import (
     over_http,
     people,
     picks,
+    psa_pull,
     psa_push,
     report,
     scenarios,
@@ -85,7 +86,7 @@ def generated_scenarios(app):
 
 def measure_all(app, url, *, tickets, http=False, runs=50, warmups=5, budget=10.0,
                 only=None, clients=8, seconds=5.0, workers=server.WORKERS, redis_url=None,
-                instance_path=None, say=print):
+                instance_path=None, pull_tickets=psa_pull.TICKETS, say=print):
     """Time every chosen scenario (and, over HTTP, the throughput); returns a ``report.Run``."""
     load_before = os.getloadavg()
     everything = generated_scenarios(app)
@@ -121,10 +122,18 @@ def measure_all(app, url, *, tickets, http=False, runs=50, warmups=5, budget=10.
     if push is not None:
         say(f"  PSA push: {push.sent} of {push.rows} rows in {push.seconds:.2f} s, "
             f"{push.per_second:.1f} rows/s")
+    pulled = None
+    if not only or re.search(only, "PSA pull", re.IGNORECASE):
+        pulled = psa_pull.pull_throughput(url, make_app=lambda scratch: bench_app(
+            scratch, redis_url or DEFAULT_REDIS_URL, Path(instance_path or ROOT / "instance")
+            / "psa-pull"), tickets=pull_tickets)
+        say(f"  PSA pull: {pulled.created} of {pulled.tickets} tickets in "
+            f"{pulled.seconds:.1f} s, {pulled.per_second:.1f}/s, {pulled.requests} requests "
+            f"(budget {pulled.budget})")
     return report.Run(
         backend=database.dialect(url), tickets=tickets, mode="HTTP" if http else "in-process",
         version=database.server_version(url), results=results, page_sizes=page_sizes,
-        throughput=loads, sweeps=timed_sweeps, push=push, counts=_counts(app),
+        throughput=loads, sweeps=timed_sweeps, push=push, pull=pulled, counts=_counts(app),
         load_before=load_before,
         load_after=os.getloadavg(),
         settings=options | {"workers": workers, "threads": server.THREADS,

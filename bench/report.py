@@ -12,7 +12,7 @@ import re
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
-from bench import psa_push, sweeps
+from bench import psa_pull, psa_push, sweeps
 
 TARGET_P95_MS = 50
 TARGET_RATIO = 0.30  # the queue page's throughput against /healthz's
@@ -33,6 +33,7 @@ class Run:
     throughput: list = field(default_factory=list)
     sweeps: list = field(default_factory=list)  # bench.sweeps.Sweep, in process
     push: object = None  # bench.psa_push.Push, in process
+    pull: object = None  # bench.psa_pull.Pull, in process
     counts: dict = field(default_factory=dict)
     settings: dict = field(default_factory=dict)  # runs, warmups, budget, workers, clients...
     load_before: tuple = (0, 0, 0)
@@ -198,6 +199,15 @@ no faults injected (`bench/psa_push.py`).
 
 {psa_push.push_table(run.push)}
 
+### PSA pull (in process, from a loopback HaloPSA)
+
+One pull of {psa_pull.TICKETS:,} tickets from the tests' loopback HaloPSA, which enforces hosted
+Halo's limit ({psa_pull.HALO_LIMIT} requests per rolling 5 minutes), within the connection's
+default budget; every ticket opened through the desk's services, into a scratch database
+beside this one (`bench/psa_pull.py`).
+
+{psa_pull.pull_table(run.pull)}
+
 ### Throughput under load
 
 {s.get('clients', '?')} concurrent clients (threads with keep-alive connections, on the same cores
@@ -265,5 +275,5 @@ def printed(run):
     """What a run prints: the misses, every row, page sizes, throughput."""
     return "\n\n".join([misses_table(run.results), results_table(run.results),
                         page_size_table(run.page_sizes), sweeps.sweeps_table(run.sweeps),
-                        psa_push.push_table(run.push),
+                        psa_push.push_table(run.push), psa_pull.pull_table(run.pull),
                         throughput_table(run.throughput)])

@@ -6,11 +6,13 @@ created and dropped here; SQLite: a file in the test's folder), so the schema th
 share is never touched.
 """
 
+from pathlib import Path
+
 import pytest
 from sqlalchemy import func, select
 from sqlalchemy.engine import make_url
 
-from bench import checks, database, measure, psa_push, report, seed, shape, sweeps
+from bench import checks, database, measure, psa_pull, psa_push, report, seed, shape, sweeps
 from bench.__main__ import bench_app, ensure_seeded, generated_scenarios, measure_all
 from helpdesk.desk.queue_filters import SORTS, QueueFilters
 from helpdesk.extensions import db
@@ -115,7 +117,7 @@ def test_every_generated_scenario_answers(bench, bench_url):
     passes, the ticket-number jump included. Asked once each, untimed (``runs=0``): the HTTP
     test below times."""
     run = measure_all(bench, bench_url, tickets=TICKETS, runs=0, warmups=0, budget=0,
-                      say=lambda _line: None)
+                      pull_tickets=250, say=lambda _line: None)
     labels = [r.label for r in run.results]
     assert len(labels) == len(set(labels)) > 100
     assert not [r.label for r in run.results if not r.answered]
@@ -140,6 +142,13 @@ def test_every_generated_scenario_answers(bench, bench_url):
     assert run.push.per_second > 0 and "rows per second" in text
     with bench.app_context():
         assert db.session.scalar(select(func.count()).select_from(PsaWrite)) == 0
+    # the PSA pull from the loopback HaloPSA: every ticket opened in the scratch database,
+    # within the budget and without a 429, and the scratch database gone
+    assert (run.pull.tickets, run.pull.created, run.pull.throttled) == (250, 250, 0)
+    assert run.pull.requests <= run.pull.budget and not run.pull.budget_spent
+    assert "tickets per second" in text
+    assert not psa_pull.scratch_url(bench_url).endswith("_psa_pull.db") or not Path(
+        database.sqlite_path(psa_pull.scratch_url(bench_url))).exists()
 
 
 def test_scenarios_cover_every_filter_sort_and_depth(bench):
