@@ -1,7 +1,8 @@
 """A pull of 1,000 HaloPSA tickets (10,000 in `make bench`) over real HTTP completes within
 the connection's request budget (counted at the loopback server, which also enforces a
-rolling limit of the same size); a second pull with nothing new sends a page request and changes nothing; a run that
-spends the budget stops cleanly and the next goes on where it stopped."""
+rolling limit of the same size); a second pull with nothing new sends a page request and
+changes nothing; a run that spends the budget stops cleanly and the next goes on where it
+stopped."""
 
 import os
 import time
