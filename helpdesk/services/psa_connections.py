@@ -249,9 +249,10 @@ def check_passed(connection):
 
 def check(connection, *, connector=None):
     """Sign in to the PSA and make one cheap read; store when and what it said. Never
-    raises: a failure is stored and returned as the PSA's one-line message."""
+    raises: a failure is stored and returned as the PSA's one-line message. The sign-in is
+    a fresh one (not the token the jobs share), so the test proves the credentials."""
     try:
-        with closing(connector or connector_of(connection)) as psa:
+        with closing(connector or connector_of(connection, shared_token=False)) as psa:
             result = CONNECTED + psa.check()
     except PsaError as error:
         result = _one_line(error)

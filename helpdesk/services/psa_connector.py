@@ -61,11 +61,14 @@ def settings_of(connection):
                               tenant=connection.tenant or None)
 
 
-def connector_of(connection, *, budget=None):
-    """A ``Connector`` for ``connection`` spending from its budget (or ``budget``)."""
+def connector_of(connection, *, budget=None, shared_token=True):
+    """A ``Connector`` for ``connection`` spending from its budget (or ``budget``), using
+    the token every process shares unless ``shared_token`` is False (a "Test connection",
+    which must sign in to prove the credentials)."""
     settings = settings_of(connection)
     return connector_for(connection.kind, settings, budget=budget or budget_of(connection),
-                         token_cache=RedisTokenCache(connection.id, settings))
+                         token_cache=RedisTokenCache(connection.id, settings)
+                         if shared_token else None)
 
 
 def forget_token(connection):
