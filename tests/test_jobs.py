@@ -47,12 +47,13 @@ def test_cron_configuration_registers_the_heartbeat(app):
                          "jobs.routing.route_left_behind",
                          "jobs.housekeeping.clean_job_registries",
                          "jobs.sla.sweep_sla",
+                         "jobs.psa.sweep_writes",
                          "jobs.psa_pull.schedule_pulls"]
         scheduler.enqueue_jobs()
         assert get_queue("default").count == 3
         assert get_queue("notifications").count == 2
         assert get_queue("automation").count == 2
-        assert get_queue("psa").count == 1
+        assert get_queue("psa").count == 2  # the writes' sweep and the pulls' schedule
 
 
 def test_planner_statistics_are_gathered_on_sqlite(app):
