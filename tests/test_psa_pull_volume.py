@@ -1,4 +1,4 @@
-"""A pull of 1,000 HaloPSA tickets (10,000 in `make bench`) over real HTTP completes within
+"""A pull of 500 HaloPSA tickets (10,000 in `make bench`) over real HTTP completes within
 the connection's request budget (counted at the loopback server, which also enforces a
 rolling limit of the same size); a second pull with nothing new sends a page request and
 changes nothing; a run that spends the budget stops cleanly and the next goes on where it
@@ -21,9 +21,9 @@ from tests.psa_pull_kit import connect, linked_tickets, run_pull
 # Each new ticket goes through the desk's own open_ticket (search index, SLA clock,
 # routing job, notification): about 10 ms a ticket on SQLite, 25 ms on PostgreSQL, so the
 # issue's 10,000 take minutes: `make bench` pulls 10,000 within the budget and reports the
-# throughput (bench/psa.py); here 1,000 (ten pages) keep `make test` fast, PULL_TICKETS=10000
+# throughput (bench/psa_pull.py); here 500 (five pages) keep `make test` fast; PULL_TICKETS=10000
 # runs the full size.
-TICKETS = int(os.environ.get("PULL_TICKETS", "1000"))
+TICKETS = int(os.environ.get("PULL_TICKETS", "500"))
 BUDGET = TICKETS // 100 + 10  # a page per 100 tickets and a token, with room to spare
 
 
