@@ -65,8 +65,12 @@ class PullResult:
     error: str | None = None
     notes: list = field(default_factory=list)
 
-    def count(self, applied):
-        setattr(self, applied.outcome, getattr(self, applied.outcome) + 1)
+    def count(self, applied, *, actions_read=False):
+        """Add one applied ticket: to the page's tallies (new, updated...) when it came
+        from a page; a ticket whose actions were read after the pages counts only its
+        actions, so "read 120: 120 new" is not followed by "55 unchanged"."""
+        if not actions_read:
+            setattr(self, applied.outcome, getattr(self, applied.outcome) + 1)
         self.actions_added += applied.actions_added
         self.notes.extend(applied.notes)
 
@@ -137,9 +141,9 @@ def _apply(connection, remote, result, *, actions_read):
         log.exception("applying PSA ticket %s of %s failed", remote.external_id,
                       connection.name)
         result.failed += 1
-        result.notes.append(f"{remote.external_id}: not applied: {error}")
+        result.notes.append(f"PSA ticket {remote.external_id}: not applied: {error}")
         return None
-    result.count(applied)
+    result.count(applied, actions_read=actions_read)
     return applied
 
 
@@ -201,12 +205,12 @@ def _read_due_actions(connection, connector, budget, result):
             if error.transient:  # the budget, or the PSA in trouble: the next run goes on
                 raise
             _forget_due(link_id)
-            result.notes.append(f"{external_id}: its actions could not be read: {error}")
+            result.notes.append(f"PSA ticket {external_id}: its actions could not be read: {error}")
             continue
         result.actions_read += 1
         if remote is None:
             _forget_due(link_id)
-            result.notes.append(f"{external_id}: gone from the PSA")
+            result.notes.append(f"PSA ticket {external_id}: gone from the PSA")
             continue
         if _apply(connection, remote, result, actions_read=True) is None:
             _forget_due(link_id)

@@ -89,7 +89,7 @@ def apply_fields(connection, ticket, link, remote, *, psa_user, closing, notes):
         theirs = str(theirs)
         ours = ours_for(connection.id, kind, theirs)
         if ours not in known:
-            notes.append(f"{remote.external_id}: the PSA's {field} "
+            notes.append(f"PSA ticket {remote.external_id}: its {field} "
                          f"{_their_name(connection.id, kind, theirs)} has no mapping: skipped")
             continue
         current = getattr(ticket, field)
