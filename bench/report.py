@@ -15,6 +15,9 @@ from datetime import UTC, datetime
 from bench import psa_pull, psa_push, sweeps
 
 TARGET_P95_MS = 50
+# Pages with a target of their own: the reports over 90 days (issue 10: under 200 ms p95 at
+# 1,000,000 tickets), a page of sums over the rollups rather than a list.
+GROUP_TARGET_P95_MS = {"reports": 200}
 TARGET_RATIO = 0.30  # the queue page's throughput against /healthz's
 BACKEND_NAMES = {"postgresql": "PostgreSQL", "sqlite": "SQLite"}
 SECTION = re.compile(r"<!-- bench (\w+) (\d+) -->\n.*?<!-- /bench -->\n", re.DOTALL)
@@ -46,8 +49,9 @@ def misses(result, by_label):
     why = list(result.notes)
     if not result.answered:
         return why or [f"HTTP {result.status}"]
-    if result.timed and result.p95 >= TARGET_P95_MS:
-        why.append(f"p95 ≥ {TARGET_P95_MS} ms")
+    target = GROUP_TARGET_P95_MS.get(result.scenario.group, TARGET_P95_MS)
+    if result.timed and result.p95 >= target:
+        why.append(f"p95 ≥ {target} ms")
     max_kb = result.scenario.max_kb
     if max_kb is not None and result.kb > max_kb:
         why.append(f"{result.kb:.0f} KB > {max_kb:g} KB")
@@ -248,7 +252,8 @@ HEADER = f"""# Benchmarks
 
 Written by `make bench` (see the README): one section per database and size, each replaced
 only by a run on that database at that size. Targets (issue 8): every scenario's p95 under
-{TARGET_P95_MS} ms over HTTP on this 2-core machine; the queue page at most 40 KB for 50 rows
+{TARGET_P95_MS} ms over HTTP on this 2-core machine (the reports over 90 days, issue 10: under
+{GROUP_TARGET_P95_MS["reports"]} ms); the queue page at most 40 KB for 50 rows
 and the expansion fragment under 20 KB; a query count that grows neither with the page size
 nor with the depth of the page; the counters under {TARGET_P95_MS} ms; the queue page serving
 at least {TARGET_RATIO:.2f} times the requests per second of `/healthz` under load.

@@ -420,3 +420,22 @@ def test_thresholds_crossed_at_once_make_one_notice(app, world):
         recipients = [n.recipient_id for n in notices]
         assert agent.id in recipients and len(recipients) == len(set(recipients))
         assert {n.kind for n in notices} == {"sla_breached"}
+
+
+def test_a_backlog_drains_in_bounded_runs(app, world, monkeypatch):
+    """A run changes at most ``CHANGES_PER_RUN`` tickets and says there is more; the next
+    run goes on; nothing is skipped or done twice."""
+    monkeypatch.setattr(sla_sweep, "CHANGES_PER_RUN", 2)
+    with app.app_context():
+        start = london(2026, 3, 2, 9)
+        ids = [open_at(world, start + timedelta(minutes=n), priority="urgent").id
+               for n in range(5)]
+        later = start + timedelta(hours=3)
+        first = sla_sweep.sweep(now=later)
+        assert first.more and first.state_changes == 2
+        second = sla_sweep.sweep(now=later)
+        assert second.more and second.state_changes == 2
+        third = sla_sweep.sweep(now=later)
+        assert not third.more and third.state_changes == 1
+        assert {db.session.get(Ticket, i).sla_state for i in ids} == {"breached"}
+        assert sla_sweep.sweep(now=later).state_changes == 0
