@@ -206,6 +206,9 @@ def test_row_assignee_menu_lists_staff_and_the_tickets_reseller_users(page, worl
     ticket_id = world.tickets["alice"]  # a North reseller ticket
     page.locator(f"#row-{ticket_id} a.control-badge.plain").click()
     menu = page.get_by_role("menu", name=re.compile(r"^Assignee of TKT-"))
+    # The menu arrives by htmx: wait for it before reading its items (all_inner_texts
+    # does not wait).
+    expect(menu.get_by_role("menuitemradio").first).to_be_visible()
     names = menu.get_by_role("menuitemradio").all_inner_texts()
     assert "Unassigned" in names[0] and any("North" in name for name in names)
     assert not any("South" in name for name in names)
