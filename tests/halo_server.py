@@ -9,6 +9,7 @@
         halo.limit_rate(300, per_seconds=300)                           # hosted Halo's limit
         halo.store.seed_tickets(10_000)
         halo.store.technician_adds_action(ticket_id, "<p>Done</p>", hidden=True, minutes=15)
+        halo.store.technician_attaches(ticket_id, "photo.jpg", data, action_id=action_id)
         assert len(halo.store.with_marker("hd-t1")) == 1
         halo.requests_to("POST", "/api/Tickets")                         # what was received
 

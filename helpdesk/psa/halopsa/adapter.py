@@ -7,6 +7,12 @@ since a time with ``lastupdatefromdate`` (the vendor's description types it as a
 API takes a time), ordered by id so that tickets changing during a pull do not move between
 pages, closed ones included (``open_only=false``). Finding our writes again is described in
 ``markers`` (actions, attachments) and ``find_ticket`` (tickets).
+
+Files. ``GET /api/Attachment?ticket_id=`` lists a ticket's files (id, filename, filesize,
+note, action_id, showforusers); ``GET /api/Attachment/{id}`` answers the file itself. The
+vendor's description documents no answers; its ``includedetails`` asks for "extra objects"
+(the record), so it is not sent, and an answer that is the record with the file in
+``data_base64`` (the ``Attachment`` schema's field) is read too (``payloads.file_content``).
 """
 
 import time
