@@ -39,7 +39,8 @@ def pull_connection(connection_id):
     if result.error:
         log.warning("pull of %s stopped: %s", connection.name, result.error)
     return (f"read {result.read}: {result.created} new, {result.updated} updated, "
-            f"{result.failed} failed; actions of {result.actions_read}"
+            f"{result.failed} failed; actions of {result.actions_read}, "
+            f"{result.files_added} files"
             + ("; the budget is spent" if result.budget_spent else "")
             + (f"; stopped: {result.error}" if result.error else ""))
 

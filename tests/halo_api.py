@@ -5,15 +5,29 @@ Write bodies are Halo's arrays and are checked against the vendor's schemas firs
 (``halo_schema``): what the schema forbids is answered 400 in ASP.NET's validation shape, and
 kept in ``rejected`` for tests to show. Answers for one written item are the item; for more,
 the list. Lists come bare (statuses, priorities, ticket types, agents) or under a key with
-``record_count`` (tickets, actions, attachments, clients, users), as Halo's do.
+``record_count`` (tickets, actions, attachments, clients, users), as Halo's do. One
+attachment's ``GET`` answers the file itself (``RawFile``).
 """
 
 import re
+from dataclasses import dataclass
 
 from tests.halo_schema import body_errors
 from tests.halo_store import MAX_PAGE_SIZE, Refused
 
 WRITE_SCHEMAS = {"tickets": "Faults", "actions": "Actions", "attachment": "Attachment"}
+
+
+@dataclass(frozen=True)
+class RawFile:
+    """An answer that is a file, not JSON: ``GET /api/Attachment/{id}`` without
+    ``includedetails`` sends the attachment itself (with ``includedetails=true``, its
+    record). The vendor's description documents no answers; a file download is what Halo's
+    API gives and what the adapter reads (it also takes a record with ``data_base64``)."""
+
+    data: bytes
+    content_type: str
+    filename: str
 
 
 def _validated(resource, body, rejected):
@@ -69,8 +83,14 @@ def _get(store, resource, record_id, query):
         return {"record_count": len(actions), "actions": actions}
     if resource == "attachment":
         if record_id:
-            return store.attachments.get(record_id) or _missing("Attachment", record_id)
-        attachments = store.attachments_of(_ticket_id(query))
+            record, data = store.attachment(record_id)
+            if query.get("includedetails", "").lower() == "true":
+                return record
+            return RawFile(data, record.get("content_type") or "application/octet-stream",
+                           record.get("filename") or f"attachment-{record_id}")
+        action_id = query.get("action_id")
+        attachments = store.attachments_of(_ticket_id(query), action_id=int(action_id)
+                                           if action_id and action_id.isdigit() else None)
         return {"record_count": len(attachments), "attachments": attachments}
     if resource == "tickettype":
         if record_id:

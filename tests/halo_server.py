@@ -9,6 +9,7 @@
         halo.limit_rate(300, per_seconds=300)                           # hosted Halo's limit
         halo.store.seed_tickets(10_000)
         halo.store.technician_adds_action(ticket_id, "<p>Done</p>", hidden=True, minutes=15)
+        halo.store.technician_attaches(ticket_id, "photo.jpg", data, action_id=action_id)
         assert len(halo.store.with_marker("hd-t1")) == 1
         halo.requests_to("POST", "/api/Tickets")                         # what was received
 
@@ -49,7 +50,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlsplit
 
 from helpdesk.psa.connector import ConnectionSettings
-from tests.halo_api import answer
+from tests.halo_api import RawFile, answer
 from tests.halo_store import HaloStore, Refused
 
 log = logging.getLogger(__name__)
@@ -319,6 +320,10 @@ class HaloServer:
                                   received.body, rejected=self.rejected)
         except Refused as refusal:
             return refusal.status, refusal.body, {}
+        if isinstance(body, RawFile):
+            return status, body.data, {
+                "Content-Type": body.content_type,
+                "Content-Disposition": f'attachment; filename="{body.filename}"'}
         return status, body, {}
 
     def _token(self, received):
@@ -369,8 +374,10 @@ def _write(handler, status, body, headers):
     """Send an answer: JSON for data, an HTML page for a bare error, raw text as told."""
     headers = dict(headers)
     content_type = headers.pop("Content-Type", None)
-    if isinstance(body, bytes | str) and content_type and content_type != "application/json":
-        payload = body.encode() if isinstance(body, str) else body
+    if isinstance(body, bytes) and content_type:  # a file, as it is
+        payload = body
+    elif isinstance(body, str) and content_type and content_type != "application/json":
+        payload = body.encode()
     elif body is None and status >= 400 and status != 401:
         content_type = "text/html"
         payload = (f"<html><head><title>{status} - {escape(_reason(handler, status))}</title>"

@@ -159,7 +159,7 @@ class HaloStore:
         ticket = {"status_id": 1, "priority_id": 3, "tickettype_id": 1, "agent_id": None,
                   "user_id": None, "category_1": None, "timetaken": 0.0, **item,
                   "id": self._new_id("ticket"), "dateoccurred": now, "datecreated": now,
-                  "last_update": now}
+                  "last_update": now, "attachment_count": 0}
         ticket["details"] = _text(ticket.get("details_html") or ticket.get("details") or "")
         self.tickets[ticket["id"]] = ticket
         return dict(ticket)
@@ -271,6 +271,9 @@ class HaloStore:
         ticket = self.tickets.get(item.get("ticket_id"))
         if ticket is None:
             raise Refused(400, {"message": f"Ticket {item.get('ticket_id')} not found"})
+        action_id = item.get("action_id")
+        if action_id and self.actions.get(action_id, {}).get("ticket_id") != ticket["id"]:
+            raise Refused(400, {"message": f"Action {action_id} not found on the ticket"})
         try:
             data = base64.b64decode(item.get("data_base64") or "", validate=True)
         except ValueError:
@@ -280,14 +283,23 @@ class HaloStore:
         attachment.update(id=self._new_id("attachment"), filesize=len(data), datecreated=now)
         self.attachments[attachment["id"]] = attachment
         self.attachment_data[attachment["id"]] = data
+        ticket["attachment_count"] = ticket.get("attachment_count", 0) + 1
         ticket["last_update"] = now
         return dict(attachment)
 
-    def attachments_of(self, ticket_id):
-        """A ticket's attachments (without their data)."""
+    def attachments_of(self, ticket_id, *, action_id=None):
+        """A ticket's attachments (without their data), or those of one of its actions."""
         with self.lock:
             return [dict(item) for item in self.attachments.values()
-                    if item["ticket_id"] == ticket_id]
+                    if item["ticket_id"] == ticket_id
+                    and (action_id is None or item.get("action_id") == action_id)]
+
+    def attachment(self, attachment_id):
+        """One attachment's record and its bytes, or ``Refused`` 404."""
+        with self.lock:
+            if attachment_id not in self.attachments:
+                raise Refused(404, f"Attachment {attachment_id} not found")
+            return dict(self.attachments[attachment_id]), self.attachment_data[attachment_id]
 
     # -- a technician at work in Halo -----------------------------------------------------
 
@@ -308,6 +320,19 @@ class HaloStore:
                                       "outcome": "Private Note" if hidden else "Email User",
                                       "note_html": note_html, "hiddenfromuser": hidden,
                                       "timetaken": minutes / 60}, who=who)
+
+    def technician_attaches(self, ticket_id, filename, data, *, action_id=None, hidden=None,
+                            content_type="application/octet-stream"):
+        """A file added in Halo's UI, to an action (``action_id``) or the ticket; ``hidden``:
+        kept from the end user (``showforusers`` false; None leaves it to the action)."""
+        item = {"ticket_id": ticket_id, "filename": filename, "content_type": content_type,
+                "data_base64": base64.b64encode(data).decode("ascii")}
+        if action_id is not None:
+            item["action_id"] = action_id
+        if hidden is not None:
+            item["showforusers"] = not hidden
+        with self.lock:
+            return self._save_attachment(item)
 
     def technician_changes(self, ticket_id, **fields):
         """Fields of a ticket changed in Halo's UI (``summary=``, ``priority_id=``, ...)."""

@@ -72,7 +72,7 @@ def sync(connection_name):
     click.echo(f"{name}: read {result.read:,} changed tickets: {result.created:,} new, "
                f"{result.updated:,} updated, {result.unchanged:,} unchanged, "
                f"{result.skipped:,} skipped; actions of {result.actions_read:,} tickets read, "
-               f"{result.actions_added:,} added.")
+               f"{result.actions_added:,} added, {result.files_added:,} files.")
     for note in result.notes[-20:]:
         click.echo(f"  note: {note}")
     if result.budget_spent:

@@ -157,17 +157,26 @@ class ActionDraft:
 
 @dataclass(frozen=True)
 class AttachmentDraft:
-    """A file to upload to a PSA ticket (within ``ATTACHMENT_CAPS``)."""
+    """A file to upload to a PSA ticket (within ``ATTACHMENT_CAPS``). ``internal``: a file of
+    an internal note, kept from the end user there too; ``action_external_id``: the PSA's
+    action of the reply it belongs to, when that action is there already."""
 
     marker: str
     filename: str
     content: bytes
     content_type: str = "application/octet-stream"
+    internal: bool = False
+    action_external_id: str | None = None
 
 
 @dataclass(frozen=True)
 class RemoteAction:
-    """An action read from the PSA: a public reply, an internal note, time, a status change."""
+    """An action read from the PSA: a public reply, an internal note, time, a status change.
+
+    ``system``: the PSA's own record of something that happened (a status change logged as
+    an action), not a person's words: the pull adds nothing for it, since the change itself
+    arrives as the ticket's field.
+    """
 
     external_id: str
     ticket_external_id: str
@@ -177,12 +186,33 @@ class RemoteAction:
     who: str | None
     created_at: datetime | None
     marker: str | None  # ours, when the action is the echo of one of our writes
+    system: bool = False
+    raw: dict = field(default_factory=dict, repr=False)
+
+
+@dataclass(frozen=True)
+class RemoteAttachment:
+    """A file on a PSA ticket, as listed (its bytes: ``Connector.download_attachment``).
+
+    ``internal``: kept from the end user in the PSA (on a hidden action, or marked so), so
+    never shown to a subscriber here either. ``action_external_id``: the action it was added
+    with, when the PSA says. ``marker``: ours, when it is the echo of one of our uploads.
+    ``size``: bytes, as the PSA lists it (None when it does not say).
+    """
+
+    external_id: str
+    filename: str
+    size: int | None
+    marker: str | None
+    action_external_id: str | None = None
+    internal: bool = False
+    content_type: str | None = None
     raw: dict = field(default_factory=dict, repr=False)
 
 
 @dataclass(frozen=True)
 class RemoteTicket:
-    """A ticket read from the PSA, with its actions when fetched one by one."""
+    """A ticket read from the PSA, with its actions and files when fetched one by one."""
 
     external_id: str
     summary: str
@@ -198,6 +228,7 @@ class RemoteTicket:
     marker: str | None  # ours, when we created it
     url: str | None = None  # the ticket's page in the PSA, for the chip's link
     actions: list[RemoteAction] = field(default_factory=list)
+    attachments: list[RemoteAttachment] = field(default_factory=list)
     raw: dict = field(default_factory=dict, repr=False)
 
 
@@ -314,7 +345,12 @@ class Connector(ABC):
 
     @abstractmethod
     def fetch_ticket(self, external_id):
-        """One ticket with its actions (``RemoteTicket.actions``), or None if it is gone."""
+        """One ticket with its actions and the list of its files (``RemoteTicket.actions``,
+        ``RemoteTicket.attachments``, without their bytes), or None if it is gone."""
+
+    @abstractmethod
+    def download_attachment(self, external_id):
+        """The bytes of one of the PSA's files (a ``RemoteAttachment``'s ``external_id``)."""
 
     @abstractmethod
     def changes_since(self, since, *, page_no=1, page_size=100):

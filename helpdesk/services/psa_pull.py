@@ -19,6 +19,8 @@ ticket read before at the same update time is passed over.
 
 ``BudgetSpent`` ends a run cleanly (not an error); any other PSA error ends it with
 ``last_pull_error``. A webhook's hint reads one ticket with its actions (``pull_one``).
+Reading a ticket's actions also lists its files; new ones are downloaded with the same
+connector, a request each (``services.psa_pull_files``).
 """
 
 import logging
@@ -60,6 +62,7 @@ class PullResult:
     failed: int = 0  # could not be applied: noted, skipped
     actions_read: int = 0  # tickets whose actions were read
     actions_added: int = 0
+    files_added: int = 0
     rehomed: int = 0
     budget_spent: bool = False  # stopped for the budget; the next run goes on
     error: str | None = None
@@ -72,6 +75,7 @@ class PullResult:
         if not actions_read:
             setattr(self, applied.outcome, getattr(self, applied.outcome) + 1)
         self.actions_added += applied.actions_added
+        self.files_added += applied.files_added
         self.notes.extend(applied.notes)
 
 
@@ -132,10 +136,11 @@ def _failures(result):
             + "; ".join(result.notes[-3:]))
 
 
-def _apply(connection, remote, result, *, actions_read):
+def _apply(connection, remote, result, *, actions_read, connector):
     """Apply one ticket; an error is noted and the ticket skipped."""
     try:
-        applied = apply_ticket(connection, remote, actions_read=actions_read)
+        applied = apply_ticket(connection, remote, actions_read=actions_read,
+                               connector=connector)
     except Exception as error:  # one bad ticket must not stop the run
         db.session.rollback()
         log.exception("applying PSA ticket %s of %s failed", remote.external_id,
@@ -157,7 +162,7 @@ def _read_pages(connection, connector, result, on_progress):
         done = (page_no - 1) * PAGE_SIZE
         for remote in page.tickets:
             if is_news(connection, remote):
-                _apply(connection, remote, result, actions_read=False)
+                _apply(connection, remote, result, actions_read=False, connector=connector)
             else:
                 result.unchanged += 1
             result.read += 1
@@ -212,7 +217,7 @@ def _read_due_actions(connection, connector, budget, result):
             _forget_due(link_id)
             result.notes.append(f"PSA ticket {external_id}: gone from the PSA")
             continue
-        if _apply(connection, remote, result, actions_read=True) is None:
+        if _apply(connection, remote, result, actions_read=True, connector=connector) is None:
             _forget_due(link_id)
 
 
@@ -235,6 +240,9 @@ def pull_one(connection_id, external_id):
     connector = connector_of(connection)
     try:
         remote = connector.fetch_ticket(str(external_id))
+        if remote is None:
+            return None
+        return apply_ticket(connection, remote, actions_read=True, connector=connector)
     except BudgetSpent:
         link = db.session.scalar(select(PsaLink).where(
             PsaLink.connection_id == connection_id, PsaLink.kind == "ticket",
@@ -245,6 +253,3 @@ def pull_one(connection_id, external_id):
         return None
     finally:
         connector.close()
-    if remote is None:
-        return None
-    return apply_ticket(connection, remote, actions_read=True)

@@ -3,8 +3,10 @@
 An action with words becomes a reply through ``services.replies.add_reply``: public when the
 PSA shows it to the end user, an internal note when it is hidden (so it never reaches a
 subscriber: the desk's own rules keep notes from them), with its time as a time entry of the
-reply. An action with time and no words is a time entry alone. Actions with neither (the
-PSA's record of a status change) add nothing: the ticket's fields carry the change.
+reply. An action with time and no words is a time entry alone. Actions with neither add
+nothing; nor do the PSA's own records of what happened (``RemoteAction.system``: HaloPSA logs
+a status change as an action, "Status changed from X to Y"): the ticket's fields carry the
+change, and the timeline says it once.
 
 Once each. Every action added leaves a link (kind ``reply`` or ``time_entry``) written in the
 same commit as the row, and an action already linked is skipped, so a redelivered webhook or
@@ -38,7 +40,9 @@ def _our_markers(ticket, markers):
 
 
 def new_actions(connection, ticket, actions):
-    """The actions not on the desk yet: not linked, and not echoes of our writes."""
+    """The actions not on the desk yet: a person's (not the system's), not linked, and not
+    echoes of our writes."""
+    actions = [a for a in actions if not a.system]
     linked = linked_external_ids(connection.id, ACTION_LINK_KINDS,
                                  [a.external_id for a in actions])
     ours = _our_markers(ticket, [a.marker for a in actions])

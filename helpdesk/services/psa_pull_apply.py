@@ -10,7 +10,8 @@ short reads the ticket again.
 Actions cost a request each (``fetch_ticket``), so a page of changes is applied without them
 (``actions_read`` False): the link then notes the change in ``actions_due_at`` and the pull
 reads them as its budget allows, newest first (``services.psa_pull``). A status that
-resolves or closes waits for the actions, which hold its resolution.
+resolves or closes waits for the actions, which hold its resolution. The ticket's files come
+with its actions (``services.psa_pull_files``), each downloaded with a request of its own.
 
 Echoes. A PSA ticket carrying the marker of a ticket we created is that ticket (linked if the
 outbox did not get to it), never a second one.
@@ -38,6 +39,7 @@ from helpdesk.services.psa_linking import (
 from helpdesk.services.psa_people import desk_user_of, is_flagged, subscriber_of
 from helpdesk.services.psa_pull_actions import add_actions
 from helpdesk.services.psa_pull_fields import CLOSING_STATUSES, apply_fields, ours_for
+from helpdesk.services.psa_pull_files import add_files
 from helpdesk.services.replies import MAX_BODY_LENGTH
 from helpdesk.services.tickets import MAX_SUBJECT_LENGTH, mark_activity
 from helpdesk.sla import clock as sla_clock
@@ -53,6 +55,7 @@ class Applied:
     outcome: str
     ticket_id: int | None = None
     actions_added: int = 0
+    files_added: int = 0
     notes: list = field(default_factory=list)
 
 
@@ -60,25 +63,35 @@ class ApplyBusy(Exception):
     """Another worker kept applying the same PSA ticket for longer than we wait."""
 
 
-def apply_ticket(connection, remote, *, actions_read):
-    """Bring one ``RemoteTicket`` to the desk (see the module docstring).
+def apply_ticket(connection, remote, *, actions_read, connector=None):
+    """Bring one ``RemoteTicket`` to the desk (see the module docstring). ``connector``: the
+    PSA to download the ticket's new files from (without one, files are not brought in).
 
     One worker at a time per PSA ticket (a lock in Redis): a webhook's job and a scheduled
-    run reading the same new ticket must not both open it.
+    run reading the same new ticket must not both open it. Each download renews the lock,
+    so a ticket with many files keeps it for as long as they take.
     """
     lock = get_redis().lock(f"helpdesk:psa-apply:{connection.id}:{remote.external_id}",
                             timeout=LOCK_SECONDS,
                             blocking_timeout=current_app.config["PSA_APPLY_WAIT_SECONDS"])
     if not lock.acquire():
         raise ApplyBusy(f"{remote.external_id} is being applied by another worker")
+
+    def download(external_id):
+        lock.reacquire()
+        return connector.download_attachment(external_id)
+
+    download = download if connector is not None else None
     try:
         # Read afresh: another worker may have committed it while we waited.
         link = link_by_external(connection.id, "ticket", remote.external_id, fresh=True)
         if link is None and remote.marker:
             link = _link_our_echo(connection, remote)
         if link is None:
-            return _new_ticket(connection, remote, actions_read=actions_read)
-        return _known_ticket(connection, link, remote, actions_read=actions_read)
+            return _new_ticket(connection, remote, actions_read=actions_read,
+                               download=download)
+        return _known_ticket(connection, link, remote, actions_read=actions_read,
+                             download=download)
     finally:
         with suppress(LockError):  # held past its timeout: another worker may have it now
             lock.release()
@@ -123,7 +136,7 @@ def _category(connection, remote):
     return category
 
 
-def _new_ticket(connection, remote, *, actions_read):
+def _new_ticket(connection, remote, *, actions_read, download):
     """Open the PSA's ticket on the desk (unless the PSA resolved or closed it already)."""
     status = ours_for(connection.id, "status", remote.status_id) if remote.status_id else None
     if status in CLOSING_STATUSES:
@@ -164,11 +177,11 @@ def _new_ticket(connection, remote, *, actions_read):
                                                         ("priority", "priority_id")))
     if more:
         _apply_changes(connection, ticket, link, remote, psa_user=psa_user,
-                       actions_read=actions_read, applied=applied)
+                       actions_read=actions_read, applied=applied, download=download)
     return applied
 
 
-def _known_ticket(connection, link, remote, *, actions_read):
+def _known_ticket(connection, link, remote, *, actions_read, download):
     """Bring the PSA's changes to a ticket we know."""
     ticket = db.session.get(Ticket, link.local_id)
     if ticket is None or ticket.deleted_at is not None:
@@ -190,23 +203,32 @@ def _known_ticket(connection, link, remote, *, actions_read):
         link.url = remote.url
     updated_before = ticket.updated_at
     _apply_changes(connection, ticket, link, remote, psa_user=psa_user,
-                   actions_read=actions_read, applied=applied)
+                   actions_read=actions_read, applied=applied, download=download)
     if ticket.updated_at != updated_before:
         applied.outcome = "updated"
     return applied
 
 
-def _apply_changes(connection, ticket, link, remote, *, psa_user, actions_read, applied):
-    """Actions (when read), then status and priority; then the link's bookkeeping."""
+def _apply_changes(connection, ticket, link, remote, *, psa_user, actions_read, applied,
+                   download):
+    """Actions and files (when read), then status and priority; then the link's
+    bookkeeping. Files left for the next run keep the ticket's actions due."""
+    files_waiting = False
     if actions_read:
         applied.actions_added = add_actions(connection, ticket, remote.actions,
                                             notes=applied.notes)
+        if download is not None and remote.attachments:
+            files = add_files(connection, ticket, remote, download=download,
+                              notes=applied.notes)
+            applied.files_added, files_waiting = files.added, files.waiting
     apply_fields(connection, ticket, link, remote, psa_user=psa_user, closing=actions_read,
                  notes=applied.notes)
     if remote.updated_at is not None:
         link.remote_updated_at = max(link.remote_updated_at or remote.updated_at,
                                      remote.updated_at)
-    if actions_read:
+    if files_waiting:
+        link.actions_due_at = link.actions_due_at or remote.updated_at or utcnow()
+    elif actions_read:
         if link.actions_due_at is None or remote.updated_at is None \
                 or remote.updated_at >= link.actions_due_at:
             link.actions_due_at = None

@@ -144,8 +144,11 @@ def _upload_attachment(row, connection):
     except FileNotFoundError:
         raise NotSendable(f"{attachment.filename} is missing from the desk's file storage "
                           "(ATTACHMENTS_PATH)") from None
-    draft = AttachmentDraft(marker=row.marker, filename=attachment.filename, content=content,
-                            content_type=attachment.content_type)
+    reply = attachment.reply
+    draft = AttachmentDraft(
+        marker=row.marker, filename=attachment.filename, content=content,
+        content_type=attachment.content_type, internal=bool(reply and reply.internal),
+        action_external_id=_external_id(connection, "reply", attachment.reply_id))
     shown = {**asdict(draft), "content": {"bytes": len(content),
                                           "sha256": hashlib.sha256(content).hexdigest()}}
     return PsaRequest(

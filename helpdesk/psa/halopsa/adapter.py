@@ -7,6 +7,12 @@ since a time with ``lastupdatefromdate`` (the vendor's description types it as a
 API takes a time), ordered by id so that tickets changing during a pull do not move between
 pages, closed ones included (``open_only=false``). Finding our writes again is described in
 ``markers`` (actions, attachments) and ``find_ticket`` (tickets).
+
+Files. ``GET /api/Attachment?ticket_id=`` lists a ticket's files (id, filename, filesize,
+note, action_id, showforusers); ``GET /api/Attachment/{id}`` answers the file itself. The
+vendor's description documents no answers; its ``includedetails`` asks for "extra objects"
+(the record), so it is not sent, and an answer that is the record with the file in
+``data_base64`` (the ``Attachment`` schema's field) is read too (``payloads.file_content``).
 """
 
 import time
@@ -16,6 +22,7 @@ from helpdesk.psa.halopsa.lookups import fetch_lookups
 from helpdesk.psa.halopsa.markers import marker_in
 from helpdesk.psa.halopsa.payloads import (
     created_id,
+    file_content,
     halo_id,
     halo_time,
     new_action,
@@ -23,6 +30,7 @@ from helpdesk.psa.halopsa.payloads import (
     new_ticket,
     records,
     remote_action,
+    remote_attachment,
     remote_ticket,
     ticket_changes,
 )
@@ -115,21 +123,35 @@ class HaloPsaAdapter(Connector):
 
     def find_attachment(self, ticket_external_id, marker):
         """Our attachment with ``marker`` (its ``note``) on the ticket, or None."""
-        answer = self.api.get("/Attachment", params={
-            "ticket_id": halo_id(ticket_external_id, what="ticket")})
-        for item in records(answer, "attachments"):
+        for item in self._attachments(ticket_external_id):
             if marker_in(note=item.get("note")) == marker:
                 return str(item["id"])
         return None
 
     def fetch_ticket(self, external_id):
-        """The ticket with its actions (two requests), or None if Halo has no such ticket."""
+        """The ticket with its actions and files, or None if Halo has no such ticket.
+
+        Two requests, and a third for the list of files unless the ticket says it has none
+        (``attachment_count`` 0): most tickets have none, and the budget is shared."""
         item = self.api.get(f"/Tickets/{halo_id(external_id, what='ticket')}",
                             params={"includedetails": "true"}, missing_ok=True)
         if not item:
             return None
         actions = [remote_action(action) for action in self._actions(external_id)]
-        return remote_ticket(item, base_url=self.settings.base_url, actions=actions)
+        attachments = []
+        if item.get("attachment_count") != 0:
+            hidden = frozenset(action.external_id for action in actions if action.internal)
+            attachments = [remote_attachment(record, hidden_actions=hidden)
+                           for record in self._attachments(external_id)]
+        return remote_ticket(item, base_url=self.settings.base_url, actions=actions,
+                             attachments=attachments)
+
+    def download_attachment(self, external_id):
+        """The file's bytes: ``GET /api/Attachment/{id}`` answers the file itself (with
+        ``includedetails`` it answers the record instead, so that is not asked)."""
+        response = self.api.download(f"/Attachment/{halo_id(external_id, what='attachment')}")
+        return file_content(external_id, response.headers.get("Content-Type"),
+                            response.content)
 
     def changes_since(self, since, *, page_no=1, page_size=100):
         """One page of the tickets updated at or after ``since``, closed ones included."""
@@ -157,3 +179,9 @@ class HaloPsaAdapter(Connector):
         answer = self.api.get("/Actions", params={
             "ticket_id": halo_id(ticket_external_id, what="ticket"), "includehtmlnote": "true"})
         return records(answer, "actions")
+
+    def _attachments(self, ticket_external_id):
+        """Every file of a ticket as Halo lists them (without their bytes)."""
+        answer = self.api.get("/Attachment", params={
+            "ticket_id": halo_id(ticket_external_id, what="ticket")})
+        return records(answer, "attachments")

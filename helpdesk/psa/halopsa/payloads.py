@@ -7,10 +7,12 @@ zone (``2026-11-24T09:30:00.123``); we read a time without a zone as UTC and wri
 """
 
 import base64
+import json
 from datetime import UTC, datetime
 
-from helpdesk.psa.connector import PsaError, RemoteAction, RemoteTicket
+from helpdesk.psa.connector import PsaError, RemoteAction, RemoteAttachment, RemoteTicket
 from helpdesk.psa.halopsa.markers import marker_in, note_with_marker, reference, without_marker
+from helpdesk.psa.halopsa.system_actions import is_system_action
 
 INT32_MAX = 2**31 - 1
 
@@ -118,11 +120,18 @@ def new_action(ticket_external_id, draft):
 
 
 def new_attachment(ticket_external_id, draft):
-    """An ``Attachment`` item: the file as ``data_base64``, our marker as its ``note``."""
-    return {"ticket_id": halo_id(ticket_external_id, what="ticket"),
+    """An ``Attachment`` item: the file as ``data_base64``, our marker as its ``note``; with
+    its action (``action_id``) when known, and kept from the end user (``showforusers``
+    false) when it is an internal note's."""
+    item = {"ticket_id": halo_id(ticket_external_id, what="ticket"),
             "filename": draft.filename, "content_type": draft.content_type,
             "note": reference(draft.marker),
             "data_base64": base64.b64encode(draft.content).decode("ascii")}
+    if draft.action_external_id is not None:
+        item["action_id"] = halo_id(draft.action_external_id, what="action")
+    if draft.internal:
+        item["showforusers"] = False
+    return item
 
 
 def created_id(answer, *, what):
@@ -156,10 +165,27 @@ def remote_action(item):
         note_html=without_marker(note_html), internal=bool(item.get("hiddenfromuser")),
         minutes=round(hours * 60), who=item.get("who") or None,
         created_at=parse_time(item.get("datetime") or item.get("actiondatecreated")),
-        marker=marker_in(item.get("note_html"), item.get("note")), raw=item)
+        marker=marker_in(item.get("note_html"), item.get("note")),
+        system=is_system_action(item), raw=item)
 
 
-def remote_ticket(item, *, base_url, actions=()):
+def remote_attachment(item, *, hidden_actions=frozenset()):
+    """A ``RemoteAttachment`` from one of Halo's listed files. It is kept from the end user
+    when Halo keeps it so: ``showforusers`` false, or added with a hidden action
+    (``hidden_actions``: the ids of the ticket's hidden actions)."""
+    action_id = our_id(item.get("action_id"))
+    try:
+        size = int(item["filesize"]) if item.get("filesize") is not None else None
+    except (TypeError, ValueError):
+        size = None
+    return RemoteAttachment(
+        external_id=str(item["id"]), filename=item.get("filename") or f"attachment-{item['id']}",
+        size=size, marker=marker_in(note=item.get("note")), action_external_id=action_id,
+        internal=item.get("showforusers") is False or action_id in hidden_actions,
+        content_type=item.get("content_type") or None, raw=item)
+
+
+def remote_ticket(item, *, base_url, actions=(), attachments=()):
     """A ``RemoteTicket`` from one of Halo's tickets, with a link to its page in Halo."""
     external_id = str(item["id"])
     url = item.get("web_url") or f"{base_url.rstrip('/')}/ticket?id={external_id}"
@@ -172,4 +198,26 @@ def remote_ticket(item, *, base_url, actions=()):
         agent_id=our_id(item.get("agent_id")), category=item.get("category_1") or None,
         updated_at=parse_time(item.get("last_update")),
         marker=item.get("third_party_id_string") or None, url=url,
-        actions=list(actions), raw=item)
+        actions=list(actions), attachments=list(attachments), raw=item)
+
+
+def file_content(external_id, content_type, body):
+    """A file's bytes from Halo's answer to ``GET /api/Attachment/{id}``: the file itself
+    (what Halo sends), or, should an instance answer with the attachment's record instead,
+    the file in its ``data_base64``. A record without it is refused: it is not the file."""
+    record = None
+    if (content_type or "").split(";")[0].strip().lower() == "application/json":
+        try:
+            record = json.loads(body)
+        except ValueError:
+            record = None
+    if not isinstance(record, dict) or str(record.get("id")) != str(external_id):
+        return body  # the file itself (a JSON file too)
+    try:
+        data = base64.b64decode(record.get("data_base64") or "", validate=True)
+    except ValueError:
+        data = b""
+    if not data:
+        raise PsaError(f"HaloPSA answered attachment {external_id}'s record without its "
+                       "content (data_base64)", transient=False)
+    return data

@@ -76,20 +76,33 @@ class HaloApi:
     def call(self, method, path, *, params=None, body=None, missing_ok=False):
         """One API request with a bearer token, fetched again once if the API says 401.
         ``path`` is under ``/api``; errors name the whole path, as Halo's documentation does."""
+        response = self._authorised(method, path, params=params, body=body)
+        if response.status_code == 404 and missing_ok:
+            return None
+        if response.is_error:
+            raise error_for(response, method=method, path=response.request.url.path)
+        return self._json(response, method=method, path=response.request.url.path)
+
+    def download(self, path, *, params=None):
+        """The body of ``GET /api{path}`` as bytes: a file, not JSON (see ``file_content``)."""
+        response = self._authorised("GET", path, params=params)
+        if response.is_error:
+            raise error_for(response, method="GET", path=response.request.url.path)
+        return response
+
+    def _authorised(self, method, path, *, params=None, body=None):
+        """The answer to one API request with a bearer token, sent again once with a fresh
+        token if the API says 401."""
         for attempt in (1, 2):
             headers = {"Authorization": f"Bearer {self.token.bearer()}"}
             response = self._exchange(method, self.api_url + path, params=params, json=body,
                                       headers=headers)
             self.exchanged(Exchange(method, "/api" + path, response.status_code, body))
             if response.status_code != 401 or attempt == 2:
-                break
+                return response
             log.info("HaloPSA refused the token on %s %s: fetching another", method, path)
             self.token.forget()
-        if response.status_code == 404 and missing_ok:
-            return None
-        if response.is_error:
-            raise error_for(response, method=method, path=response.request.url.path)
-        return self._json(response, method=method, path=response.request.url.path)
+        raise AssertionError("unreachable")  # pragma: no cover
 
     def send(self, method, url, *, params=None, data=None):
         """A request without a bearer (the token endpoint): its JSON answer, or PsaError."""
