@@ -9,6 +9,7 @@ entry, by the system (no actor). What one check found (a new state, the levels c
 out as one notice (``announce``).
 """
 
+from flask import g
 from sqlalchemy import select
 
 from helpdesk.extensions import db
@@ -19,6 +20,14 @@ from helpdesk.services.errors import TicketError
 CLOCK_WORDS = {"first_response": "first-response", "resolution": "resolution"}
 
 
+def _admin_ids():
+    """The active admins' ids, read once per app context (a sweep asks for every ticket)."""
+    if "sla_admin_ids" not in g:
+        g.sla_admin_ids = db.session.scalars(select(User.id).where(
+            User.role == "admin", User.disabled_at.is_(None)).order_by(User.name)).all()
+    return g.sla_admin_ids
+
+
 def recipients(ticket, notify):
     """The people a level's ``notify`` list names for ``ticket``, each once, in order."""
     people = []
@@ -27,8 +36,7 @@ def recipients(ticket, notify):
     if "team" in notify and ticket.team is not None:
         people += [member for member in ticket.team.members if member.is_active]
     if "admins" in notify:
-        people += db.session.scalars(select(User).where(
-            User.role == "admin", User.disabled_at.is_(None)).order_by(User.name)).all()
+        people += [db.session.get(User, user_id) for user_id in _admin_ids()]
     seen, unique = set(), []
     for person in people:
         if person.id not in seen:

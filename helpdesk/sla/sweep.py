@@ -38,7 +38,7 @@ BATCH = 500  # tickets read per sweep; the rest are due still and wait for the n
 # Tickets changed per sweep (states, escalations, notices: a few milliseconds each): a run
 # stays under a second however large a backlog (a worker down for an hour), and says
 # ``more`` so the job runs again at once (jobs/sla.py) until the backlog is gone.
-CHANGES_PER_RUN = 150
+CHANGES_PER_RUN = 50
 COMMIT_EVERY = 50  # changed tickets per commit
 
 
@@ -83,18 +83,22 @@ def sweep(*, now=None, limit=BATCH):
 
 
 def _quiet_reading(ticket, *, now, policy):
-    """The ticket's reading when nothing happens to it now (same state, no new escalation
-    level: only its next check moves), else None."""
+    """The ticket's reading when nothing happens to it now that anyone is told of (no new
+    escalation level, no new at-risk or breached state: only its next check, its due times
+    and perhaps a state nobody hears of move), else None."""
     old_level = ticket.sla_escalation_level or 0
     reading = clock.evaluate(ticket, at=now, policy=policy, escalated=old_level)
     reached = min(reading.levels_reached, len(policy.levels))
-    if reading.state != ticket.sla_state or reached > old_level:
+    if reached > old_level:
+        return None
+    if reading.state != ticket.sla_state and reading.state in clock.NEWS_STATES:
         return None
     return reading
 
 
 def _quiet_row(ticket, reading):
-    return {"b_id": ticket.id, "b_state": ticket.sla_state, "b_level": ticket.sla_escalation_level,
+    return {"b_id": ticket.id, "b_state": ticket.sla_state, "b_new_state": reading.state,
+            "b_level": ticket.sla_escalation_level,
             "b_next": reading.next_check_at, "b_due": reading.due_at,
             "b_first": reading.first_response_due_at, "b_resolution": reading.resolution_due_at}
 
@@ -111,7 +115,8 @@ def _recheck_later(rows, *, now):
             table.c.id == bindparam("b_id"), table.c.sla_next_check_at <= now,
             table.c.sla_escalation_level == bindparam("b_level"),
             table.c.sla_state.is_not_distinct_from(bindparam("b_state")),
-        ).values(sla_next_check_at=bindparam("b_next"), sla_due_at=bindparam("b_due"),
+        ).values(sla_state=bindparam("b_new_state"),
+                 sla_next_check_at=bindparam("b_next"), sla_due_at=bindparam("b_due"),
                  first_response_due_at=bindparam("b_first"),
                  resolution_due_at=bindparam("b_resolution")),
         rows)
