@@ -25,6 +25,9 @@ from helpdesk.services.psa_pull import PullBusy, pull, pull_one
 from helpdesk.services.psa_pull_jobs import request_pull
 
 log = logging.getLogger(__name__)
+# The schedule looks every minute, and a run begins a moment after the look that started it:
+# a connection due within half a minute is due now, or every interval would take one more.
+SCHEDULE_SLACK = timedelta(seconds=30)
 
 
 def pull_connection(connection_id):
@@ -59,7 +62,8 @@ def due_connection_ids(now=None):
             select(PsaConnection).where(PsaConnection.enabled.is_(True))
             .order_by(PsaConnection.id)):
         started = connection.last_pull_started_at
-        if started is None or now - started >= timedelta(minutes=connection.pull_minutes):
+        interval = timedelta(minutes=connection.pull_minutes)
+        if started is None or now - started >= interval - SCHEDULE_SLACK:
             due.append(connection.id)
     return due
 

@@ -13,6 +13,8 @@
         assert len(halo.store.with_marker("hd-t1")) == 1
         halo.requests_to("POST", "/api/Tickets")                         # what was received
 
+``python -m tests.halo_demo`` runs one as a server of its own: ``make run``'s demo HaloPSA.
+
 The auth server is ``{url}/auth`` (``POST /auth/token``: client credentials checked, the tenant
 too when the server has one); tokens live ``token_ttl`` seconds, ``expire_tokens()`` ends them
 all, and the API answers 401 to an expired or unknown bearer.
@@ -128,8 +130,8 @@ class _Handler(BaseHTTPRequestHandler):
 class _HttpServer(ThreadingHTTPServer):
     daemon_threads = True
 
-    def __init__(self, halo):
-        super().__init__(("127.0.0.1", 0), _Handler)
+    def __init__(self, halo, port):
+        super().__init__(("127.0.0.1", port), _Handler)
         self.halo = halo
         self.resets = set()
 
@@ -150,8 +152,13 @@ class HaloServer:
     """One loopback HaloPSA instance and its auth server."""
 
     def __init__(self, *, client_id="halo-client", client_secret="halo-secret", tenant=None,
-                 token_ttl=3600, store=None):
+                 token_ttl=3600, store=None, port=0, check_bodies=True, keep_requests=True):
         self.client_id, self.client_secret, self.tenant = client_id, client_secret, tenant
+        self.port = port  # 0: an ephemeral one
+        # Write bodies checked against the vendor's schema (needs jsonschema and the
+        # description beside the repository: the demo of ``make run`` has neither).
+        self.check_bodies = check_bodies
+        self.keep_requests = keep_requests  # False: ``received`` stays empty (a long run)
         self.token_ttl = token_ttl
         self.store = store or HaloStore()
         self.received = []  # every Received, in order
@@ -167,8 +174,8 @@ class HaloServer:
     # -- running --------------------------------------------------------------------------
 
     def start(self):
-        """Listen on an ephemeral port in a thread of its own."""
-        self._http = _HttpServer(self)
+        """Listen on ``port`` (ephemeral by default) in a thread of its own."""
+        self._http = _HttpServer(self, self.port)
         self._thread = threading.Thread(target=self._http.serve_forever,
                                         kwargs={"poll_interval": 0.05}, daemon=True)
         self._thread.start()
@@ -244,7 +251,8 @@ class HaloServer:
         received = Received(handler.command, url.path, query, _decoded(raw, handler.headers),
                             dict(handler.headers))
         with self._lock:
-            self.received.append(received)
+            if self.keep_requests:
+                self.received.append(received)
             fault = next((fault for fault in self.faults
                           if fault.matches(handler.command, url.path) and fault.fires()), None)
             limited = self._over_rate_limit()
@@ -317,7 +325,8 @@ class HaloServer:
             return 401, None, {"WWW-Authenticate": 'Bearer error="invalid_token"'}
         try:
             status, body = answer(self.store, received.method, received.path, received.query,
-                                  received.body, rejected=self.rejected)
+                                  received.body, rejected=self.rejected,
+                                  check_bodies=self.check_bodies)
         except Refused as refusal:
             return refusal.status, refusal.body, {}
         if isinstance(body, RawFile):

@@ -7,7 +7,16 @@ from sqlalchemy import func, select
 
 from helpdesk import create_app
 from helpdesk.extensions import db
-from helpdesk.models import PRIORITIES, STATUSES, Category, Reply, Ticket, TicketEvent, User
+from helpdesk.models import (
+    PRIORITIES,
+    STATUSES,
+    Category,
+    PsaConnection,
+    Reply,
+    Ticket,
+    TicketEvent,
+    User,
+)
 from helpdesk.models.timestamps import utcnow
 from helpdesk.services import accounts, sign_ins
 
@@ -150,6 +159,8 @@ def test_seed_demo_loads_the_documented_demo(app, runner):
         for ticket in db.session.scalars(select(Ticket)):
             assert ticket.created_at <= ticket.updated_at < an_hour_ago
             assert (ticket.closed_at or ticket.created_at) < an_hour_ago
+        # No demo HaloPSA named (DEMO_HALOPSA_URL): no PSA connection.
+        assert db.session.scalar(select(func.count()).select_from(PsaConnection)) == 0
     again = runner.invoke(args=["seed-demo"])
     assert "already loaded" in again.output
 

@@ -18,12 +18,15 @@ ROOT = Path(__file__).resolve().parent.parent
 STARTUP_DEADLINE_SECONDS = 120
 
 
-def launch(instance, port, **extra_env):
+def launch(instance, port, *, halopsa_port=None, **extra_env):
     env = {key: value for key, value in os.environ.items()
-           if key not in ("DATABASE_URL", "REDIS_URL", "HELPDESK_ENV")}
+           if key not in ("DATABASE_URL", "REDIS_URL", "HELPDESK_ENV", "DEMO_HALOPSA",
+                          "DEMO_HALOPSA_URL")}
     # Cheap password hashes, as in every other test: seeding the demo hashes eight passwords.
+    # The demo HaloPSA on a free port (its default one may be busy on a shared machine).
     env.update(HELPDESK_INSTANCE_PATH=str(instance), PORT=str(port), WEB_CONCURRENCY="1",
-               PASSWORD_HASH_PROFILE="CHEAPEST", **extra_env)
+               PASSWORD_HASH_PROFILE="CHEAPEST",
+               DEMO_HALOPSA_PORT=str(halopsa_port or free_port()), **extra_env)
     return subprocess.Popen([sys.executable, "-m", "helpdesk.local_stack"], cwd=ROOT, env=env,
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
 
@@ -46,10 +49,23 @@ def sign_in(base_url, email, password="demo-pass-2026"):
     return client, response
 
 
-def stop(process):
+def started(process):
+    """The launcher's processes by name: web (gunicorn), worker, cron and halopsa."""
+    names = {}
+    for child in psutil.Process(process.pid).children():
+        command = " ".join(child.cmdline())
+        name = next((name for name, sign in (("web", "gunicorn"), ("worker", " worker"),
+                                             ("cron", " cron"), ("halopsa", "tests.halo_demo"))
+                     if sign in command), command)
+        names[name] = child
+    return names
+
+
+def stop(process, *, halopsa=True):
     """SIGTERM the launcher; everything it started must be gone when it returns."""
+    expected = {"web", "worker", "cron"} | ({"halopsa"} if halopsa else set())
+    assert set(started(process)) == expected
     children = psutil.Process(process.pid).children(recursive=True)
-    assert len(children) >= 3  # web, worker, cron (and their own children)
     process.send_signal(signal.SIGTERM)
     output, _ = process.communicate(timeout=60)
     assert process.returncode == 0, output
@@ -61,29 +77,45 @@ def stop(process):
 
 @pytest.mark.slow
 def test_make_run_serves_the_demo_stops_cleanly_and_keeps_data(tmp_path):
-    """First run seeds the demo; SIGTERM stops all; a second run reuses the data."""
-    instance, port = tmp_path / "instance", free_port()
+    """First run seeds the demo, connected to the demo HaloPSA; SIGTERM stops all four
+    processes; a second run reuses the data, the HaloPSA's too."""
+    instance, port, halopsa_port = tmp_path / "instance", free_port(), free_port()
     base_url = f"http://127.0.0.1:{port}"
 
-    first = launch(instance, port)
+    first = launch(instance, port, halopsa_port=halopsa_port)
     wait_until_healthy(first, base_url)
     client, response = sign_in(base_url, "north@demo.test")
     assert response.headers["Location"] == "/tickets"
     queue = client.get("/tickets").text
     assert queue.count('class="ticket-row') > 0
+    admin, _ = sign_in(base_url, "admin@demo.test")
+    assert "Demo HaloPSA" in admin.get("/admin/psa").text
     output = stop(first)
     assert "Demo data loaded" in output
+    assert f"Demo HaloPSA connected to http://127.0.0.1:{halopsa_port}" in output
     assert (instance / "helpdesk.db").exists()
+    assert (instance / "halopsa-demo.json").exists()
     with pytest.raises(redis.ConnectionError):
         redis.Redis(unix_socket_path=str(instance / "redis.socket")).ping()
 
-    second = launch(instance, port)
+    second = launch(instance, port, halopsa_port=halopsa_port)
     wait_until_healthy(second, base_url)
     client, response = sign_in(base_url, "north@demo.test")
     assert client.get("/tickets").text.count('class="ticket-row') == queue.count(
         'class="ticket-row')
     output = stop(second)
     assert "Demo data loaded" not in output
+    assert f"Demo HaloPSA is already connected to http://127.0.0.1:{halopsa_port}" in output
+
+
+def test_the_demo_halopsa_is_on_unless_turned_off():
+    """``DEMO_HALOPSA=0`` leaves it out; ``DEMO_HALOPSA_PORT`` moves it."""
+    from helpdesk.local_stack import DEMO_HALOPSA_PORT, demo_halopsa_port
+
+    assert demo_halopsa_port({}) == DEMO_HALOPSA_PORT == 5099
+    assert demo_halopsa_port({"DEMO_HALOPSA_PORT": "5123"}) == 5123
+    for off in ("0", "false", "off"):
+        assert demo_halopsa_port({"DEMO_HALOPSA": off}) is None
 
 
 @pytest.mark.slow
@@ -120,7 +152,7 @@ def test_make_run_shows_the_demo_failed_job_and_its_retry_succeeds(tmp_path):
 
     instance, port = tmp_path / "instance", free_port()
     base_url = f"http://127.0.0.1:{port}"
-    process = launch(instance, port)
+    process = launch(instance, port, DEMO_HALOPSA="0")  # and the demo HaloPSA turned off
     try:
         wait_until_healthy(process, base_url)
         client, _ = sign_in(base_url, "admin@demo.test")
@@ -138,5 +170,6 @@ def test_make_run_shows_the_demo_failed_job_and_its_retry_succeeds(tmp_path):
         _poll(lambda: Job.fetch("demo-scheduler-check", connection=connection).get_status()
               == "finished", "the retried job to finish", process)
         assert 'id="job-demo-scheduler-check"' not in client.get("/admin/jobs").text
+        assert "Demo HaloPSA" not in client.get("/admin/psa").text
     finally:
-        stop(process)
+        stop(process, halopsa=False)

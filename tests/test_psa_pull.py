@@ -3,6 +3,8 @@ email, an unmapped client's flagged until mapped), a known ticket's status and a
 replies, hidden notes never in the portal, time), echoes of our own writes, the conflict rule,
 what is skipped and noted, and a run that is idempotent."""
 
+from datetime import timedelta
+
 import pytest
 from sqlalchemy import select
 
@@ -16,9 +18,11 @@ from helpdesk.models import (
     TimeEntry,
     User,
 )
+from helpdesk.models.timestamps import utcnow
 from helpdesk.psa.halopsa.markers import note_with_marker
 from helpdesk.queues import get_redis
 from helpdesk.services import replies, tickets
+from jobs.psa_pull import due_connection_ids
 from tests.halo_server import HaloServer
 from tests.psa_pull_kit import (
     audit_of,
@@ -307,3 +311,16 @@ def test_a_reply_of_ours_is_not_confused_with_theirs(app, halo, halo_desk, world
     run_pull(app, halo_desk)
     bodies = [body for body, _, _ in thread(app, ticket_id)]
     assert bodies.count("From the desk") == 1 and bodies.count("From Halo") == 1
+
+
+def test_the_schedule_pulls_every_interval_though_a_run_begins_after_its_look(app, world):
+    """The schedule looks every minute; a run that began a second after a look is due again
+    at the look ``pull_minutes`` later, not one minute after that."""
+    connection = connect(app)
+    look = utcnow()
+    with app.app_context():
+        row = db.session.get(PsaConnection, connection)
+        row.pull_minutes, row.last_pull_started_at = 1, look + timedelta(seconds=1)
+        db.session.commit()
+        assert connection not in due_connection_ids(now=look + timedelta(seconds=30))
+        assert connection in due_connection_ids(now=look + timedelta(seconds=60))
