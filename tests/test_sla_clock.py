@@ -439,3 +439,15 @@ def test_a_backlog_drains_in_bounded_runs(app, world, monkeypatch):
         assert not third.more and third.state_changes == 1
         assert {db.session.get(Ticket, i).sla_state for i in ids} == {"breached"}
         assert sla_sweep.sweep(now=later).state_changes == 0
+
+
+def test_a_run_stops_changing_tickets_past_its_time(app, world, monkeypatch):
+    """Past ``RUN_SECONDS`` a run changes nothing more and says there is more."""
+    monkeypatch.setattr(sla_sweep, "RUN_SECONDS", -1.0)
+    with app.app_context():
+        start = london(2026, 3, 2, 9)
+        open_at(world, start, priority="urgent")
+        stopped = sla_sweep.sweep(now=start + timedelta(hours=3))
+        assert stopped.more and stopped.state_changes == 0
+        monkeypatch.setattr(sla_sweep, "RUN_SECONDS", 60.0)
+        assert sla_sweep.sweep(now=start + timedelta(hours=3)).state_changes >= 1

@@ -22,6 +22,7 @@ resolution is that old close, with a status event by the system. A subscriber re
 ticket, so a resolved ticket has had none since it was resolved.
 """
 
+import time
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -39,6 +40,9 @@ BATCH = 500  # tickets read per sweep; the rest are due still and wait for the n
 # stays under a second however large a backlog (a worker down for an hour), and says
 # ``more`` so the job runs again at once (jobs/sla.py) until the backlog is gone.
 CHANGES_PER_RUN = 50
+# ...and no more changes once a run has taken this long (a ticket crossing every threshold
+# at once, with its notices, tallies and priority, takes tens of milliseconds).
+RUN_SECONDS = 0.6
 COMMIT_EVERY = 50  # changed tickets per commit
 
 
@@ -61,10 +65,11 @@ def sweep(*, now=None, limit=BATCH):
     due = db.session.scalars(
         select(Ticket).where(Ticket.sla_next_check_at <= now, Ticket.deleted_at.is_(None))
         .order_by(Ticket.sla_next_check_at).limit(limit)).all()
-    quiet, changed = [], 0
+    quiet, changed, started = [], 0, time.monotonic()
     for ticket in due:
         reading = _quiet_reading(ticket, now=now, policy=policy)
-        if reading is None and changed >= CHANGES_PER_RUN:
+        if reading is None and (changed >= CHANGES_PER_RUN
+                                or time.monotonic() - started > RUN_SECONDS):
             result.more = True  # this one and the rest stay due for the next run
             continue
         result.checked += 1
