@@ -158,8 +158,10 @@ class HaloStore:
         now = halo_time(at or self.clock.now())
         ticket = {"status_id": 1, "priority_id": 3, "tickettype_id": 1, "agent_id": None,
                   "user_id": None, "category_1": None, "timetaken": 0.0, **item,
-                  "id": self._new_id("ticket"), "dateoccurred": now, "datecreated": now,
+                  "id": self._new_id("ticket"), "datecreated": now,
                   "last_update": now, "attachment_count": 0}
+        # Halo takes a given dateoccurred (a ticket logged after the fact), else now.
+        ticket["dateoccurred"] = item.get("dateoccurred") or now
         ticket["details"] = _text(ticket.get("details_html") or ticket.get("details") or "")
         self.tickets[ticket["id"]] = ticket
         return dict(ticket)

@@ -75,6 +75,19 @@ def test_a_new_ticket_of_a_mapped_user_comes_with_its_subscriber_and_link(app, h
         assert connection.pulled_until is not None and connection.last_pull_error is None
 
 
+def test_a_new_ticket_keeps_the_time_it_was_opened_in_the_psa(app, halo, halo_desk):
+    """Opened in Halo two days ago, pulled now: the desk says two days ago (its thread, SLA
+    clock and reports count from then), and a time in the future is taken as now."""
+    opened = (utcnow() - timedelta(days=2)).replace(microsecond=0)
+    old = new_halo_ticket(halo, dateoccurred=opened.isoformat())
+    ahead = new_halo_ticket(halo, dateoccurred=(utcnow() + timedelta(days=1)).isoformat())
+    run_pull(app, halo_desk)
+    before = utcnow()
+    with app.app_context():
+        assert ticket_of(app, halo_desk, old).created_at == opened
+        assert ticket_of(app, halo_desk, ahead).created_at <= before
+
+
 def test_a_new_tickets_user_is_matched_by_email(app, halo, halo_desk):
     halo.store.users[1]["emailaddress"] = email("erin").upper()
     with app.app_context():  # the lookups cache the email as Halo gives it

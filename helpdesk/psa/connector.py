@@ -227,6 +227,7 @@ class RemoteTicket:
     updated_at: datetime | None
     marker: str | None  # ours, when we created it
     url: str | None = None  # the ticket's page in the PSA, for the chip's link
+    created_at: datetime | None = None  # when it was opened in the PSA
     actions: list[RemoteAction] = field(default_factory=list)
     attachments: list[RemoteAttachment] = field(default_factory=list)
     raw: dict = field(default_factory=dict, repr=False)

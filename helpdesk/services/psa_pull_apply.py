@@ -124,6 +124,14 @@ def _link_our_echo(connection, remote):
     return link
 
 
+def _opened_at(remote):
+    """When the PSA says the ticket was opened (never in the future, whatever its clock
+    says): its thread, whose actions keep the PSA's times, then reads in order, and its SLA
+    clock and the reports count from then. None: now."""
+    opened = remote.created_at
+    return None if opened is None else min(opened, utcnow())
+
+
 def _category(connection, remote):
     """The category the PSA's ticket type maps to, else the first active one."""
     ours = ours_for(connection.id, "category", remote.ticket_type_id) \
@@ -166,7 +174,7 @@ def _new_ticket(connection, remote, *, actions_read, download):
             subscriber=subscriber, subject=subject, body=body,
             category=_category(connection, remote),
             priority=priority if priority in tickets.PRIORITIES else "normal",
-            opened_by=psa_user, **FROM_PSA)
+            opened_by=psa_user, created_at=_opened_at(remote), **FROM_PSA)
     [link] = made
     applied = Applied("created", ticket_id=ticket.id)
     if organisation is not None and organisation.id != ticket.organisation_id:

@@ -197,6 +197,7 @@ def remote_ticket(item, *, base_url, actions=(), attachments=()):
         client_id=our_id(item.get("client_id")), user_id=our_id(item.get("user_id")),
         agent_id=our_id(item.get("agent_id")), category=item.get("category_1") or None,
         updated_at=parse_time(item.get("last_update")),
+        created_at=parse_time(item.get("dateoccurred") or item.get("datecreated")),
         marker=item.get("third_party_id_string") or None, url=url,
         actions=list(actions), attachments=list(attachments), raw=item)
 
