@@ -57,26 +57,26 @@ def scratch_url(url):
         hide_password=False)
 
 
-def _recreate(url):
-    """An empty scratch database (dropped first if a run left one)."""
-    if database.dialect(url) == "sqlite":
-        Path(database.sqlite_path(url)).unlink(missing_ok=True)
-        return
-    name = make_url(url).database
-    maintenance = make_url(url).set(database="postgres").render_as_string(hide_password=False)
-    with database.connect(maintenance, autocommit=True) as connection:
-        connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        connection.execute(f'CREATE DATABASE "{name}"')
+def _maintenance(url):
+    """The PostgreSQL server's ``postgres`` database, to create and drop others from."""
+    return make_url(url).set(database="postgres").render_as_string(hide_password=False)
 
 
 def _drop(url):
+    """No scratch database (a run may have left one)."""
     if database.dialect(url) == "sqlite":
         Path(database.sqlite_path(url)).unlink(missing_ok=True)
         return
-    name = make_url(url).database
-    maintenance = make_url(url).set(database="postgres").render_as_string(hide_password=False)
-    with database.connect(maintenance, autocommit=True) as connection:
-        connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    with database.connect(_maintenance(url), autocommit=True) as connection:
+        connection.execute(f'DROP DATABASE IF EXISTS "{make_url(url).database}" WITH (FORCE)')
+
+
+def _recreate(url):
+    """An empty scratch database."""
+    _drop(url)
+    if database.dialect(url) != "sqlite":
+        with database.connect(_maintenance(url), autocommit=True) as connection:
+            connection.execute(f'CREATE DATABASE "{make_url(url).database}"')
 
 
 def pull_throughput(url, *, make_app, tickets=TICKETS):
