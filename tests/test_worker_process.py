@@ -88,8 +88,17 @@ def forget_dead_workers(app):
     key expires, minutes later), so a later test's ``/healthz`` does not count them."""
     with app.app_context():
         for worker in Worker.all(connection=get_redis()):
-            if worker.pid and not psutil.pid_exists(worker.pid):
+            if worker.pid and not _alive(worker.pid):
                 worker.register_death()
+
+
+def _alive(pid):
+    """Is ``pid`` a running process? A killed worker not yet reaped by the test that
+    started it (a zombie) is not."""
+    try:
+        return psutil.Process(pid).status() != psutil.STATUS_ZOMBIE
+    except psutil.NoSuchProcess:
+        return False
 
 
 def wait_for(condition, what, *, process=None):
