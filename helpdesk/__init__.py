@@ -65,7 +65,18 @@ def create_app(config=None):
     template_filters.init_app(app)
     cli.init_app(app)
 
-    from helpdesk import admin, auth, bell, desk, health, portal, profile, psa_webhooks, reports
+    from helpdesk import (
+        admin,
+        api,
+        auth,
+        bell,
+        desk,
+        health,
+        portal,
+        profile,
+        psa_webhooks,
+        reports,
+    )
 
     admin.init_app(app)
     auth.init_app(app)
@@ -76,6 +87,7 @@ def create_app(config=None):
     health.init_app(app)
     reports.init_app(app)
     psa_webhooks.init_app(app)
+    api.init_app(app)
     # Every model is imported by now: configure the mappers here, once, not in whichever
     # request first touches the ORM while other threads build statements from half-ready
     # ones (a gthread worker's first requests arrive together; a statement built then, and

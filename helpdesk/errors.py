@@ -1,7 +1,9 @@
 """Error pages: a clear page for every failure, never a traceback.
 
-API callers get JSON; an htmx request gets the message alone as plain text, which the page
-shows beside what the user did (``static/feedback.js``) instead of swapping a page in.
+API callers get ``application/problem+json`` (``helpdesk.problems``; the API's own views
+answer through ``helpdesk.api.problems``), health checks JSON; an htmx request gets the
+message alone as plain text, which the page shows beside what the user did
+(``static/feedback.js``) instead of swapping a page in.
 """
 
 import logging
@@ -15,6 +17,7 @@ from werkzeug.exceptions import Forbidden, HTTPException, InternalServerError, N
 
 from helpdesk.extensions import db, login_manager
 from helpdesk.pages import wants_fragment
+from helpdesk.problems import problem
 from helpdesk.services.errors import NotAllowed, TicketNotFound
 
 log = logging.getLogger(__name__)
@@ -54,6 +57,8 @@ def error_response(code, title, message):
 
     Returns ``(body, status, headers)``; callers may add headers.
     """
+    if request.is_api:
+        return problem(code, detail=message)
     if wants_json():
         return jsonify(error=title, message=message, status=code), code, {}
     headers = {"Vary": "HX-Request"}

@@ -58,12 +58,21 @@ class CappedUpload(tempfile.SpooledTemporaryFile):
         return super().write(data)
 
 
+API_PREFIX = "/api/"
+
+
 class Request(HtmxAwareRequest):
     """Flask's request (with htmx-flask's ``request.htmx``) and the two rules above."""
 
     parameter_storage_class = ParametersWithoutNul
     uploads_refused = False
     upload_bytes = 0
+
+    @property
+    def is_api(self):
+        """A request to the JSON API (``helpdesk.api``): it carries a bearer token, never a
+        session, so the session and the sign-in cookies are neither read nor written."""
+        return self.path.startswith(API_PREFIX)
 
     def _get_file_stream(self, total_content_length, content_type, filename=None,
                          content_length=None):

@@ -525,3 +525,28 @@ document.addEventListener("keydown", (event) => {
     menu.querySelector("summary").focus();
   });
 });
+
+// A secret shown once (a new API token on the profile page): "Copy" puts it on the
+// clipboard and says so; focusing the box selects it all, for copying by hand.
+document.addEventListener("click", (event) => {
+  const button = event.target.closest && event.target.closest("[data-copy]");
+  if (!button) {
+    return;
+  }
+  const box = document.querySelector(button.getAttribute("data-copy"));
+  if (!box) {
+    return;
+  }
+  box.select();
+  const done = () => { button.textContent = "Copied"; };
+  if (navigator.clipboard && window.isSecureContext) {
+    navigator.clipboard.writeText(box.value).then(done, () => document.execCommand("copy"));
+  } else if (document.execCommand("copy")) {
+    done();
+  }
+});
+document.addEventListener("focusin", (event) => {
+  if (event.target.matches && event.target.matches("[data-select-on-focus]")) {
+    event.target.select();
+  }
+});

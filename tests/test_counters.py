@@ -10,7 +10,7 @@ from sqlalchemy import select
 
 from helpdesk.desk.counters import AVERAGE_DAYS, queue_counters
 from helpdesk.extensions import db
-from helpdesk.models import PRIORITIES, Category, Ticket, User
+from helpdesk.models import PRIORITIES, UNRESOLVED_STATUSES, Category, Ticket, User
 from helpdesk.models.timestamps import utcnow
 from helpdesk.services import replies, tickets
 from tests.tally_recount import epoch_second
@@ -48,7 +48,11 @@ def shown(counters):
     """The counters with the category backlog as a dict (its order is by count)."""
     counts = [count for _, _, count in counters["backlog_by_category"]]
     assert counts == sorted(counts, reverse=True)
-    return {**{k: v for k, v in counters.items() if k not in ("average_days", "mine")},
+    by_status = counters["by_status"]  # every status's own count: the states add them up
+    assert counters["closed"] == by_status.get("closed", 0)
+    assert counters["unresolved"] == sum(by_status.get(s, 0) for s in UNRESOLVED_STATUSES)
+    return {**{k: v for k, v in counters.items()
+               if k not in ("average_days", "mine", "by_status")},
             "backlog_by_category": {name: count
                                     for _, name, count in counters["backlog_by_category"]}}
 

@@ -134,6 +134,14 @@ ACCOUNT_PHRASES = {
         "changed {} notifications “{}” from {} to {}").format(
         Markup("their") if _self(e) else Markup("{}'s").format(_them(e)),
         EVENT_LABELS.get(e.field, e.field), _value(e.old_value), _value(e.new_value)),
+    "api_token.create": lambda e: (
+        Markup("made an API token {}") if _self(e)
+        else Markup("made an API token {{}} for {}").format(_them(e))).format(
+        _value(e.new_value)),
+    "api_token.revoke": lambda e: (
+        Markup("revoked their API token {}") if _self(e)
+        else Markup("revoked {}'s API token {{}}").format(_them(e))).format(
+        _value(e.old_value)),
     "category.add": lambda e: Markup("added the category {}").format(_value(e.new_value)),
     "category.rename": lambda e: Markup("renamed the category {} to {}").format(
         _value(e.old_value), _value(e.new_value)),

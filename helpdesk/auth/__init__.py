@@ -38,8 +38,9 @@ def init_app(app):
 
     @app.before_request
     def check_sign_in_first():
-        """Check the sign-in before the view runs (the check may write its last-seen time)."""
-        if request.endpoint != "static":
+        """Check the sign-in before the view runs (the check may write its last-seen time).
+        The JSON API signs in by its bearer token instead (``helpdesk.api.bearer``)."""
+        if request.endpoint != "static" and not request.is_api:
             current_user._get_current_object()
 
     sign_ins.prepare()

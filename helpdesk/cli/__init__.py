@@ -1,6 +1,17 @@
 """Command-line tools, run as ``flask --app wsgi <command>``."""
 
-from helpdesk.cli import counters, demo, markdown, processes, psa, psa_sync, search, sla, users
+from helpdesk.cli import (
+    counters,
+    demo,
+    markdown,
+    processes,
+    psa,
+    psa_sync,
+    search,
+    sla,
+    tokens,
+    users,
+)
 
 
 def init_app(app):
@@ -18,3 +29,4 @@ def init_app(app):
     app.cli.add_command(processes.check)
     app.cli.add_command(processes.worker)
     app.cli.add_command(processes.cron)
+    app.cli.add_command(tokens.tokens)

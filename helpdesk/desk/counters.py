@@ -79,6 +79,7 @@ def queue_counters(user, *, mine=False):
     counts = {
         **{key: sum(by_status.get(s, 0) for s in statuses or UNRESOLVED_STATUSES)
            for key, _label, statuses in STATES},
+        "by_status": by_status,  # every status's own count (the API's stats)
         "backlog_by_priority": backlog_priority,
         # (category id or None, name, count), the largest first
         "backlog_by_category": sorted(((id_, name, count) for (id_, name), count

@@ -1,5 +1,6 @@
 """The help desk's tables. Import models from here so Alembic and the app see all of them."""
 
+from helpdesk.models.api_token import ApiToken
 from helpdesk.models.attachment import Attachment
 from helpdesk.models.audit_entry import AuditEntry
 from helpdesk.models.category import Category
@@ -32,6 +33,7 @@ __all__ = [
     "ROLES",
     "STATUSES",
     "UNRESOLVED_STATUSES",
+    "ApiToken",
     "AssigneeTally",
     "Attachment",
     "AuditEntry",

@@ -1,4 +1,6 @@
-"""``/profile`` and its actions: every one a plain form post that redirects with a message."""
+"""``/profile`` and its actions: every one a plain form post that redirects with a message,
+but making an API token, whose answer is the page showing the token this once (a redirect
+would have to carry the secret in the session cookie)."""
 
 from flask import (
     Blueprint,
@@ -15,16 +17,25 @@ from flask_login import current_user, login_required
 
 from helpdesk.auth.views import sign_out_everywhere_here, sign_out_this_browser
 from helpdesk.extensions import limiter
+from helpdesk.models.api_token import MAX_NAME_LENGTH as MAX_TOKEN_NAME_LENGTH
 from helpdesk.profile.forms import PasswordChangeForm, ProfileForm
-from helpdesk.services import accounts, notification_preferences, profiles, sign_ins
+from helpdesk.services import (
+    accounts,
+    api_tokens,
+    notification_preferences,
+    profiles,
+    sign_ins,
+)
 from helpdesk.time_zones import browser_zone_name, viewer_zone, zone_groups
 
 bp = Blueprint("profile", __name__, url_prefix="/profile")
 
 
-def _page(form=None, profile_form=None, status=200):
+def _page(form=None, profile_form=None, status=200, new_token=None, token_error=None,
+          token_name=""):
     """The profile page, with this browser's sign-in marked among the open ones; a form
-    given is one refused, shown with what was typed and what is wrong."""
+    given is one refused, shown with what was typed and what is wrong. ``new_token``: a
+    token just made, ``(token, secret)``, whose secret the page shows this once."""
     if profile_form is None:
         profile_form = ProfileForm(formdata=None, data={
             "name": current_user.name, "time_zone": current_user.time_zone or ""})
@@ -35,6 +46,9 @@ def _page(form=None, profile_form=None, status=200):
         sign_ins=sign_ins.open_for(current_user),
         this_sign_in=g.sign_in, min_password_length=accounts.MIN_PASSWORD_LENGTH,
         notification_choices=notification_preferences.choices_for(current_user),
+        api_tokens=api_tokens.tokens_of(current_user), new_token=new_token,
+        token_error=token_error, token_name=token_name,
+        token_name_length=MAX_TOKEN_NAME_LENGTH,
     )
     return html, status
 
@@ -144,3 +158,27 @@ def change_password():
                   "info")
             return redirect(url_for("profile.profile"))
     return _page(form=form, status=400)
+
+
+@bp.post("/api-tokens")
+@login_required
+def create_api_token():
+    """Make a personal API token and show it, once, on the page (copy it now)."""
+    name = request.form.get("name", "")
+    try:
+        made = api_tokens.create_token(current_user, name=name, actor=current_user)
+    except api_tokens.TokenError as error:
+        return _page(status=400, token_error=str(error), token_name=name)
+    return _page(new_token=made)
+
+
+@bp.post("/api-tokens/<int:token_id>/revoke")
+@login_required
+def revoke_api_token(token_id):
+    """Revoke one of your API tokens: scripts using it get 401 from now on."""
+    token = api_tokens.find_token_of(current_user, token_id)
+    if token is None:
+        abort(404)
+    api_tokens.revoke(token, actor=current_user)
+    flash(f"Revoked the API token “{token.name}”: it no longer works.", "info")
+    return redirect(url_for("profile.profile", _anchor="api-tokens-heading"))
