@@ -30,8 +30,10 @@ class ApiBlueprint(Blueprint):
         self.before_request(require_token)
         problems.register(self)
         csrf.exempt(self)
-        limiter.limit(lambda: current_app.config["API_RATE_LIMIT"], key_func=rate_limit_key,
-                      scope="api", on_breach=problems.too_many_requests)(self)
+        # One budget per token across the whole API, whichever blueprint a request is for.
+        limiter.shared_limit(lambda: current_app.config["API_RATE_LIMIT"], scope="api",
+                             key_func=rate_limit_key,
+                             on_breach=problems.too_many_requests)(self)
 
     def problems(self, *codes, if_match=False):
         """Document the problem answers ``codes`` of an operation (their shared definitions,
