@@ -79,8 +79,10 @@ def generated_scenarios(app):
         agent = picks.pick("agent", people.AGENT_EMAIL, page_size=size)
         reseller = picks.pick("reseller", people.RESELLER_EMAIL, page_size=size)
         portal = tuple(picks.portal_subscriber())
+        tokens = {who: people.api_token(email) for who, email in (
+            ("agent", people.AGENT_EMAIL), ("reseller", people.RESELLER_EMAIL))}
         db.session.remove()
-    return scenarios.generate(agent, reseller, portal,
+    return scenarios.generate(agent, reseller, portal, api_tokens=tokens,
                               ticket_prefix=app.config["TICKET_PREFIX"])
 
 

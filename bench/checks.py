@@ -7,6 +7,7 @@ ticket ids its first answer lists (a few dozen, so they are cheap at any size). 
 becomes a note, and the report counts it as a miss.
 """
 
+import json
 import re
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -23,7 +24,13 @@ AGE_MARGIN = timedelta(minutes=10)  # the page was drawn a little before the che
 
 
 def listed_ids(html):
-    """The ticket ids a page links to, in order, without repeats."""
+    """The ticket ids a page links to, in order, without repeats; of an API answer, the
+    tickets it lists (or the one ticket it is)."""
+    if html.lstrip().startswith("{"):
+        answer = json.loads(html)
+        if "tickets" in answer:
+            return [ticket["id"] for ticket in answer["tickets"]]
+        return [answer["id"]] if "id" in answer else []
     return list(dict.fromkeys(int(i) for i in TICKET_LINK.findall(html)))
 
 

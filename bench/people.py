@@ -9,13 +9,14 @@ the portal's bench login.
 
 from bench import database, shape
 from helpdesk.models.timestamps import utcnow
-from helpdesk.services import accounts
+from helpdesk.services import accounts, api_tokens
 
 BENCH_PASSWORD = "bench-pass-2026"  # noqa: S105 - the published password of bench logins
 EMAIL_DOMAIN = "bench.test"
 AGENT_EMAIL = f"agent@{EMAIL_DOMAIN}"
 RESELLER_EMAIL = f"reseller-1@{EMAIL_DOMAIN}"
 SUBSCRIBER_EMAIL_PREFIX = "subscriber-"
+API_TOKEN_NAME = "bench"  # noqa: S105 - the name of the API scenarios' tokens, not one
 FIRST_NAMES = (
     "Ada", "Bruno", "Chiara", "Dmitri", "Elif", "Farid", "Greta", "Hiroshi", "Ines", "Jonas",
     "Kemal", "Lena", "Mateo", "Nadia", "Oskar", "Priya", "Quentin", "Rosa", "Sven", "Tariq",
@@ -82,3 +83,16 @@ def _subscriber(number, plan, password_hash, resellers, organisations, now):
     role = "company_admin" if organisation and number % 50 == 7 else "subscriber"
     return (f"{SUBSCRIBER_EMAIL_PREFIX}{number}@{EMAIL_DOMAIN}", subscriber_name(number),
             password_hash, role, reseller, organisation, "", now - shape.SUBSCRIBER_AGE)
+
+
+def api_token(email):
+    """A fresh personal API token of the bench user ``email`` (in the app's context): the
+    API's scenarios send it as ``Authorization: Bearer``. Tokens of earlier runs are
+    revoked first, so runs do not pile them up."""
+    user = accounts.find_user(email)
+    for old in api_tokens.tokens_of(user):
+        if old.name == API_TOKEN_NAME:
+            api_tokens.revoke(old, actor=None)
+    _token, secret = api_tokens.create_token(user, name=API_TOKEN_NAME, actor=None)
+    return secret
+

@@ -7,7 +7,8 @@ filter, staff's only, for the agent); the sorts from
 A field of ``QueueFilters`` that no generator here covers stops the run (``uncovered_fields``),
 so a new filter cannot go unmeasured. Queue, search and counter scenarios run as an agent and
 as a reseller; the desk's other pages as an agent; the reports (90 days) as an agent and as a
-reseller; the portal as its busiest subscriber.
+reseller; the portal as its busiest subscriber; the JSON API's ticket list and ticket, with
+a bearer token, as an agent and as a reseller.
 """
 
 from dataclasses import dataclass, field, fields
@@ -252,15 +253,55 @@ def portal_pages(email, tickets):
                      group="portal", path=f"/portal/tickets?page={PORTAL_PAGE}")]
 
 
-def generate(agent, reseller, portal, *, ticket_prefix):
+API_PAGE = 50  # the API's default page size (``limit``)
+
+
+def api_scenarios(picks, token):
+    """The JSON API as a script with ``picks.who``'s token uses it: the ticket list's first
+    page, a page deep down by cursor (90% of the queue order, every status), a rare word,
+    and one ticket with its thread. Timed with ``Authorization: Bearer`` (the session the
+    bench signs in with is ignored there). The token is new, so the first scenario's
+    counted request also writes its last use (``services.api_tokens``: once a minute)."""
+    bearer = {"Authorization": f"Bearer {token}"}
+    scope = checks.scope_check(picks.scope)
+
+    def api(name, path, *, extra=(), **options):
+        return Scenario(name=f"API {name}", who=picks.who, login=picks.email, group="api",
+                        path=path, headers=bearer, checks=(scope, *extra), **options)
+
+    out = [api("tickets, first page", "/api/v1/tickets",
+               extra=[checks.order_check("queue")], under_load=picks.who == "agent")]
+    deep = [c for c in picks.cursors if c.sort == "queue" and c.depth == max(
+        cursor.depth for cursor in picks.cursors)]
+    for cursor in deep:
+        out.append(api(
+            f"tickets, cursor {cursor.depth}% (row {cursor.position:,})",
+            "/api/v1/tickets?" + urlencode({"status": "any", "cursor": cursor.cursor,
+                                            "limit": API_PAGE}),
+            extra=[checks.order_check("queue"),
+                   checks.Check(note="cursor ignored", first=cursor.next_id)],
+            baseline="API tickets, first page"))
+    if picks.serial:
+        out.append(api(f"tickets, search rare: {picks.serial}",
+                       "/api/v1/tickets?" + urlencode({"status": "any", "q": picks.serial}),
+                       extra=[checks.words_check(picks.serial)]))
+    if picks.ticket_id:
+        out.append(api("ticket with its thread", f"/api/v1/tickets/{picks.ticket_id}"))
+    return out
+
+
+def generate(agent, reseller, portal, *, ticket_prefix, api_tokens=None):
     """Every scenario of a run: ``agent`` and ``reseller`` are ``Picks``, ``portal`` the
-    ``(email, tickets)`` of the portal's subscriber."""
+    ``(email, tickets)`` of the portal's subscriber; ``api_tokens`` the API token of each
+    (by ``who``), for the API's scenarios."""
     missing = uncovered_fields(agent)
     if missing:
         raise ValueError(f"QueueFilters fields without a bench scenario: {', '.join(missing)}")
+    api = [scenario for picks in (agent, reseller) if (api_tokens or {}).get(picks.who)
+           for scenario in api_scenarios(picks, api_tokens[picks.who])]
     return (queue_scenarios(agent, ticket_prefix=ticket_prefix) + desk_pages(agent)
             + report_pages(agent) + queue_scenarios(reseller, ticket_prefix=ticket_prefix)
-            + report_pages(reseller) + portal_pages(*portal))
+            + report_pages(reseller) + portal_pages(*portal) + api)
 
 
 def page_size_scenarios(everything):

@@ -19,7 +19,7 @@ from helpdesk.params import MAX_ID, IdConverter
 from helpdesk.problems import CONTENT_TYPE
 
 SWAGGER_UI_VERSION = "5.32.0"  # vendored from the npm package swagger-ui-dist
-CHALLENGE_HEADER = {"description": "How to authenticate: ``Bearer``",
+CHALLENGE_HEADER = {"description": "How to authenticate: `Bearer`",
                     "schema": {"type": "string"}}
 RETRY_AFTER_HEADER = {"description": "Seconds to wait", "schema": {"type": "integer"}}
 
@@ -65,7 +65,7 @@ def init_app(app):
         "components": {"securitySchemes": {"bearer": {
             "type": "http", "scheme": "bearer",
             "description": "A personal API token from your profile page, or "
-                           "``flask --app wsgi tokens create``"}}},
+                           "`flask --app wsgi tokens create`"}}},
         "security": [{"bearer": []}],
         "info": {"description": __doc__.split("\n\n")[0]},
     })

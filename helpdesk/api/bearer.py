@@ -12,8 +12,9 @@ same permissions, same 404s. A view of the API then asks for a token with ``requ
 
 from flask import g, request
 from flask.sessions import SecureCookieSessionInterface
+from sqlalchemy import inspect
 
-from helpdesk.extensions import login_manager
+from helpdesk.extensions import db, login_manager
 from helpdesk.problems import problem
 from helpdesk.services import api_tokens
 from helpdesk.services.sign_ins import hash_token
@@ -47,6 +48,16 @@ def sign_in_by_token():
     user, token = api_tokens.user_of(bearer_secret())
     g._login_user = user if user is not None else login_manager.anonymous_user()
     g.api_token = token
+    g.api_token_moved = token is not None and inspect(token).attrs.last_used_at.history \
+        .has_changes()
+
+
+def save_last_use(response):
+    """After an API answer is built: commit the token's new last use, if ``user_of`` moved
+    it (a view that wrote has committed it already; one that failed rolled it back)."""
+    if g.get("api_token_moved"):
+        db.session.commit()
+    return response
 
 
 def require_token():
@@ -76,4 +87,5 @@ def init_app(app):
     """Sessions off for the API, and the token's user on for each of its requests."""
     app.session_interface = NoSessionOnApi()
     app.before_request(sign_in_by_token)
+    app.after_request(save_last_use)
     api_tokens.prepare()

@@ -12,13 +12,13 @@ from helpdesk.api.bearer import rate_limit_key, require_token
 from helpdesk.extensions import csrf, limiter
 
 IF_MATCH = {"in": "header", "name": "If-Match", "required": False,
-            "description": "The ``ETag`` of the ticket as read; a stale one answers 409.",
+            "description": "The `ETag` of the ticket as read; a stale one answers 409.",
             "schema": {"type": "string"}}
 
 
 def etag_header():
     """The ``ETag`` response header, documented."""
-    return {"description": "The ticket's version, for ``If-Match``",
+    return {"description": "The ticket's version, for `If-Match`",
             "schema": {"type": "string"}}
 
 

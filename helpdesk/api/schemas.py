@@ -130,7 +130,7 @@ class TicketDetailSchema(TicketSchema):
 class TicketPageSchema(Schema):
     tickets = fields.List(fields.Nested(TicketSchema), required=True)
     next_cursor = fields.String(required=True, allow_none=True, metadata={
-        "description": "Pass as ``cursor`` for the next page; null on the last page."})
+        "description": "Pass as `cursor` for the next page; null on the last page."})
 
 
 class CategoryCountSchema(Schema):
@@ -141,14 +141,14 @@ class CategoryCountSchema(Schema):
 
 class StatsSchema(Schema):
     """Numbers of the caller's scope. Customers count their tickets by the statuses they
-    read (``in_progress`` holds the waiting and on-hold ones but ``waiting_on_customer``)."""
+    read (``in_progress`` also counts those waiting on a vendor and on hold)."""
 
     by_status = fields.Dict(keys=fields.String(validate=validate.OneOf(STATUSES)),
                             values=fields.Integer(), required=True)
     unresolved = fields.Integer(required=True)
     first_response_hours = fields.Float(required=True, allow_none=True, metadata={
         "description": "Mean first response of the tickets opened in the last "
-                       "``average_days`` days, in hours"})
+                       "`average_days` days, in hours"})
     resolution_hours = fields.Float(required=True, allow_none=True)
     average_days = fields.Integer(required=True)
     backlog_by_priority = fields.Dict(keys=fields.String(validate=validate.OneOf(PRIORITIES)),
@@ -163,19 +163,19 @@ class TicketListQuery(Query):
     without ``status`` the unresolved tickets, ``status=any`` every one."""
 
     status = fields.List(fields.String(validate=validate.OneOf([*STATUSES, ANY_STATUS])),
-                         metadata={"description": "repeatable; ``any``: every status"})
+                         metadata={"description": "repeatable; `any`: every status"})
     priority = fields.List(fields.String(validate=validate.OneOf(PRIORITIES)),
                            metadata={"description": "repeatable"})
     category = fields.List(_id(strict=False),
                            metadata={"description": "category ids, repeatable"})
     assignee = fields.String(validate=validate.Regexp(r"^(me|unassigned|[1-9][0-9]{0,9})$"),
-                             metadata={"description": "``me``, ``unassigned`` or a user id"})
+                             metadata={"description": "`me`, `unassigned` or a user id"})
     customer = _id(strict=False, metadata={"description": "a subscriber's user id"})
     q = fields.String(validate=validate.Length(max=200), metadata={
         "description": "words, a phrase in quotes, a name or an email address"})
     sort = fields.String(validate=validate.OneOf(list(SORTS)), load_default="queue")
     cursor = fields.String(validate=validate.Length(min=1, max=MAX_CURSOR_LENGTH), metadata={
-        "description": "``next_cursor`` of the page before"})
+        "description": "`next_cursor` of the page before"})
     limit = fields.Integer(validate=validate.Range(min=1, max=MAX_PAGE_SIZE),
                            load_default=DEFAULT_PAGE_SIZE)
 

@@ -15,6 +15,6 @@ bp = ApiBlueprint("stats", __name__, url_prefix="/api/v1/stats",
 @bp.problems(401, 429)
 def stats():
     """Tickets by status, mean first response and resolution (tickets opened in the last
-    ``average_days`` days), and the backlog by priority and by category. Read from the
+    `average_days` days), and the backlog by priority and by category. Read from the
     tallies the desk's counters use, so it costs the same at any number of tickets."""
     return stats_for(current_user)

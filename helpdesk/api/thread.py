@@ -23,10 +23,10 @@ bp = ApiBlueprint("thread", __name__, url_prefix="/api/v1/tickets",
 @bp.response(201, schemas.ReplySchema)
 @bp.problems(401, 403, 404, 422, 429)
 def add_reply(ticket_id, body, internal, status=None):
-    """A public reply, or (``internal``) an internal note, with an optional status.
+    """A public reply, or (`internal`) an internal note, with an optional status.
 
-    A staff or reseller reply moves the ticket to ``waiting_on_customer`` unless ``status``
-    says otherwise (``resolved`` and ``closed`` take a public reply: the resolution); a
+    A staff or reseller reply moves the ticket to `waiting_on_customer` unless `status`
+    says otherwise (`resolved` and `closed` take a public reply: the resolution); a
     customer's comment reopens it. Customers cannot write notes nor set the status.
     """
     ticket = get_visible_ticket(current_user, ticket_id)
@@ -41,7 +41,7 @@ def add_reply(ticket_id, body, internal, status=None):
 @bp.problems(401, 403, 404, 422, 429)
 def hand_off(ticket_id, assignee, body):
     """Hand the ticket over: reassign it and leave an internal note for the next person,
-    at once (``tickets.edit`` and ``tickets.reply``)."""
+    at once (`tickets.edit` and `tickets.reply`)."""
     ticket = get_visible_ticket(current_user, ticket_id)
     handoff.hand_off(ticket, actor=current_user._get_current_object(),
                      to_user=db.session.get(User, assignee), note=body)

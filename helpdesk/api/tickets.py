@@ -34,7 +34,7 @@ def list_tickets(**query):
     """List tickets, filtered and sorted as the desk's queue, a page at a time.
 
     Customers list their own (or, company admins, their organisation's) tickets, their
-    statuses in their own words. Follow ``next_cursor`` until it is null.
+    statuses in their own words. Follow `next_cursor` until it is null.
     """
     filters = QueueFilters.from_args(_queue_args(query), staff=current_user.is_staff)
     cursor = None
@@ -72,7 +72,7 @@ def _queue_args(query):
 @bp.problems(401, 404, 429)
 def get_ticket(ticket_id):
     """A ticket with its thread: internal notes (and their files) only for those who may
-    read them. ``ETag`` is its version, for ``If-Match`` on a change."""
+    read them. `ETag` is its version, for `If-Match` on a change."""
     ticket = get_visible_ticket(current_user, ticket_id)
     return _with_etag(ticket_json.detail(current_user, ticket), ticket)
 
@@ -83,7 +83,7 @@ def get_ticket(ticket_id):
 @bp.problems(401, 403, 422, 429)
 def open_ticket(subject, body, category, priority, subscriber=None):
     """Open a ticket. A customer's token opens it for themselves; staff, and resellers with
-    ``tickets.create``, for the subscriber named (in their scope, else 422 on it). The
+    `tickets.create`, for the subscriber named (in their scope, else 422 on it). The
     organisation and reseller always come from the subscriber."""
     ticket = tickets.open_ticket(
         subscriber=_subscriber_for(subscriber), subject=subject, body=body,
@@ -123,9 +123,9 @@ def _category(category_id):
 @bp.response(200, schemas.TicketDetailSchema, headers=ETAG)
 @bp.problems(401, 403, 404, 409, 422, 429, if_match=True)
 def change_ticket(changes, ticket_id):
-    """Change status, priority, category and assignee (``tickets.edit``), in that order.
+    """Change status, priority, category and assignee (`tickets.edit`), in that order.
 
-    Send ``If-Match`` with the ``ETag`` read: if the ticket changed since, nothing is
+    Send `If-Match` with the `ETag` read: if the ticket changed since, nothing is
     changed and the answer is 409.
     """
     ticket = get_visible_ticket(current_user, ticket_id)
@@ -174,7 +174,7 @@ def _check_if_match(ticket):
 @bp.response(204)
 @bp.problems(401, 403, 404, 429)
 def delete_ticket(ticket_id):
-    """Soft-delete a ticket (``tickets.delete``): it leaves every list and scope."""
+    """Soft-delete a ticket (`tickets.delete`): it leaves every list and scope."""
     ticket = get_visible_ticket(current_user, ticket_id)
     tickets.delete_ticket(ticket, actor=current_user._get_current_object())
 

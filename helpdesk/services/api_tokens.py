@@ -84,8 +84,9 @@ def revoke(token, *, actor):
 def user_of(secret):
     """The active user whose working token ``secret`` is, with the token; or ``(None, None)``.
 
-    Every API request runs this: one query, and at most every ``LAST_USED_EVERY`` a write
-    of the token's last use.
+    Every API request runs this: one query. At most every ``LAST_USED_EVERY`` it also moves
+    the token's last use, left for the request's caller to commit (the API commits it after
+    its answer is built, ``api.bearer``, so the answer reads no row again).
     """
     if not secret or not secret.startswith(PREFIX) or len(secret) > 200:
         return None, None
@@ -95,7 +96,6 @@ def user_of(secret):
     now = utcnow()
     if token.last_used_at is None or now - token.last_used_at >= LAST_USED_EVERY:
         token.last_used_at = now
-        db.session.commit()
     return token.user, token
 
 
