@@ -16,7 +16,10 @@ CONTENT_TYPE = "application/problem+json"
 
 def problem_body(status, *, detail=None, errors=None):
     """The problem document of ``status`` as a dict."""
-    title = HTTPStatus(status).phrase if status in HTTPStatus._value2member_map_ else "Error"
+    try:
+        title = HTTPStatus(status).phrase
+    except ValueError:  # a status Python does not name
+        title = "Error"
     body = {"type": "about:blank", "title": title, "status": status,
             "detail": detail or title}
     if errors:

@@ -110,7 +110,9 @@ class AllowedSchema(Schema):
     """What the caller may do to the ticket (the same rule the answers to those requests
     follow)."""
 
-    reply = fields.Boolean(required=True)
+    reply = fields.Boolean(required=True, metadata={"description": "staff and resellers"})
+    comment = fields.Boolean(required=True, metadata={
+        "description": "the customer's reply (not on a closed ticket)"})
     internal_note = fields.Boolean(required=True)
     edit = fields.Boolean(required=True)
     delete = fields.Boolean(required=True)

@@ -118,7 +118,7 @@ def detail(viewer, ticket):
         "attachments": [attachment(file) for file in files.get(None, ())],
         "replies": [reply(viewer, item, files.get(item.id, ())) for item in replies],
         "may": {action: may(viewer, action, ticket)
-                for action in ("reply", "internal_note", "edit", "delete")},
+                for action in ("reply", "comment", "internal_note", "edit", "delete")},
     }
 
 

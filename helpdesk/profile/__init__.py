@@ -1,8 +1,8 @@
 """``/profile``: what every signed-in person manages about themselves.
 
-Today: their name and time zone (``services.profiles``), where they are signed in (ending one
-sign-in or all of them) and their password. Notification channels and API tokens will live
-here too.
+Their name and time zone (``services.profiles``), notification channels, where they are
+signed in (ending one sign-in or all of them), their personal API tokens
+(``services.api_tokens``: made, shown once, listed, revoked) and their password.
 """
 
 from helpdesk.profile.views import bp
