@@ -34,7 +34,9 @@ def init_app(app):
         hsts = app.config["STRICT_TRANSPORT_SECURITY"]
         if hsts and request.is_secure:
             response.headers.setdefault("Strict-Transport-Security", hsts)
-        if request.endpoint != "static" and current_user.is_authenticated:
+        # The API's answers are a token user's: never cached either. Its requests are not
+        # asked for a session user (they have none, and a refused one may have no user yet).
+        if request.is_api or (request.endpoint != "static" and current_user.is_authenticated):
             response.cache_control.no_store = True
         return response
 

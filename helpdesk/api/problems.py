@@ -38,7 +38,7 @@ def field_errors(messages, prefix=""):
             if isinstance(value, dict):
                 flat.update(field_errors(value))
             else:  # the location as a whole: a body that is not JSON
-                flat["body" if key == "json" else key] = " ".join(map(str, value))
+                flat["_body" if key == "json" else key] = " ".join(map(str, value))
             continue
         name = f"{prefix}.{key}" if prefix else str(key)
         if isinstance(value, dict):
