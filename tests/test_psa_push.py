@@ -13,6 +13,7 @@ from helpdesk.models import AuditEntry, PsaLink, PsaMapping, PsaWrite, Ticket, U
 from helpdesk.models.timestamps import utcnow
 from helpdesk.psa.connector import Budget, BudgetSpent
 from helpdesk.services import psa_push, replies, tickets
+from tests.psa_pull_kit import audit_of, run_pull
 from tests.psa_push_kit import (
     ACME_CLIENT,
     actions_with_marker,
@@ -286,3 +287,24 @@ def test_the_sweep_takes_back_a_dead_workers_claim_and_redispatches(app, world, 
         assert psa_push.sweep(now=later) == 1
         assert psa_push.sweep(now=later) == 0  # its job waits on the queue
 
+
+
+def test_an_unsent_change_of_ours_outlives_a_later_unrelated_psa_change(app, world, halo_psa):
+    """The first pull of a ticket the desk created in the PSA: the PSA still holds the status
+    we sent, so our newer status (queued, not sent yet) stands, though the PSA's ticket was
+    updated after it for another reason (a technician's action); then it reaches the PSA."""
+    connection_id = connect(app, halo_psa)
+    ticket_id = _opened(app, world)
+    push(app, connection_id)
+    external = halo_ticket_of(app, halo_psa, ticket_id)["id"]
+    with app.app_context():
+        tickets.change_status(db.session.get(Ticket, ticket_id), "on_hold",
+                              actor=db.session.get(User, world.users["agent"]))
+    halo_psa.store.technician_adds_action(external, "<p>Looking at the line</p>")
+
+    run_pull(app, connection_id)
+    with app.app_context():
+        assert db.session.get(Ticket, ticket_id).status == "on_hold"
+    assert audit_of(app, "psa.took_theirs", ticket_id) == []
+    push(app, connection_id)
+    assert str(halo_ticket_of(app, halo_psa, ticket_id)["status_id"]) == "3"  # on hold
