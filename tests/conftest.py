@@ -63,7 +63,7 @@ from helpdesk.search import SEARCH_TABLE
 from tests.world import PASSWORD, World, build_world
 
 # The notification tests' SMTP server and fixtures; the PSA push tests' loopback HaloPSA.
-pytest_plugins = ["tests.outbox", "tests.psa_push_kit"]
+pytest_plugins = ["tests.outbox", "tests.halo_fixtures"]
 IN_CI = bool(os.environ.get("CI"))
 POSTGRES_URL = os.environ.get("TEST_DATABASE_URL")
 BACKENDS = ["sqlite", "postgresql"]

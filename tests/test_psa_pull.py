@@ -23,7 +23,6 @@ from helpdesk.psa.halopsa.markers import note_with_marker
 from helpdesk.queues import get_redis
 from helpdesk.services import replies, tickets
 from jobs.psa_pull import due_connection_ids
-from tests.halo_server import HaloServer
 from tests.halo_store import halo_time
 from tests.psa_pull_kit import (
     audit_of,
@@ -36,12 +35,6 @@ from tests.psa_pull_kit import (
     ticket_of,
 )
 from tests.world import email
-
-
-@pytest.fixture
-def halo():
-    with HaloServer() as server:
-        yield server
 
 
 @pytest.fixture
