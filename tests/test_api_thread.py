@@ -1,7 +1,12 @@
 """Replies, internal notes and handoffs through the API, with the desk's status rules."""
 
+import io
+
+from werkzeug.datastructures import FileStorage
+
 from helpdesk.extensions import db
-from helpdesk.models import Ticket
+from helpdesk.models import Ticket, User
+from helpdesk.services import replies
 from tests.api_kit import is_problem
 
 TICKETS = "/api/v1/tickets"
@@ -64,3 +69,25 @@ def test_handoff_to_someone_unassignable_is_422_on_assignee(api_as, world):
                                     json={"assignee": world.users["bob"], "body": "x"})
     assert is_problem(response, 422)
     assert "assignee" in response.get_json()["errors"]
+
+
+def test_files_of_internal_notes_are_listed_only_for_staff(app, api_as, world):
+    """Attachment metadata follows its message: a note's file is not in a customer's answer."""
+    def upload(name):
+        return FileStorage(stream=io.BytesIO(b"log lines"), filename=name,
+                           content_type="text/plain")
+
+    with app.app_context():
+        agent = db.session.get(User, world.users["agent"])
+        ticket = db.session.get(Ticket, world.tickets["alice"])
+        replies.add_reply(ticket, author=agent, body="Router log", internal=True,
+                          files=[upload("internal-trace.txt")])
+        replies.add_reply(ticket, author=agent, body="Your invoice", files=[upload("invoice.txt")])
+    path = f"{TICKETS}/{world.tickets['alice']}"
+
+    def files(key):
+        detail = api_as(key).get(path).get_json()
+        return {file["filename"] for reply in detail["replies"] for file in reply["attachments"]}
+
+    assert files("agent") == {"internal-trace.txt", "invoice.txt"}
+    assert files("alice") == {"invoice.txt"}
