@@ -16,6 +16,7 @@ import os
 import pwd
 import shutil
 import subprocess
+import tempfile
 import time
 import uuid
 from pathlib import Path
@@ -125,10 +126,15 @@ service imap-login {{
 
 
 class ImapServer:
-    """One dovecot, started by ``start`` and stopped by ``stop``, in ``folder``."""
+    """One dovecot, started by ``start`` and stopped by ``stop``, in a folder of its own.
 
-    def __init__(self, folder):
-        self.folder = Path(folder)
+    The folder is made here, not by pytest: as root, the mail is stored by ``nobody``, who
+    must be able to pass through every folder above it (pytest's are for root alone).
+    """
+
+    def __init__(self):
+        self.folder = Path(tempfile.mkdtemp(prefix="helpdesk-dovecot-"))
+        self.folder.chmod(0o711)
         self.port = free_port()
         self.process = None
 
@@ -158,10 +164,10 @@ class ImapServer:
             except OSError:
                 time.sleep(0.1)
         output = self.process.stdout.read().decode() if self.process.poll() is not None else ""
-        log = (self.folder / "dovecot.log")
+        log = self.folder / "dovecot.log"
+        log = log.read_text() if log.exists() else ""
         self.stop()
-        pytest.fail(f"dovecot did not start on 127.0.0.1:{self.port}: {output}"
-                    f"{log.read_text() if log.exists() else ''}")
+        pytest.fail(f"dovecot did not start on 127.0.0.1:{self.port}: {output}{log}")
 
     def stop(self):
         """Stop our dovecot (only ours: the child we started)."""
@@ -173,6 +179,7 @@ class ImapServer:
                 self.process.kill()
                 self.process.wait()
         self.process = None
+        shutil.rmtree(self.folder, ignore_errors=True)
 
     def mailbox(self, user):
         """A logged-in imap-tools mailbox of ``user`` (use it in a ``with``)."""

@@ -85,9 +85,9 @@ def count(model):
 
 
 @pytest.fixture(scope="session")
-def imap_server(tmp_path_factory):
+def imap_server():
     """A real dovecot on loopback for this test session."""
-    server = ImapServer(tmp_path_factory.mktemp("dovecot"))
+    server = ImapServer()
     server.start()
     yield server
     server.stop()
