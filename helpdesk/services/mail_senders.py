@@ -81,14 +81,31 @@ def sender_of(ticket):
         .order_by(InboundMessage.id).limit(1))
 
 
-def intake_notes(ticket):
-    """What the intake told staff about a ticket's messages: ``(received_at, sender, note)``
-    for each message with notes (files refused, a tag it could not follow), oldest first."""
+def customer_by_email(address):
+    """The customer (any state) with the email ``address``, for staff picking one, or None."""
+    return db.session.scalar(select(User).where(
+        func.lower(User.email) == (address or "").strip().lower(),
+        User.role.in_(sorted(CUSTOMER_ROLES))))
+
+
+def mail_panel(ticket):
+    """What the desk's ticket page says about the ticket's email (one query), or None when
+    there is nothing to say: ``flagged`` (from an unknown sender), ``sender`` (the address
+    that opened it) and ``notes`` (``(received_at, sender, note)``: files refused, a tag the
+    intake could not follow), oldest first."""
     rows = db.session.execute(select(
-        InboundMessage.received_at, InboundMessage.from_address, InboundMessage.notes).where(
-        InboundMessage.ticket_id == ticket.id, InboundMessage.notes.isnot(None))
+        InboundMessage.received_at, InboundMessage.from_address, InboundMessage.notes,
+        InboundMessage.unknown_sender).where(
+        InboundMessage.ticket_id == ticket.id,
+        InboundMessage.notes.isnot(None) | InboundMessage.unknown_sender.is_(True))
         .order_by(InboundMessage.id)).all()
-    return [tuple(row) for row in rows]
+    flagged = is_flagged(ticket)
+    if not rows and not flagged:
+        return None
+    sender = next((row.from_address for row in rows if row.unknown_sender), None)
+    notes = [(row.received_at, row.from_address, note) for row in rows if row.notes
+             for note in row.notes.splitlines()]
+    return {"flagged": flagged, "sender": sender, "notes": notes}
 
 
 def attach_sender(ticket, *, customer, actor):
