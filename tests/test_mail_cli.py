@@ -52,3 +52,21 @@ def test_an_unreadable_message_is_kept_and_exits_65(app, world, runner):
 def test_nothing_on_standard_input_exits_65(app, world, runner):
     result = runner.invoke(args=["mail", "intake"], input=b"")
     assert result.exit_code == 65 and "No message on standard input" in result.stderr
+
+
+@pytest.mark.committed  # an empty database, as on first start
+def test_the_demo_shows_mail_taken_in(app, runner):
+    """``seed-demo`` takes a few messages in through the intake: two from Alice, a flagged
+    one from an unknown sender, an auto-reply set aside, one broken message for admins."""
+    from sqlalchemy import select
+
+    from helpdesk.models import InboundMessage
+
+    result = runner.invoke(args=["seed-demo"])
+    assert result.exit_code == 0, result.output
+    with app.app_context():
+        rows = db.session.scalars(select(InboundMessage).order_by(InboundMessage.id)).all()
+        assert [row.state for row in rows] == ["processed", "processed", "processed",
+                                               "ignored", "failed"]
+        assert [row.reply_id is not None for row in rows[:3]] == [False, True, False]
+        assert [row.unknown_sender for row in rows[:3]] == [False, False, True]

@@ -67,6 +67,7 @@ def test_a_ticket_from_an_unknown_sender_is_attached_to_a_customer(app, client, 
     assert "Anschluss kaputt" in queue
     page = client.get(f"/tickets/{ticket_id}").text
     assert "From an unknown sender" in page and "neu@elsewhere.example" in page
+    assert "Email from Neu" in page and "mailto:neu@elsewhere.example" in page
     wrong = post(client, f"/tickets/{ticket_id}/customer", {"customer": "nobody@x.example"},
                  page=f"/tickets/{ticket_id}", htmx=True)
     assert wrong.status_code == 422 and "No customer has the email" in wrong.text

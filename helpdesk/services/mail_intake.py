@@ -150,10 +150,14 @@ def _new_ticket(inbound_id, mail, *, customer, files, notes):
     """A ticket for the customer, or for the unknown-sender placeholder."""
     opened_by = None
     subscriber = customer
+    body = _body(mail.text, files=files, notes=notes)
     if customer is None:
         subscriber, opened_by = mail_senders.unknown_sender(), mail_senders.desk_user()
+        # The ticket's author reads "Email": say who wrote, as their mail client did.
+        name = mail.sender_name.replace("*", "").replace("_", " ")
+        body = f"Email from {name} <{mail.sender}>:\n\n{body}" if name else \
+            f"Email from <{mail.sender}>:\n\n{body}"
     subject = mail.subject[:MAX_SUBJECT_LENGTH] or NO_SUBJECT
-    body = _body(mail.text, files=files, notes=notes)
     category = _category()
     with _claimed(inbound_id, notes=notes, unknown=customer is None) as claimed:
         if claimed:
