@@ -71,6 +71,7 @@ def messages_for(senders, count):
 
 
 def _percentile(values, share):
+    """The value ``share`` of the way up the sorted ``values`` (0.95: the p95)."""
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, int(share * len(ordered)))]
 

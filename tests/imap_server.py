@@ -55,6 +55,7 @@ def _users():
 
 
 def _config_2_3(folder, port, internal, login, mail_user):
+    """dovecot.conf in 2.3's words (Debian 12)."""
     return f"""
 base_dir = {folder}/run
 state_dir = {folder}/state
@@ -88,6 +89,7 @@ service imap-login {{
 
 
 def _config_2_4(folder, port, internal, login, mail_user):
+    """dovecot.conf in 2.4's words (Debian 13 on): versioned, cleartext allowed by name."""
     return f"""
 dovecot_config_version = 2.4.0
 dovecot_storage_version = 2.4.0
@@ -197,15 +199,18 @@ class Mailbox:
         self.server, self.user = server, user
 
     def append(self, *raw_messages):
+        """Put messages in the INBOX as a mail server delivers them (unseen)."""
         with self.server.mailbox(self.user) as box:
             for raw in raw_messages:
                 box.append(raw, "INBOX")
 
     def unseen(self):
+        """How many messages the desk has not marked seen."""
         with self.server.mailbox(self.user) as box:
             return len(box.uids(AND(seen=False)))
 
     def count(self):
+        """How many messages the INBOX holds."""
         with self.server.mailbox(self.user) as box:
             return len(box.uids())
 

@@ -72,15 +72,18 @@ def inbound(key_or_id):
 
 
 def tickets_with_subject(subject):
+    """Every ticket with exactly this subject."""
     return db.session.scalars(select(Ticket).where(Ticket.subject == subject)).all()
 
 
 def replies_of(ticket_id):
+    """A ticket's replies, oldest first."""
     return db.session.scalars(select(Reply).where(Reply.ticket_id == ticket_id)
                               .order_by(Reply.id)).all()
 
 
 def count(model):
+    """How many rows ``model`` has."""
     return db.session.scalar(select(func.count()).select_from(model))
 
 

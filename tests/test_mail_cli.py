@@ -10,6 +10,7 @@ from tests.mail_kit import DESK_ADDRESS, MALFORMED, message, tickets_with_subjec
 
 @pytest.fixture(autouse=True)
 def desk_address(app):
+    """The desk writes from desk@test.example: its Message-IDs are @test.example."""
     app.config["MAIL_FROM"] = f"Help Desk <{DESK_ADDRESS}>"
 
 

@@ -34,6 +34,7 @@ class Killed(BaseException):
 
 @pytest.fixture(autouse=True)
 def desk_address(app):
+    """The desk writes from desk@test.example: its Message-IDs are @test.example."""
     app.config["MAIL_FROM"] = f"Help Desk <{DESK_ADDRESS}>"
 
 

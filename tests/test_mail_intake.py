@@ -28,10 +28,12 @@ QUOTE = "On Tue, 24 Nov 2026 at 10:00, Help Desk <desk@test.example> wrote:\n> P
 
 @pytest.fixture(autouse=True)
 def desk_address(app):
+    """The desk writes from desk@test.example: its Message-IDs are @test.example."""
     app.config["MAIL_FROM"] = f"Help Desk <{DESK_ADDRESS}>"
 
 
 def take_in(raw):
+    """Hand a message to the intake as the MTA does; its row."""
     return mail_intake.take_in(raw, source="mta")
 
 

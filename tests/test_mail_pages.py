@@ -13,10 +13,12 @@ from tests.mail_kit import DESK_ADDRESS, MALFORMED, message
 
 @pytest.fixture(autouse=True)
 def desk_address(app):
+    """The desk writes from desk@test.example: its Message-IDs are @test.example."""
     app.config["MAIL_FROM"] = f"Help Desk <{DESK_ADDRESS}>"
 
 
 def take_in(app, raw):
+    """Hand a message to the intake; ``(row id, ticket id)``."""
     with app.app_context():
         row = mail_intake.take_in(raw, source="mta")
         return row.id, row.ticket_id

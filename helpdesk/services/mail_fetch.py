@@ -48,6 +48,7 @@ class Fetched:
     tickets: list = field(default_factory=list)  # ids of the tickets opened or replied to
 
     def count(self, row):
+        """Count one message's row by the state it ended in."""
         if row is None:
             return
         self.states[row.state] = self.states.get(row.state, 0) + 1

@@ -237,6 +237,7 @@ def _fresh(inbound_id):
 
 
 def _by_key(key):
+    """The stored message with this unique key, or None."""
     return db.session.scalar(select(InboundMessage).where(InboundMessage.message_key == key))
 
 
@@ -256,6 +257,7 @@ def _within_cap(files):
 
 
 def _megabytes(size):
+    """A size as staff read it in a note: ``30.0 MB``."""
     return f"{size / (1024 * 1024):.1f} MB"
 
 

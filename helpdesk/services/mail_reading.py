@@ -219,5 +219,6 @@ def _files_of(message):
 
 
 def _one_line(text):
+    """Header text on one line, runs of whitespace (folding, tabs) as single spaces."""
     return " ".join((text or "").split())
 
