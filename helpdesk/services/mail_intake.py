@@ -250,7 +250,8 @@ def _within_cap(files):
             notes.append(
                 f"{mail_file.filename} ({_megabytes(len(mail_file.data))}) was not attached: "
                 f"it is larger than the {_megabytes(cap)} limit for one attachment. The "
-                "message is kept whole at /admin/mail/inbound.")
+                "message is kept whole: admins download it from Incoming mail "
+                "(/admin/mail/inbound).")
         else:
             kept.append(mail_file)
     return kept, notes
