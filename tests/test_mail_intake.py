@@ -232,3 +232,17 @@ def test_a_refused_ticket_leaves_the_message_failed_not_lost(app_context, world,
 
 def test_quoted_history_is_cut():
     assert strip_quoted_history("Yes.\n\n" + QUOTE) == "Yes."
+
+
+def test_control_characters_never_reach_the_database(app_context, world):
+    """A NUL (which PostgreSQL refuses in text) in any header or the body: read without it,
+    never a message that fails on every run."""
+    raw = (b"From: Al\x00ice <alice@test.example>\r\nTo: desk@test.example\r\n"
+           b"Subject: Line\x00 down\x1b[31m\r\nMessage-ID: <nul\x00id@customer.example>\r\n"
+           b"\r\nIt is\x00 down.\r\n")
+    row = take_in(raw)
+    assert row.state == "processed", row.reason
+    assert row.message_key.startswith("sha256:")
+    ticket = db.session.get(Ticket, row.ticket_id)
+    assert ticket.subject == "Line down [31m" and ticket.body == "It is down."
+    assert mail_senders.customer_by_email("alice\x00@test.example") is None

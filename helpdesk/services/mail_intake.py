@@ -223,7 +223,7 @@ def _settle(inbound_id, *, state, reason):
     db.session.execute(
         update(InboundMessage)
         .where(InboundMessage.id == inbound_id, InboundMessage.state.in_(PENDING_STATES))
-        .values(state=state, reason=reason[:4000], processed_at=utcnow(),
+        .values(state=state, reason=reason.replace("\x00", "")[:4000], processed_at=utcnow(),
                 attempts=InboundMessage.attempts + 1)
         .execution_options(synchronize_session=False))
     db.session.commit()

@@ -35,6 +35,8 @@ BOUNCE_SENDERS = ("mailer-daemon", "postmaster")
 BULK_PRECEDENCE = ("bulk", "junk", "list", "auto_reply")
 AUTO_HEADERS = ("x-autoreply", "x-autorespond")
 MAX_SUBJECT = 500
+_CONTROL = re.compile("[\x00-\x1f\x7f]")
+_CONTROL_IN_TEXT = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 
 class UnreadableMail(Exception):
@@ -82,7 +84,7 @@ def message_key(raw, message=None):
         found = MESSAGE_ID.search(str(message.get("Message-ID") or ""))
     except Exception:  # noqa: BLE001 - a header the parser chokes on: the bytes decide
         found = None
-    if found and len(found.group(0)) <= MAX_KEY_LENGTH:
+    if found and len(found.group(0)) <= MAX_KEY_LENGTH and found.group(0).isprintable():
         return found.group(0)
     return "sha256:" + hashlib.sha256(raw).hexdigest()
 
@@ -92,6 +94,7 @@ def summary(raw):
     try:
         message = parse(raw)
         address = parseaddr(str(message.get("From") or ""))[1].strip().lower() or None
+        address = address if address and address.isprintable() else None
         subject = _one_line(str(message.get("Subject") or ""))[:MAX_SUBJECT] or None
     except Exception:  # noqa: BLE001 - whatever fails here is reported by ``read``
         return None, None
@@ -115,12 +118,13 @@ def read(raw):
         raise UnreadableMail(f"the message cannot be parsed: {type(error).__name__}: {error}") \
             from error
     sender = sender.strip().lower()
-    if not sender or "@" not in sender or " " in sender:
+    if not sender or "@" not in sender or not sender.isprintable() or " " in sender:
         raise UnreadableMail("the message has no sender address (From)")
     found = MESSAGE_ID.search(str(message.get("Message-ID") or ""))
     return IncomingMail(message_id=found.group(0) if found else None, sender=sender[:254],
                         sender_name=_one_line(sender_name), subject=subject[:MAX_SUBJECT],
-                        text=text, references=references, files=files, headers=message)
+                        text=_readable(text), references=references, files=files,
+                        headers=message)
 
 
 def referenced_ids(message):
@@ -219,6 +223,12 @@ def _files_of(message):
 
 
 def _one_line(text):
-    """Header text on one line, runs of whitespace (folding, tabs) as single spaces."""
-    return " ".join((text or "").split())
+    """Header text on one line, runs of whitespace (folding, tabs) as single spaces, and no
+    control characters (a NUL, which PostgreSQL refuses in text, or an escape)."""
+    return " ".join(_CONTROL.sub(" ", text or "").split())
+
+
+def _readable(text):
+    """A body without the control characters no reader wants (line breaks and tabs kept)."""
+    return _CONTROL_IN_TEXT.sub("", text)
 

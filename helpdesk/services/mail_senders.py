@@ -83,9 +83,11 @@ def sender_of(ticket):
 
 def customer_by_email(address):
     """The customer (any state) with the email ``address``, for staff picking one, or None."""
+    address = (address or "").strip().lower()
+    if not address or len(address) > 254 or not address.isprintable():
+        return None  # no one's address (and a NUL, PostgreSQL would refuse to compare)
     return db.session.scalar(select(User).where(
-        func.lower(User.email) == (address or "").strip().lower(),
-        User.role.in_(sorted(CUSTOMER_ROLES))))
+        func.lower(User.email) == address, User.role.in_(sorted(CUSTOMER_ROLES))))
 
 
 def mail_panel(ticket):
