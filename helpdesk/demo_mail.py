@@ -8,6 +8,7 @@ admin at /admin/mail/inbound. Every message goes through ``services.mail_intake`
 mail does.
 """
 
+from datetime import timedelta
 from email.message import EmailMessage
 from email.utils import formatdate
 
@@ -15,7 +16,10 @@ from sqlalchemy import select
 
 from helpdesk.extensions import db
 from helpdesk.models import Ticket
+from helpdesk.models.timestamps import utcnow
 from helpdesk.services import accounts, mail_intake
+
+RECEIVED_AGO = timedelta(hours=3)  # the first message; the rest a quarter of an hour apart
 
 
 def _message(*, sender, subject, body, number, headers=None):
@@ -72,5 +76,9 @@ def demo_messages():
 
 
 def load_demo_mail():
-    """Take the demo's messages in; returns their rows' states in order."""
-    return [mail_intake.take_in(raw, source="demo").state for raw in demo_messages()]
+    """Take the demo's messages in, received a few hours ago, a quarter of an hour apart
+    (a lived-in history: nothing happens at seeding time); their rows' states in order."""
+    first = utcnow() - RECEIVED_AGO
+    return [mail_intake.take_in(raw, source="demo",
+                                received_at=first + timedelta(minutes=15 * n)).state
+            for n, raw in enumerate(demo_messages())]

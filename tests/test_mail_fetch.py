@@ -4,10 +4,16 @@ real SMTP server (aiosmtpd) for the notifications a customer answers."""
 
 import email
 import email.policy
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
 
 import pytest
 from rq.cron import CronScheduler
-from sqlalchemy import select
+from sqlalchemy import create_engine, select, text
 
 from helpdesk.extensions import db
 from helpdesk.models import Attachment, InboundMessage, Reply, Ticket, User
@@ -220,3 +226,50 @@ def test_a_wrong_password_fails_the_run_and_keeps_the_mail(app, world, mailbox):
     with app.app_context():
         assert not get_redis().exists(mail_fetch.LOCK_NAME)
         assert not db.session.scalar(select(Reply.id).where(Reply.body == "Wrong password"))
+
+
+@pytest.mark.committed  # a second process reads and writes the database for real
+def test_a_fetch_process_sigkilled_halfway_makes_nothing_twice(app, world, mailbox, tmp_path):
+    """``flask mail fetch`` in a process of its own, killed (SIGKILL: nothing runs after it)
+    as soon as its first message is committed; the next run takes in the rest, and every
+    message is one ticket."""
+    messages = 12
+    log = b"line of a router log\n" * 100_000  # 2 MB each: a run long enough to cut short
+    mailbox.append(*(message(subject=f"SIGKILL {n}", files=[("router.log", log, "text/plain")])
+                     for n in range(messages)))
+    url = app.config["SQLALCHEMY_DATABASE_URI"]
+    env = {**os.environ, **{key: str(value) for key, value in mailbox.settings().items()},
+           "IMAP_SSL": "0", "DATABASE_URL": url, "REDIS_URL": app.config["REDIS_URL"],
+           "HELPDESK_INSTANCE_PATH": str(tmp_path / "fetcher"), "SECRET_KEY": "kill-test",
+           "MAIL_FROM": app.config["MAIL_FROM"]}
+    root = Path(__file__).resolve().parent.parent
+    process = subprocess.Popen([sys.executable, "-m", "flask", "--app", "wsgi", "mail", "fetch"],
+                               cwd=root, env=env, stdout=subprocess.DEVNULL,
+                               stderr=subprocess.DEVNULL)
+    watcher = create_engine(url)
+    try:
+        deadline = time.monotonic() + 60
+        stored = 0
+        while time.monotonic() < deadline and process.poll() is None:
+            with watcher.connect() as connection:
+                stored = connection.scalar(text("SELECT count(*) FROM inbound_messages"))
+            if stored:
+                process.send_signal(signal.SIGKILL)
+                break
+            time.sleep(0.005)
+        process.wait(timeout=30)
+        assert process.returncode == -signal.SIGKILL, "the fetch ended before it was killed"
+        with watcher.connect() as connection:
+            made = connection.scalar(text(
+                "SELECT count(*) FROM tickets WHERE subject LIKE 'SIGKILL %'"))
+    finally:
+        watcher.dispose()
+    assert stored >= 1 and made < messages  # cut short halfway
+    with app.app_context():
+        # A killed run cannot let go of its lock: it lapses (LOCK_SECONDS); here, at once.
+        assert get_redis().delete(mail_fetch.LOCK_NAME) == 1
+        mail_fetch.fetch()
+        counts = [len(tickets_with_subject(f"SIGKILL {n}")) for n in range(messages)]
+        assert counts == [1] * messages
+        assert count(InboundMessage) == messages
+    assert mailbox.unseen() == 0

@@ -16,6 +16,7 @@ minute's), renewed with each message.
 """
 
 import logging
+import re
 from dataclasses import dataclass, field
 from itertools import pairwise
 
@@ -32,6 +33,7 @@ log = logging.getLogger(__name__)
 LOCK_NAME = "helpdesk:mail-fetch"
 LOCK_SECONDS = 300  # renewed with every message; a dead run's lock lapses after this
 TIMEOUT_SECONDS = 60
+FETCH_BYTES = 25 * 1024 * 1024  # messages asked for in one command add up to this at most
 
 
 class FetchBusy(Exception):
@@ -90,6 +92,7 @@ def fetch(*, batch_size=None):
                              initial_folder=config["IMAP_FOLDER"]) as box:
             uids = box.uids(AND(seen=False))
             for start in range(0, len(uids), batch_size):
+                lock.reacquire()
                 for uid, raw in _raw_messages(box, uids[start:start + batch_size]):
                     lock.reacquire()
                     result.read += 1
@@ -107,19 +110,46 @@ def fetch(*, batch_size=None):
 
 def _raw_messages(box, uids):
     """``(uid, bytes)`` of each message, exactly as the server keeps it, without marking it
-    seen (``BODY.PEEK``): seen comes after the bytes are stored."""
+    seen (``BODY.PEEK``): seen comes after the bytes are stored. A batch is asked for in one
+    command while its messages add up to ``FETCH_BYTES``; a larger message comes alone, so
+    memory stays bounded and the lock is renewed between large downloads."""
+    for chunk in _chunks_by_size(box, uids):
+        data = _command(box, ",".join(chunk), "(UID BODY.PEEK[])")
+        for item in data:
+            if isinstance(item, tuple) and (uid := _uid_in(item[0])) is not None:
+                yield uid, item[1]
+
+
+def _chunks_by_size(box, uids):
+    """``uids`` in runs whose messages add up to at most ``FETCH_BYTES`` (one message alone
+    when it is larger), from the sizes the server reports (``RFC822.SIZE``)."""
     if not uids:
         return
-    status, data = box.client.uid("fetch", ",".join(uids), "(UID BODY.PEEK[])")
+    data = _command(box, ",".join(uids), "(UID RFC822.SIZE)")
+    sizes = {}
+    for item in data:
+        head = item[0] if isinstance(item, tuple) else item
+        if isinstance(head, bytes) and (uid := _uid_in(head)) is not None:
+            found = re.search(rb"RFC822\.SIZE (\d+)", head)
+            sizes[uid] = int(found.group(1)) if found else 0
+    chunk, total = [], 0
+    for uid in uids:
+        size = sizes.get(uid, 0)
+        if chunk and total + size > FETCH_BYTES:
+            yield chunk
+            chunk, total = [], 0
+        chunk.append(uid)
+        total += size
+    if chunk:
+        yield chunk
+
+
+def _command(box, uid_set, parts):
+    """One ``UID FETCH``: the server's answer, or its refusal raised."""
+    status, data = box.client.uid("fetch", uid_set, parts)
     if status != "OK":
         raise MailboxFetchError(f"the mailbox refused to hand over messages: {data!r}")
-    for item in data:
-        if not isinstance(item, tuple):
-            continue
-        head, raw = item
-        uid = _uid_in(head)
-        if uid is not None:
-            yield uid, raw
+    return data or []
 
 
 def _uid_in(head):

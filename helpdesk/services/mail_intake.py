@@ -61,8 +61,9 @@ class IntakeError(Exception):
     """An admin's request the intake cannot do (retry a message that has not failed...)."""
 
 
-def receive(raw, *, source):
+def receive(raw, *, source, received_at=None):
     """Store one raw message (``bytes``) unless it is there already; ``(row, new)``.
+    ``received_at``: when it came (default now; the demo's messages came earlier).
 
     Commits before returning: a fetch marks the message seen in the mailbox only after this.
     """
@@ -72,7 +73,8 @@ def receive(raw, *, source):
         return existing, False
     sender, subject = mail_reading.summary(raw)
     row = InboundMessage(message_key=key, source=source, state="received", raw=raw,
-                         size=len(raw), from_address=sender, subject=subject)
+                         size=len(raw), from_address=sender, subject=subject,
+                         received_at=received_at or utcnow())
     try:
         with db.session.begin_nested():
             db.session.add(row)
@@ -82,9 +84,9 @@ def receive(raw, *, source):
     return row, True
 
 
-def take_in(raw, *, source):
+def take_in(raw, *, source, received_at=None):
     """``receive`` then ``process``: the MTA's way in (``flask mail intake``). The row."""
-    row, _new = receive(raw, source=source)
+    row, _new = receive(raw, source=source, received_at=received_at)
     return process(row.id)
 
 
@@ -103,7 +105,7 @@ def process(inbound_id):
     if reason is not None:
         return _settle(inbound_id, state="ignored", reason=reason)
     try:
-        return _apply(inbound_id, mail)
+        return _apply(inbound_id, mail, at=row.received_at)
     except Exception as error:  # whatever went wrong, the message is kept
         db.session.rollback()
         log.warning("inbound message %s failed: %s", inbound_id, error, exc_info=True)
@@ -118,8 +120,9 @@ def process_left_behind(*, limit=100):
     return [process(inbound_id) for inbound_id in ids]
 
 
-def _apply(inbound_id, mail):
-    """Land the message as a reply or a new ticket (see the module docstring)."""
+def _apply(inbound_id, mail, *, at):
+    """Land the message as a reply or a new ticket (see the module docstring), dated when
+    it was received (``at``): a message retried later still reads where it came."""
     customer = mail_senders.customer_of(mail.sender)
     thread = mail_threads.thread_of(mail, our_domain=sender_domain())
     files, notes = _within_cap(mail.files)
@@ -127,26 +130,26 @@ def _apply(inbound_id, mail):
         ticket = thread.ticket
         if customer is not None and may(customer, "comment", ticket):
             return _reply(inbound_id, mail, ticket=ticket, author=customer, files=files,
-                          notes=notes)
+                          notes=notes, at=at)
         if customer is not None and can_see(customer, ticket):
             notes.append(f"It answers {ticket.number}, which is closed: it opened a new "
                          "ticket.")
         else:
             notes.append(f"It names {ticket.number}, which the sender may not reply to: it "
                          "opened a new ticket.")
-    return _new_ticket(inbound_id, mail, customer=customer, files=files, notes=notes)
+    return _new_ticket(inbound_id, mail, customer=customer, files=files, notes=notes, at=at)
 
 
-def _reply(inbound_id, mail, *, ticket, author, files, notes):
+def _reply(inbound_id, mail, *, ticket, author, files, notes, at):
     """The message as the customer's public reply on ``ticket``."""
     body = _body(mail.reply_text, files=files, notes=notes)
     with _claimed(inbound_id, notes=notes, unknown=False) as claimed:
         if claimed:
-            add_reply(ticket, author=author, body=body, files=_uploads(files))
+            add_reply(ticket, author=author, body=body, files=_uploads(files), created_at=at)
     return _fresh(inbound_id)
 
 
-def _new_ticket(inbound_id, mail, *, customer, files, notes):
+def _new_ticket(inbound_id, mail, *, customer, files, notes, at):
     """A ticket for the customer, or for the unknown-sender placeholder."""
     opened_by = None
     subscriber = customer
@@ -162,7 +165,7 @@ def _new_ticket(inbound_id, mail, *, customer, files, notes):
     with _claimed(inbound_id, notes=notes, unknown=customer is None) as claimed:
         if claimed:
             open_ticket(subscriber=subscriber, subject=subject, body=body, category=category,
-                        opened_by=opened_by, files=_uploads(files))
+                        opened_by=opened_by, files=_uploads(files), created_at=at)
     return _fresh(inbound_id)
 
 
