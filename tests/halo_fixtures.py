@@ -1,16 +1,17 @@
-"""Fixtures for the HaloPSA adapter's tests (``pytest_plugins = ["tests.halo_fixtures"]``).
+"""Fixtures for the tests that talk to a loopback HaloPSA (a plugin of ``tests/conftest.py``).
 
-``halo``: a loopback HaloPSA for one test. ``adapter``: a ``HaloPsaAdapter`` talking to it with
-a 0.3 s timeout, its 429 waits recorded in ``waits`` instead of slept, its token's age read
-from ``clock`` (``clock.advance(seconds)``). After each test every body the adapter sent must
-have passed the vendor's schema: a test that sends a forbidden body on purpose empties
-``halo.rejected`` itself.
+``halo``: a loopback HaloPSA for one test, the one every PSA test uses. ``adapter``: a
+``HaloPsaAdapter`` talking to it with a 0.3 s timeout, its 429 waits recorded in ``waits``
+instead of slept, its token's age read from ``clock`` (``clock.advance(seconds)``). After
+each test every body the adapter sent must have passed the vendor's schema: a test that
+sends a forbidden body on purpose empties ``halo.rejected`` itself.
 """
 
 import pytest
 
 from helpdesk.psa.connector import Budget, BudgetSpent
 from helpdesk.psa.halopsa import HaloPsaAdapter
+from tests.halo_schema import body_errors
 from tests.halo_server import HaloServer
 
 CLIENT_TIMEOUT = 0.3  # seconds: the loopback server holds a "timeout" answer for longer
@@ -50,6 +51,11 @@ def limited_budget():
 
 @pytest.fixture
 def halo():
+    """A loopback HaloPSA for one test (its schema checks loaded first, so that the first
+    request answers within the short client timeout)."""
+    for schema, body in (("Faults", {"summary": "warm"}), ("Actions", {"note": "warm"}),
+                         ("Attachment", {"filename": "warm.txt"})):
+        body_errors(schema, [body])
     with HaloServer() as server:
         yield server
 

@@ -1,21 +1,12 @@
 """The admin side's tests talk to a loopback HaloPSA (``tests/halo_server.py``) over real HTTP,
 through the connection the services made, as in production.
 
-``halo`` (a fixture, imported as ``halo_fixture``): one loopback instance per test.
+(The ``halo`` fixture, one loopback instance per test, is in ``tests/halo_fixtures.py``.)
 ``connection_fields(halo)``: the settings a connection to it needs; ``name_lookups(halo)``
 gives its clients and users the names and emails a test wants.
 """
 
-import pytest
 
-from tests.halo_server import HaloServer
-
-
-@pytest.fixture(name="halo")
-def halo_fixture():
-    """A loopback HaloPSA for one test."""
-    with HaloServer() as server:
-        yield server
 
 
 def connection_fields(halo, **changes):

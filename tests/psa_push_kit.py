@@ -1,7 +1,7 @@
-"""The PSA push tests' kit (its fixture ``halo_psa`` is registered by ``tests/conftest.py``):
-a loopback HaloPSA (``tests/halo_server.py``, real HTTP), a
-connection to it with every status and priority mapped, and the send loop run in process
-with a real connector, its clock driven by the test (retries' back-off passes in no time).
+"""The PSA push tests' kit: for the loopback HaloPSA of the ``halo`` fixture
+(``tests/halo_fixtures.py``, real HTTP), a connection to it with every status and priority
+mapped, and the send loop run in process with a real connector, its clock driven by the
+test (retries' back-off passes in no time).
 
 The loopback server is the only stand-in: the outbox, the send job's service, the adapter and
 the audit are the desk's own code.
@@ -10,7 +10,6 @@ the audit are the desk's own code.
 import io
 from dataclasses import replace
 
-import pytest
 from sqlalchemy import func, select
 from werkzeug.datastructures import FileStorage
 
@@ -21,8 +20,6 @@ from helpdesk.psa.connector import UnlimitedBudget, connector_for
 from helpdesk.psa.secrets import seal
 from helpdesk.services import psa_push
 from helpdesk.services.psa_connector import settings_of
-from tests.halo_schema import body_errors
-from tests.halo_server import HaloServer
 
 CLIENT_TIMEOUT = 0.2  # seconds; a "timeout" fault holds its answer longer than this
 # Ours to the loopback Halo's ids (tests/halo_store.py: statuses 1-9, priorities 1-4).
@@ -30,17 +27,6 @@ HALO_STATUSES = {"open": "1", "in_progress": "2", "waiting_on_customer": "4",
                  "waiting_on_vendor": "3", "on_hold": "3", "resolved": "8", "closed": "9"}
 HALO_PRIORITIES = {"low": "4", "normal": "3", "high": "2", "urgent": "1"}
 ACME_CLIENT = "2"
-
-
-@pytest.fixture
-def halo_psa():
-    """A loopback HaloPSA for one test (its schema checks loaded first, so that the first
-    request answers within the short client timeout)."""
-    for schema, body in (("Faults", {"summary": "warm"}), ("Actions", {"note": "warm"}),
-                         ("Attachment", {"filename": "warm.txt"})):
-        body_errors(schema, [body])
-    with HaloServer() as server:
-        yield server
 
 
 def connect(app, halo, *, name="Halo", default_client="1", mapped=True, acme=True):

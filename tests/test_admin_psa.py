@@ -12,7 +12,7 @@ from helpdesk.models import Category, Organisation, PsaConnection, PsaLink
 from helpdesk.services import psa_connections, psa_mappings
 from jobs.worker import make_worker
 from tests.admin_pages import audit_entries, post
-from tests.psa_loopback import connection_fields, halo_fixture, name_lookups  # noqa: F401
+from tests.psa_loopback import connection_fields, name_lookups
 from tests.world import email
 
 LIST = "/admin/psa"

@@ -22,8 +22,6 @@ from helpdesk.psa.halopsa import HaloPsaAdapter
 from tests.halo_server import HaloServer
 from tests.halo_store import HaloStore
 
-pytest_plugins = ["tests.halo_fixtures"]
-
 
 def draft(marker="hd-t1", **fields):
     return TicketDraft(**{"marker": marker, "summary": "No internet since this morning",

@@ -17,8 +17,6 @@ from helpdesk.psa.connector import (
 )
 from tests.halo_server import HaloServer
 
-pytest_plugins = ["tests.halo_fixtures"]
-
 
 def draft(marker="hd-t1"):
     return TicketDraft(marker=marker, summary="Slow line", details_html="<p>Since Monday</p>",

@@ -8,8 +8,6 @@ import pytest
 
 from helpdesk.psa.connector import AttachmentDraft, PsaError, TicketDraft
 
-pytest_plugins = ["tests.halo_fixtures"]
-
 
 def new_ticket(adapter):
     return adapter.create_ticket(TicketDraft(marker="hd-t1", summary="Printer jams",

@@ -15,8 +15,6 @@ import pytest
 from tests import halo_webhooks
 from tests.halo_server import HaloServer
 
-pytest_plugins = ["tests.halo_fixtures"]
-
 
 def bearer(halo):
     answer = httpx.post(f"{halo.auth_url}/token", data={

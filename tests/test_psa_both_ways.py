@@ -26,7 +26,7 @@ from helpdesk.services import psa_connections
 from jobs.worker import make_worker
 from tests.admin_pages import post
 from tests.halo_webhooks import delivery, ticket_event
-from tests.psa_loopback import halo_fixture, name_lookups  # noqa: F401
+from tests.psa_loopback import name_lookups
 from tests.psa_pull_kit import HALO_PRIORITIES, run_pull
 from tests.psa_push_kit import actions_with_marker, attachments_with_marker
 from tests.world import email

@@ -8,7 +8,6 @@ from sqlalchemy import select
 from helpdesk.extensions import db
 from helpdesk.models import PsaConnection, PsaWrite
 from helpdesk.psa.secrets import unseal
-from tests.psa_loopback import halo_fixture  # noqa: F401 - the fixture
 
 ADD = ["psa", "add-halopsa", "--name", "Main", "--base-url", "https://halo.example.com",
        "--auth-url", "https://halo.example.com/auth", "--client-id", "desk"]

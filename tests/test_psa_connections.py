@@ -16,7 +16,7 @@ from helpdesk.psa.secrets import unseal
 from helpdesk.services import psa_account_links as links
 from helpdesk.services import psa_connections as service
 from helpdesk.services import psa_mappings
-from tests.psa_loopback import connection_fields, halo_fixture, name_lookups  # noqa: F401
+from tests.psa_loopback import connection_fields, name_lookups
 from tests.world import email
 
 SECRET = "s3cret-Client-Value-42"

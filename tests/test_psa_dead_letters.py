@@ -15,15 +15,15 @@ from tests.world import email
 PAGE = "/admin/psa/dead-letters"
 
 
-def _refused_write(app, world, halo_psa):
+def _refused_write(app, world, halo):
     """Dave's ticket in the outbox with its creation refused by Halo (a 400) and a note
     waiting behind it; returns (connection id, ticket id, dead write id)."""
-    connection_id = connect(app, halo_psa)
+    connection_id = connect(app, halo)
     ticket_id = world.tickets["dave"]
     with app.app_context():
         replies.add_reply(db.session.get(Ticket, ticket_id), internal=True, body="Waits",
                           author=db.session.get(User, world.users["agent"]))
-    halo_psa.fail("answer", method="POST", path="/api/Tickets", status=400,
+    halo.fail("answer", method="POST", path="/api/Tickets", status=400,
                   body={"message": "Please choose a valid Site"})
     push(app, connection_id)
     [dead] = writes(app, state="dead")
@@ -39,8 +39,8 @@ def _audit(app, action):
 
 @pytest.mark.parametrize("who", ["agent", "north_reseller", "alice", "carol"])
 def test_the_dead_letters_are_not_found_for_anyone_but_admins(app, client, auth, world,
-                                                              halo_psa, who):
-    _, _, dead_id = _refused_write(app, world, halo_psa)
+                                                              halo, who):
+    _, _, dead_id = _refused_write(app, world, halo)
     auth.login(email(who))
     assert client.get(PAGE).status_code == 404
     for action in (f"{PAGE}/{dead_id}/retry", f"{PAGE}/retry"):
@@ -51,8 +51,8 @@ def test_the_dead_letters_are_not_found_for_anyone_but_admins(app, client, auth,
 
 
 def test_signed_out_is_sent_to_sign_in_and_posts_need_the_csrf_token(app, client, auth,
-                                                                     world, halo_psa):
-    _, _, dead_id = _refused_write(app, world, halo_psa)
+                                                                     world, halo):
+    _, _, dead_id = _refused_write(app, world, halo)
     assert client.get(PAGE).status_code == 302
     auth.login(email("admin"))
     assert client.post(f"{PAGE}/{dead_id}/retry").status_code == 400
@@ -60,8 +60,8 @@ def test_signed_out_is_sent_to_sign_in_and_posts_need_the_csrf_token(app, client
 
 
 def test_an_admin_reads_a_dead_write_and_retries_it_from_the_page(app, client, auth, world,
-                                                                  halo_psa):
-    connection_id, ticket_id, dead_id = _refused_write(app, world, halo_psa)
+                                                                  halo):
+    connection_id, ticket_id, dead_id = _refused_write(app, world, halo)
     auth.login(email("admin"))
     page = client.get(PAGE)
     assert page.status_code == 200
@@ -71,10 +71,10 @@ def test_an_admin_reads_a_dead_write_and_retries_it_from_the_page(app, client, a
     [row] = writes(app, id=dead_id)
     assert (row.state, row.attempts) == ("queued", 0)  # a fresh round of retries
     assert _audit(app, "psa.retry") == [(world.users["admin"], ticket_id, row.key, None)]
-    halo_psa.clear_faults()
+    halo.clear_faults()
     push(app, connection_id)
     assert states(app, ticket_id) == [("create_ticket", "sent"), ("add_action", "sent")]
-    assert len(halo_psa.store.with_marker(f"hd-ticket-{ticket_id}")) == 1
+    assert len(halo.store.with_marker(f"hd-ticket-{ticket_id}")) == 1
     assert "No dead letters" in client.get(PAGE).text
     # the audit log reads each attempt, its request folded away
     log = client.get(f"/admin/audit?ticket={ticket_id}").text
@@ -83,8 +83,8 @@ def test_an_admin_reads_a_dead_write_and_retries_it_from_the_page(app, client, a
 
 
 def test_discarding_needs_a_reason_and_lets_the_writes_behind_go(app, client, auth, world,
-                                                                 halo_psa):
-    connection_id, ticket_id, dead_id = _refused_write(app, world, halo_psa)
+                                                                 halo):
+    connection_id, ticket_id, dead_id = _refused_write(app, world, halo)
     auth.login(email("admin"))
     refused = post(client, f"{PAGE}/{dead_id}/discard", {"reason": "   "}, page=PAGE)
     assert refused.status_code == 400
@@ -99,14 +99,14 @@ def test_discarding_needs_a_reason_and_lets_the_writes_behind_go(app, client, au
     assert _audit(app, "psa.discard") == [(world.users["admin"], ticket_id, row.key,
                                            "Made by hand in Halo")]
     # the note behind it now has no ticket to go to: it is dead too, saying why
-    halo_psa.clear_faults()
+    halo.clear_faults()
     push(app, connection_id)
     note = writes(app, kind="add_action", ticket_id=ticket_id)[0]
     assert note.state == "dead" and "is not in HaloPSA yet" in note.last_error
 
 
-def test_bulk_retry_and_discard_and_paging(app, client, auth, world, halo_psa):
-    connection_id = connect(app, halo_psa)
+def test_bulk_retry_and_discard_and_paging(app, client, auth, world, halo):
+    connection_id = connect(app, halo)
     with app.app_context():
         ticket = db.session.get(Ticket, world.tickets["zed"])
         for number in range(27):
@@ -138,8 +138,8 @@ def test_bulk_retry_and_discard_and_paging(app, client, auth, world, halo_psa):
 
 
 def test_the_chip_says_pending_synced_and_failed_to_staff_only(app, client, auth, world,
-                                                               halo_psa):
-    connection_id = connect(app, halo_psa)
+                                                               halo):
+    connection_id = connect(app, halo)
     ticket_id = world.tickets["dave"]
     with app.app_context():
         replies.add_reply(db.session.get(Ticket, ticket_id), internal=True, body="Note",
@@ -150,14 +150,14 @@ def test_the_chip_says_pending_synced_and_failed_to_staff_only(app, client, auth
     assert f'hx-get="/tickets/{ticket_id}/psa-sync"' in page  # asks again while pending
     push(app, connection_id)
     chip = client.get(f"/tickets/{ticket_id}/psa-sync", headers={"HX-Request": "true"}).text
-    external = halo_psa.store.with_marker(f"hd-ticket-{ticket_id}")[0]["id"]
+    external = halo.store.with_marker(f"hd-ticket-{ticket_id}")[0]["id"]
     assert f"HaloPSA #{external}: synced" in chip and "hx-get" not in chip
-    assert f'href="{halo_psa.url}/ticket?id={external}"' in chip
+    assert f'href="{halo.url}/ticket?id={external}"' in chip
     with app.app_context():
         tickets_sync = psa_ticket_sync.ticket_sync(db.session.get(Ticket, ticket_id))
     assert tickets_sync.state == "synced" and tickets_sync.external_id == str(external)
     # a refused change: the reason, and for admins only the way to the dead letters
-    halo_psa.fail("answer", method="POST", path="/api/Tickets", status=400,
+    halo.fail("answer", method="POST", path="/api/Tickets", status=400,
                   body={"message": "Status is locked by a workflow"})
     with app.app_context():
         from helpdesk.services import tickets

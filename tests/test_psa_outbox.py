@@ -79,8 +79,8 @@ def test_a_desk_without_a_psa_writes_no_rows_and_asks_once_per_request(app, clie
         assert db.session.scalar(select(db.func.count()).select_from(PsaWrite)) == 0
 
 
-def test_a_new_ticket_and_its_work_are_written_in_order_with_their_keys(app, world, halo_psa):
-    connection_id = connect(app, halo_psa)
+def test_a_new_ticket_and_its_work_are_written_in_order_with_their_keys(app, world, halo):
+    connection_id = connect(app, halo)
     with app.app_context():
         ticket = _open(world, files=[upload("trace.txt", b"ping 1.1.1.1")])
         ticket_id = ticket.id
@@ -101,8 +101,8 @@ def test_a_new_ticket_and_its_work_are_written_in_order_with_their_keys(app, wor
     assert len({row.key for row in rows}) == len(rows)
 
 
-def test_a_change_announced_twice_is_one_row(app, world, halo_psa):
-    connect(app, halo_psa)
+def test_a_change_announced_twice_is_one_row(app, world, halo):
+    connect(app, halo)
     with app.app_context():
         ticket = db.session.get(Ticket, world.tickets["dave"])
         first = psa_outbox.record(ticket, kind="add_action", key="reply-999",
@@ -114,8 +114,8 @@ def test_a_change_announced_twice_is_one_row(app, world, halo_psa):
     assert len(writes(app, key="reply-999")) == 1
 
 
-def test_a_refused_change_leaves_no_row(app, world, halo_psa):
-    connect(app, halo_psa)
+def test_a_refused_change_leaves_no_row(app, world, halo):
+    connect(app, halo)
     app.config["MAX_ATTACHMENT_MB"] = 1
     with app.app_context():
         ticket = db.session.get(Ticket, world.tickets["dave"])
@@ -126,8 +126,8 @@ def test_a_refused_change_leaves_no_row(app, world, halo_psa):
     assert writes(app, ticket_id=world.tickets["dave"]) == []
 
 
-def test_changes_from_the_psa_are_not_sent_back(app, world, halo_psa):
-    connect(app, halo_psa)
+def test_changes_from_the_psa_are_not_sent_back(app, world, halo):
+    connect(app, halo)
     with app.app_context():
         subscriber = db.session.get(User, world.users["dave"])
         category = db.session.scalars(select(Category)).first()
@@ -138,10 +138,10 @@ def test_changes_from_the_psa_are_not_sent_back(app, world, halo_psa):
     assert writes(app, ticket_id=ticket_id) == []
 
 
-def test_an_old_ticket_touched_is_created_first(app, world, halo_psa):
+def test_an_old_ticket_touched_is_created_first(app, world, halo):
     """Opened before the connection existed: its first change brings its creation along."""
     ticket_id = world.tickets["dave"]
-    connect(app, halo_psa)
+    connect(app, halo)
     with app.app_context():
         ticket = db.session.get(Ticket, ticket_id)
         tickets.change_status(ticket, "on_hold", actor=db.session.get(User,
@@ -149,11 +149,11 @@ def test_an_old_ticket_touched_is_created_first(app, world, halo_psa):
     assert states(app, ticket_id) == [("create_ticket", "queued"), ("update_ticket", "queued")]
 
 
-def test_which_connection_a_ticket_syncs_to(app, world, halo_psa):
+def test_which_connection_a_ticket_syncs_to(app, world, halo):
     """Linked: there only; else its organisation's; else one with a default client; else
     none. A disabled connection takes nothing."""
-    plain = connect(app, halo_psa, name="Default", acme=False)
-    acme = connect(app, halo_psa, name="Acme's", default_client=None)
+    plain = connect(app, halo, name="Default", acme=False)
+    acme = connect(app, halo, name="Acme's", default_client=None)
     with app.app_context():
         dave = db.session.get(Ticket, world.tickets["dave"])  # Acme
         bob = db.session.get(Ticket, world.tickets["bob"])  # no organisation
@@ -174,8 +174,8 @@ def test_which_connection_a_ticket_syncs_to(app, world, halo_psa):
             db.session.get(Ticket, world.tickets["carol"]))[0].id == acme
 
 
-def test_a_file_over_the_psa_cap_is_noted_not_sent(app, client, auth, world, halo_psa):
-    connect(app, halo_psa)
+def test_a_file_over_the_psa_cap_is_noted_not_sent(app, client, auth, world, halo):
+    connect(app, halo)
     app.config["MAX_ATTACHMENT_MB"] = 26
     big = b"x" * (25 * 1024 * 1024 + 1)
     with app.app_context():
@@ -198,10 +198,10 @@ def test_a_file_over_the_psa_cap_is_noted_not_sent(app, client, auth, world, hal
         f"/portal/tickets/{world.tickets['dave']}").text
 
 
-def test_a_category_change_is_not_sent(app, world, halo_psa):
+def test_a_category_change_is_not_sent(app, world, halo):
     """A category is a ticket type in the PSA, set when the ticket is made there: the
     connector cannot change it later, so no write is queued for it."""
-    connect(app, halo_psa)
+    connect(app, halo)
     with app.app_context():
         ticket = _open(world)
         categories = db.session.scalars(select(Category).order_by(Category.position)).all()

@@ -23,7 +23,7 @@ from helpdesk.psa.halopsa.markers import note_with_marker
 from helpdesk.queues import get_redis
 from helpdesk.services import replies, tickets
 from jobs.psa_pull import due_connection_ids
-from tests.halo_server import HaloServer
+from tests.halo_store import halo_time
 from tests.psa_pull_kit import (
     audit_of,
     cache_lookups,
@@ -35,12 +35,6 @@ from tests.psa_pull_kit import (
     ticket_of,
 )
 from tests.world import email
-
-
-@pytest.fixture
-def halo():
-    with HaloServer() as server:
-        yield server
 
 
 @pytest.fixture
@@ -86,6 +80,31 @@ def test_a_new_ticket_keeps_the_time_it_was_opened_in_the_psa(app, halo, halo_de
     with app.app_context():
         assert ticket_of(app, halo_desk, old).created_at == opened
         assert ticket_of(app, halo_desk, ahead).created_at <= before
+
+
+def test_history_from_before_the_connection_tells_nobody(app, halo, halo_desk):
+    """A first import of what happened in Halo before the desk was connected mails no one
+    (not an old ticket's acknowledgement, not its old replies); a ticket and a reply made
+    in Halo since are told as any other."""
+    link(app, halo_desk, "user", world_id(app, "dave"), 1)
+    month_ago = (utcnow() - timedelta(days=30)).replace(microsecond=0)
+    old = new_halo_ticket(halo, client_id=1, user_id=1, dateoccurred=month_ago.isoformat())
+    answer = halo.store.technician_adds_action(old, "<p>Fixed last month</p>")
+    halo.store.actions[answer["id"]].update(datetime=halo_time(month_ago),
+                                            actiondatecreated=halo_time(month_ago))
+    new = new_halo_ticket(halo, client_id=1, user_id=1)
+    halo.store.technician_adds_action(new, "<p>On it</p>")
+    run_pull(app, halo_desk)
+
+    def told(external):
+        ticket_id = ticket_of(app, halo_desk, external).id
+        with app.app_context():
+            assert len(thread(app, ticket_id)) == 1  # the reply is there either way
+            return sorted(kind for kind in db.session.scalars(
+                select(Notification.kind).where(Notification.ticket_id == ticket_id)))
+
+    assert told(old) == []
+    assert told(new) == ["public_reply", "ticket_created"]
 
 
 def test_a_new_tickets_user_is_matched_by_email(app, halo, halo_desk):

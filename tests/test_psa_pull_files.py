@@ -11,7 +11,6 @@ from helpdesk.extensions import db
 from helpdesk.models import Attachment, PsaConnection, PsaLink, PsaWrite, TicketEvent, User
 from helpdesk.psa.halopsa.markers import reference
 from helpdesk.services.attachments import open_attachment
-from tests.halo_server import HaloServer
 from tests.psa_pull_kit import (
     cache_lookups,
     connect,
@@ -22,12 +21,6 @@ from tests.psa_pull_kit import (
 )
 from tests.psa_pull_kit import thread as replies_of
 from tests.world import email
-
-
-@pytest.fixture
-def halo():
-    with HaloServer() as server:
-        yield server
 
 
 @pytest.fixture

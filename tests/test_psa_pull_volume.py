@@ -8,14 +8,12 @@ import os
 import time
 from datetime import UTC, datetime, timedelta
 
-import pytest
 from sqlalchemy import func, select
 
 from helpdesk.extensions import db
 from helpdesk.models import PsaConnection, Ticket
 from helpdesk.queues import get_redis
 from helpdesk.services import psa_pull_progress
-from tests.halo_server import HaloServer
 from tests.psa_pull_kit import connect, linked_tickets, run_pull
 
 # Each new ticket goes through the desk's own open_ticket (search index, SLA clock,
@@ -25,12 +23,6 @@ from tests.psa_pull_kit import connect, linked_tickets, run_pull
 # runs the full size.
 TICKETS = int(os.environ.get("PULL_TICKETS", "500"))
 BUDGET = TICKETS // 100 + 10  # a page per 100 tickets and a token, with room to spare
-
-
-@pytest.fixture
-def halo():
-    with HaloServer() as server:
-        yield server
 
 
 def tickets_on_the_desk(app):

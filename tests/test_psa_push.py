@@ -13,6 +13,7 @@ from helpdesk.models import AuditEntry, PsaLink, PsaMapping, PsaWrite, Ticket, U
 from helpdesk.models.timestamps import utcnow
 from helpdesk.psa.connector import Budget, BudgetSpent
 from helpdesk.services import psa_push, replies, tickets
+from tests.psa_pull_kit import audit_of, run_pull
 from tests.psa_push_kit import (
     ACME_CLIENT,
     actions_with_marker,
@@ -47,8 +48,8 @@ def _audit(app, ticket_id):
             .order_by(AuditEntry.id)).all()
 
 
-def test_each_kind_of_write_arrives_once_with_its_fields(app, world, halo_psa):
-    connection_id = connect(app, halo_psa)
+def test_each_kind_of_write_arrives_once_with_its_fields(app, world, halo):
+    connection_id = connect(app, halo)
     ticket_id = _opened(app, world, files=[upload("trace.txt", b"ping 1.1.1.1")])
     reply_id = _reply(app, world, ticket_id, "Please **restart** the router")
     note_id = _reply(app, world, ticket_id, "Line tested", internal=True, minutes=45)
@@ -58,22 +59,22 @@ def test_each_kind_of_write_arrives_once_with_its_fields(app, world, halo_psa):
     push(app, connection_id)
 
     assert {state for _, state in states(app, ticket_id)} == {"sent"}
-    created = halo_ticket_of(app, halo_psa, ticket_id)
+    created = halo_ticket_of(app, halo, ticket_id)
     assert created["summary"] == "Router down"
     assert "<strong>blinks</strong>" in created["details_html"]
     assert str(created["client_id"]) == ACME_CLIENT  # Acme's client, not the default
     assert str(created["status_id"]) == "4"  # waiting on customer, after the reply
     assert str(created["priority_id"]) == "1"  # urgent
-    [reply] = actions_with_marker(halo_psa, f"hd-reply-{reply_id}")
+    [reply] = actions_with_marker(halo, f"hd-reply-{reply_id}")
     assert reply["hiddenfromuser"] is False and "<strong>restart</strong>" in reply["note_html"]
     assert reply["timetaken"] == 0 and reply["who"] == "Agent"
-    [note] = actions_with_marker(halo_psa, f"hd-reply-{note_id}")
+    [note] = actions_with_marker(halo, f"hd-reply-{note_id}")
     assert note["hiddenfromuser"] is True and note["timetaken"] == 0.75
-    [attachment] = attachments_with_marker(halo_psa, writes(app, kind="upload_attachment",
+    [attachment] = attachments_with_marker(halo, writes(app, kind="upload_attachment",
                                                         ticket_id=ticket_id)[0].marker)
     assert attachment["filename"] == "trace.txt"
-    assert halo_psa.store.attachment_data[attachment["id"]] == b"ping 1.1.1.1"
-    assert halo_psa.rejected == []  # every body passed the vendor's schema
+    assert halo.store.attachment_data[attachment["id"]] == b"ping 1.1.1.1"
+    assert halo.rejected == []  # every body passed the vendor's schema
 
     with app.app_context():
         links = {(link.kind, link.local_id): link.external_id
@@ -102,21 +103,21 @@ def _time_entry(app, reply_id):
         return db.session.scalar(select(TimeEntry.id).where(TimeEntry.reply_id == reply_id))
 
 
-def test_a_tickets_writes_keep_their_order_behind_its_creation(app, world, halo_psa):
-    connection_id = connect(app, halo_psa)
+def test_a_tickets_writes_keep_their_order_behind_its_creation(app, world, halo):
+    connection_id = connect(app, halo)
     ticket_id = _opened(app, world)
     reply_ids = [_reply(app, world, ticket_id, f"Step {n}", internal=True) for n in range(4)]
-    halo_psa.fail("500", method="POST", path="/api/Tickets", times=2)  # creation fails twice
+    halo.fail("500", method="POST", path="/api/Tickets", times=2)  # creation fails twice
     now = utcnow()
     with app.app_context():
         psa_push.send_ticket(connection_id, ticket_id, connector=connector(app, connection_id),
                              now=now, schedule=False)
     assert states(app, ticket_id)[:2] == [("create_ticket", "queued"), ("add_action", "queued")]
-    assert halo_psa.requests_to("POST", "/api/Actions") == []  # nothing sent before the ticket
+    assert halo.requests_to("POST", "/api/Actions") == []  # nothing sent before the ticket
     push(app, connection_id, now=now)
     assert {state for _, state in states(app, ticket_id)} == {"sent"}
-    created = halo_ticket_of(app, halo_psa, ticket_id)
-    sent = sorted(halo_psa.store.actions_of(created["id"]), key=lambda action: action["id"])
+    created = halo_ticket_of(app, halo, ticket_id)
+    sent = sorted(halo.store.actions_of(created["id"]), key=lambda action: action["id"])
     assert [action["note_html"].split("</p>")[0] for action in sent] == [
         f"<p>Step {n}" for n in range(4)]
     assert [int(row.external_id) for row in writes(app, kind="add_action",
@@ -127,26 +128,26 @@ def test_a_tickets_writes_keep_their_order_behind_its_creation(app, world, halo_
     assert create.attempts == 3  # 500, 500, then sent (after looking it up by marker)
 
 
-def test_a_lost_answer_is_looked_up_by_marker_not_sent_twice(app, world, halo_psa):
-    connection_id = connect(app, halo_psa)
+def test_a_lost_answer_is_looked_up_by_marker_not_sent_twice(app, world, halo):
+    connection_id = connect(app, halo)
     ticket_id = _opened(app, world)
     reply_id = _reply(app, world, ticket_id, "Sent into the void")
-    halo_psa.fail("lost", method="POST", path="/api/Tickets")
-    halo_psa.fail("lost", method="POST", path="/api/Actions")
+    halo.fail("lost", method="POST", path="/api/Tickets")
+    halo.fail("lost", method="POST", path="/api/Actions")
     push(app, connection_id)
-    assert len(halo_psa.store.with_marker(f"hd-ticket-{ticket_id}")) == 1
-    assert len(actions_with_marker(halo_psa, f"hd-reply-{reply_id}")) == 1
+    assert len(halo.store.with_marker(f"hd-ticket-{ticket_id}")) == 1
+    assert len(actions_with_marker(halo, f"hd-reply-{reply_id}")) == 1
     rows = writes(app, ticket_id=ticket_id)
     assert [(row.state, row.attempts) for row in rows] == [("sent", 1), ("sent", 1),
                                                             ("sent", 1)]
     assert "found by its marker after" in _audit(app, ticket_id)[0].new_value
 
 
-def test_a_timeout_is_retried_after_its_back_off_and_found_by_marker(app, world, halo_psa):
-    connection_id = connect(app, halo_psa)
+def test_a_timeout_is_retried_after_its_back_off_and_found_by_marker(app, world, halo):
+    connection_id = connect(app, halo)
     ticket_id = _opened(app, world)
-    halo_psa.fail("timeout", method="POST", path="/api/Tickets", hold=0.6, applied=True)
-    halo_psa.fail("500", method="GET", path="/api/Tickets")  # the look-up fails too
+    halo.fail("timeout", method="POST", path="/api/Tickets", hold=0.6, applied=True)
+    halo.fail("500", method="GET", path="/api/Tickets")  # the look-up fails too
     now = utcnow()
     with app.app_context():
         psa_push.send_ticket(connection_id, ticket_id, connector=connector(app, connection_id),
@@ -161,15 +162,15 @@ def test_a_timeout_is_retried_after_its_back_off_and_found_by_marker(app, world,
     push(app, connection_id, now=now)
     [row] = writes(app, ticket_id=ticket_id)
     assert (row.state, row.attempts) == ("sent", 2)
-    assert len(halo_psa.store.with_marker(f"hd-ticket-{ticket_id}")) == 1
-    assert len(halo_psa.requests_to("POST", "/api/Tickets")) == 1  # found, not sent again
+    assert len(halo.store.with_marker(f"hd-ticket-{ticket_id}")) == 1
+    assert len(halo.requests_to("POST", "/api/Tickets")) == 1  # found, not sent again
 
 
-def test_a_refusal_goes_straight_to_the_dead_letters_with_halos_message(app, world, halo_psa):
-    connection_id = connect(app, halo_psa)
+def test_a_refusal_goes_straight_to_the_dead_letters_with_halos_message(app, world, halo):
+    connection_id = connect(app, halo)
     ticket_id = _opened(app, world)
     _reply(app, world, ticket_id, "Waits behind the refusal")
-    halo_psa.fail("answer", method="POST", path="/api/Tickets", status=400,
+    halo.fail("answer", method="POST", path="/api/Tickets", status=400,
               body={"title": "One or more validation errors occurred.",
                     "errors": {"[0].summary": ["Summary is too long for this ticket type"]}})
     push(app, connection_id)
@@ -179,12 +180,12 @@ def test_a_refusal_goes_straight_to_the_dead_letters_with_halos_message(app, wor
     assert "Summary is too long" in create.response_body
     assert create.request_payload["create_ticket"]["summary"] == "Router down"
     assert [row.state for row in rest] == ["queued", "queued"]  # waiting behind it
-    assert halo_psa.requests_to("POST", "/api/Actions") == []
+    assert halo.requests_to("POST", "/api/Actions") == []
     assert "now in the dead letters" in _audit(app, ticket_id)[0].new_value
 
 
-def test_a_missing_mapping_is_dead_at_once_naming_it(app, world, halo_psa):
-    connection_id = connect(app, halo_psa)
+def test_a_missing_mapping_is_dead_at_once_naming_it(app, world, halo):
+    connection_id = connect(app, halo)
     with app.app_context():
         db.session.execute(PsaMapping.__table__.delete().where(
             PsaMapping.connection_id == connection_id, PsaMapping.ours == "high"))
@@ -201,22 +202,22 @@ def test_a_missing_mapping_is_dead_at_once_naming_it(app, world, halo_psa):
     assert dead.request_payload is None and dead.attempts == 1
 
 
-def test_retries_run_out_into_the_dead_letters(app, world, halo_psa):
-    connection_id = connect(app, halo_psa)
+def test_retries_run_out_into_the_dead_letters(app, world, halo):
+    connection_id = connect(app, halo)
     ticket_id = _opened(app, world)
-    halo_psa.fail("500", method="POST", path="/api/Tickets", times=None)
+    halo.fail("500", method="POST", path="/api/Tickets", times=None)
     push(app, connection_id)
     [row] = writes(app, ticket_id=ticket_id)
     assert (row.state, row.attempts) == ("dead", psa_push.MAX_ATTEMPTS)
     assert row.response_status == 500 and row.last_error.startswith("HTTP 500")
     assert len(_audit(app, ticket_id)) == psa_push.MAX_ATTEMPTS
-    assert halo_psa.store.with_marker(f"hd-ticket-{ticket_id}") == []
+    assert halo.store.with_marker(f"hd-ticket-{ticket_id}") == []
 
 
-def test_429_waits_what_halo_asks_and_a_spent_budget_counts_no_attempt(app, world, halo_psa):
-    connection_id = connect(app, halo_psa)
+def test_429_waits_what_halo_asks_and_a_spent_budget_counts_no_attempt(app, world, halo):
+    connection_id = connect(app, halo)
     ticket_id = _opened(app, world)
-    halo_psa.fail("429", method="POST", path="/api/Tickets", times=4, retry_after=120)
+    halo.fail("429", method="POST", path="/api/Tickets", times=4, retry_after=120)
     now = utcnow()
     using = connector(app, connection_id)
     with app.app_context():
@@ -241,9 +242,9 @@ def test_429_waits_what_halo_asks_and_a_spent_budget_counts_no_attempt(app, worl
     assert writes(app, ticket_id=ticket_id)[0].state == "sent"
 
 
-def test_two_claims_never_send_one_row_twice(app, world, halo_psa):
+def test_two_claims_never_send_one_row_twice(app, world, halo):
     """The claim is a conditional UPDATE: once taken, nobody else gets the row."""
-    connection_id = connect(app, halo_psa)
+    connection_id = connect(app, halo)
     ticket_id = _opened(app, world)
     now = utcnow()
     with app.app_context():
@@ -253,16 +254,16 @@ def test_two_claims_never_send_one_row_twice(app, world, halo_psa):
         # a second job for the ticket finds its head taken and sends nothing
         assert psa_push.send_ticket(connection_id, ticket_id, now=now,
                                     connector=connector(app, connection_id)) == 0
-    assert halo_psa.requests_to("POST", "/api/Tickets") == []
+    assert halo.requests_to("POST", "/api/Tickets") == []
 
 
-def test_the_sweep_takes_back_a_dead_workers_claim_and_redispatches(app, world, halo_psa):
+def test_the_sweep_takes_back_a_dead_workers_claim_and_redispatches(app, world, halo):
     from rq.job import Job
 
     from helpdesk.queues import get_redis
     from helpdesk.services import psa_outbox
 
-    connection_id = connect(app, halo_psa)
+    connection_id = connect(app, halo)
     ticket_id = _opened(app, world)
     [row] = writes(app, ticket_id=ticket_id)
     with app.app_context():
@@ -286,3 +287,24 @@ def test_the_sweep_takes_back_a_dead_workers_claim_and_redispatches(app, world, 
         assert psa_push.sweep(now=later) == 1
         assert psa_push.sweep(now=later) == 0  # its job waits on the queue
 
+
+
+def test_an_unsent_change_of_ours_outlives_a_later_unrelated_psa_change(app, world, halo):
+    """The first pull of a ticket the desk created in the PSA: the PSA still holds the status
+    we sent, so our newer status (queued, not sent yet) stands, though the PSA's ticket was
+    updated after it for another reason (a technician's action); then it reaches the PSA."""
+    connection_id = connect(app, halo)
+    ticket_id = _opened(app, world)
+    push(app, connection_id)
+    external = halo_ticket_of(app, halo, ticket_id)["id"]
+    with app.app_context():
+        tickets.change_status(db.session.get(Ticket, ticket_id), "on_hold",
+                              actor=db.session.get(User, world.users["agent"]))
+    halo.store.technician_adds_action(external, "<p>Looking at the line</p>")
+
+    run_pull(app, connection_id)
+    with app.app_context():
+        assert db.session.get(Ticket, ticket_id).status == "on_hold"
+    assert audit_of(app, "psa.took_theirs", ticket_id) == []
+    push(app, connection_id)
+    assert str(halo_ticket_of(app, halo, ticket_id)["status_id"]) == "3"  # on hold

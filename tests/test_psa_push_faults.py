@@ -64,8 +64,8 @@ def _load(app, world):
             db.session.commit()
 
 
-def test_a_thousand_writes_under_a_fifth_of_faults_arrive_exactly_once(app, world, halo_psa):
-    connection_id = connect(app, halo_psa)
+def test_a_thousand_writes_under_a_fifth_of_faults_arrive_exactly_once(app, world, halo):
+    connection_id = connect(app, halo)
     _load(app, world)
     rows = writes(app, connection_id=connection_id)
     assert len(rows) == TICKETS * PER_TICKET == 1000
@@ -74,21 +74,21 @@ def test_a_thousand_writes_under_a_fifth_of_faults_arrive_exactly_once(app, worl
             ("timeout", 0.01, 3, {"hold": 0.25}),
             ("timeout", 0.01, 4, {"hold": 0.25, "applied": True}),
             ("reset", 0.03, 5, {}), ("lost", 0.04, 6, {})):
-        halo_psa.fail(kind, share=share, seed=seed, **options)
+        halo.fail(kind, share=share, seed=seed, **options)
     using = connector(app, connection_id, timeout=0.15)
     try:
         push(app, connection_id, using=using)
     finally:
         using.close()
 
-    faulted = sum(1 for request in halo_psa.received if request.status not in (200, 201, None))
-    assert faulted / len(halo_psa.received) > 0.15, "the faults were not injected"
+    faulted = sum(1 for request in halo.received if request.status not in (200, 201, None))
+    assert faulted / len(halo.received) > 0.15, "the faults were not injected"
     rows = writes(app, connection_id=connection_id)
     _nothing_left_but_dead_letters(rows)
-    _each_arrived_once(halo_psa, rows)
+    _each_arrived_once(halo, rows)
     # An admin retries the dead letters once Halo is well again: they and the writes that
     # waited behind them arrive, and still nothing twice.
-    halo_psa.clear_faults()
+    halo.clear_faults()
     with app.app_context():
         admin = db.session.get(User, world.users["admin"])
         dead = [row.id for row in rows if row.state == "dead"]
@@ -97,19 +97,19 @@ def test_a_thousand_writes_under_a_fifth_of_faults_arrive_exactly_once(app, worl
     push(app, connection_id)
     rows = writes(app, connection_id=connection_id)
     assert Counter(row.state for row in rows) == {"sent": 1000}
-    _each_arrived_once(halo_psa, rows)
+    _each_arrived_once(halo, rows)
     # each ticket's actions arrived in the order they were written
     for ticket_rows in _by_ticket(rows).values():
         sent = [int(row.external_id) for row in ticket_rows if row.kind == "add_action"]
         assert sent == sorted(sent)
     # and each ticket ends in the status it was last given
-    with halo_psa.store.lock:
+    with halo.store.lock:
         by_marker = {ticket.get("third_party_id_string"): ticket
-                     for ticket in halo_psa.store.tickets.values()}
+                     for ticket in halo.store.tickets.values()}
     for ticket_id, ticket_rows in _by_ticket(rows).items():
         last = [row.change["status"] for row in ticket_rows if row.kind == "update_ticket"][-1]
         assert str(by_marker[f"hd-ticket-{ticket_id}"]["status_id"]) == HALO_STATUSES[last]
-    assert halo_psa.rejected == []
+    assert halo.rejected == []
 
 
 def _nothing_left_but_dead_letters(rows):
@@ -129,13 +129,13 @@ def _nothing_left_but_dead_letters(rows):
     assert sum(row.state == "dead" for row in rows) <= 10
 
 
-def _each_arrived_once(halo_psa, rows):
+def _each_arrived_once(halo, rows):
     """A sent write is in Halo once; one not sent, at most once (a dead letter's last
     attempt may have been applied with its answer lost: a retry looks it up first)."""
-    with halo_psa.store.lock:
-        actions = list(halo_psa.store.actions.values())
+    with halo.store.lock:
+        actions = list(halo.store.actions.values())
         tickets_made = Counter(ticket.get("third_party_id_string")
-                               for ticket in halo_psa.store.tickets.values())
+                               for ticket in halo.store.tickets.values())
     in_halo = Counter(_REFERENCE.findall(" ".join(a["note_html"] for a in actions)))
     in_halo.update(tickets_made)
     for row in rows:
@@ -151,9 +151,9 @@ def _by_ticket(rows):
     return grouped
 
 
-def test_the_send_job_runs_on_an_rq_worker(app, world, halo_psa):
+def test_the_send_job_runs_on_an_rq_worker(app, world, halo):
     """After the commit the ticket's job is on the psa queue; a worker sends its writes."""
-    connect(app, halo_psa)
+    connect(app, halo)
     with app.app_context():
         ticket = db.session.get(Ticket, world.tickets["dave"])
         agent = db.session.get(User, world.users["agent"])
@@ -163,16 +163,16 @@ def test_the_send_job_runs_on_an_rq_worker(app, world, halo_psa):
     make_worker(app, queues=["psa"], simple=True).work(burst=True)
     assert states(app, world.tickets["dave"]) == [("create_ticket", "sent"),
                                                  ("add_action", "sent")]
-    assert len(actions_with_marker(halo_psa, f"hd-reply-{reply_id}")) == 1
+    assert len(actions_with_marker(halo, f"hd-reply-{reply_id}")) == 1
 
 
 @pytest.mark.committed
-def test_a_worker_killed_mid_send_loses_nothing_and_sends_nothing_twice(app, world, halo_psa,
+def test_a_worker_killed_mid_send_loses_nothing_and_sends_nothing_twice(app, world, halo,
                                                                          tmp_path):
     """SIGKILL while Halo holds the answer to a reply it has applied: the sweep takes the
     claim back, a second worker looks the reply up by its marker and sends nothing again."""
-    connect(app, halo_psa)
-    halo_psa.fail("timeout", method="POST", path="/api/Actions", hold=60, applied=True)
+    connect(app, halo)
+    halo.fail("timeout", method="POST", path="/api/Actions", hold=60, applied=True)
     first = start_worker(app, tmp_path, "--queue", "psa", log_name="first.log")
     second = None
     try:
@@ -181,12 +181,12 @@ def test_a_worker_killed_mid_send_loses_nothing_and_sends_nothing_twice(app, wor
             agent = db.session.get(User, world.users["agent"])
             reply_id = replies.add_reply(ticket, author=agent, body="Killed mid-send",
                                          internal=True).id
-        wait_for(lambda: halo_psa.requests_to("POST", "/api/Actions"), "the reply at Halo",
+        wait_for(lambda: halo.requests_to("POST", "/api/Actions"), "the reply at Halo",
                  process=first)
         [row] = writes(app, kind="add_action", ticket_id=world.tickets["dave"])
         assert row.state == "sending"
         kill_worker_and_work_horse(first)
-        halo_psa.clear_faults()
+        halo.clear_faults()
         with app.app_context():  # the minutely sweep, as it runs once the claim is stale
             assert psa_push.sweep(claimed_before=utcnow() + timedelta(seconds=1)) == 1
         second = start_worker(app, tmp_path, "--queue", "psa", log_name="second.log")
@@ -199,7 +199,7 @@ def test_a_worker_killed_mid_send_loses_nothing_and_sends_nothing_twice(app, wor
         forget_dead_workers(app)
     [sent] = writes(app, id=row.id)
     assert sent.attempts == 2
-    assert len(actions_with_marker(halo_psa, f"hd-reply-{reply_id}")) == 1
-    assert len(halo_psa.requests_to("POST", "/api/Actions")) == 1  # found, not sent again
+    assert len(actions_with_marker(halo, f"hd-reply-{reply_id}")) == 1
+    assert len(halo.requests_to("POST", "/api/Actions")) == 1  # found, not sent again
     assert states(app, world.tickets["dave"]) == [("create_ticket", "sent"),
                                                  ("add_action", "sent")]

@@ -1,13 +1,11 @@
 """The pull from outside: ``flask psa sync`` (progress, exit codes) and a HaloPSA webhook
 delivery read by the psa worker, idempotent on redelivery, its change on the ticket at once."""
 
-import pytest
 from sqlalchemy import select
 
 from helpdesk.extensions import db
 from helpdesk.models import PsaConnection, User
 from jobs.worker import make_worker
-from tests.halo_server import HaloServer
 from tests.halo_webhooks import delivery, ticket_event
 from tests.psa_pull_kit import (
     WEBHOOK_SECRET,
@@ -20,12 +18,6 @@ from tests.psa_pull_kit import (
     ticket_of,
 )
 from tests.world import email
-
-
-@pytest.fixture
-def halo():
-    with HaloServer() as server:
-        yield server
 
 
 def sync(runner, name):

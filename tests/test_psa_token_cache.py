@@ -7,24 +7,24 @@ from helpdesk.services.psa_connector import connector_of, forget_token
 from tests.psa_push_kit import connect
 
 
-def test_adapters_of_one_connection_share_the_token(app, world, halo_psa):
-    connection_id = connect(app, halo_psa)
+def test_adapters_of_one_connection_share_the_token(app, world, halo):
+    connection_id = connect(app, halo)
     with app.app_context():
         connection = db.session.get(PsaConnection, connection_id)
         for _job in range(3):
             psa = connector_of(connection)
             psa.check()
             psa.close()
-        assert len(halo_psa.requests_to("POST", "/auth/token")) == 1
+        assert len(halo.requests_to("POST", "/auth/token")) == 1
         assert psa.last_exchange.status == 200 and psa.last_exchange.path == "/api/Status"
         # Refused (Halo revoked it): fetched again, and the new one shared.
-        halo_psa.expire_tokens()
+        halo.expire_tokens()
         for _job in range(2):
             psa = connector_of(connection)
             psa.check()
             psa.close()
-        assert len(halo_psa.requests_to("POST", "/auth/token")) == 2
+        assert len(halo.requests_to("POST", "/auth/token")) == 2
         # Settings changed: the kept token is dropped.
         forget_token(connection)
         connector_of(connection).check()
-        assert len(halo_psa.requests_to("POST", "/auth/token")) == 3
+        assert len(halo.requests_to("POST", "/auth/token")) == 3

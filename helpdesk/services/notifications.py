@@ -16,12 +16,18 @@ Who is told of what (the services call ``notify``):
 - ``assigned``: assignment and handoff, to the new assignee, with the handoff note;
 - ``sla_at_risk``, ``sla_breached``: to the recipients the SLA sweep names.
 
+History is told to nobody: within ``held_back()`` (a PSA pull importing what happened there
+before the desk was connected) ``notify`` writes nothing, so a first import of thousands of
+old tickets and their replies mails no one.
+
 Internal notes never reach a customer: a reply a recipient may not read (``visible_replies``)
 and a note (always internal: a handoff's, an SLA detail) are never written for a customer,
 and ``why_withheld`` asks again at send time. Besides the outbox's states a mail is
 ``withheld`` (the recipient may no longer read it) or ``kept`` (no mail server: the message
 is stored for /admin/mail).
 """
+
+from contextlib import contextmanager
 
 from sqlalchemy import event, select
 from sqlalchemy.exc import IntegrityError
@@ -36,6 +42,22 @@ from helpdesk.services.outbox import Outbox
 OUTBOX = Outbox(Notification, send_job="jobs.notifications.send_notification",
                 name="notification")
 _PENDING = "notifications_to_dispatch"  # session.info: mail rows to dispatch after commit
+_HELD_BACK = "notifications_held_back"  # session.info: within held_back()
+
+
+@contextmanager
+def held_back(when=True):
+    """Within it (when ``when``), ``notify`` tells nobody: for history being imported, whose
+    events happened before anyone here could have been told."""
+    if not when:
+        yield
+        return
+    before = db.session.info.get(_HELD_BACK, False)
+    db.session.info[_HELD_BACK] = True
+    try:
+        yield
+    finally:
+        db.session.info[_HELD_BACK] = before
 
 
 def notify(event_name, ticket, recipients, *, key, reply=None, note=None, actor=None):
@@ -46,6 +68,8 @@ def notify(event_name, ticket, recipients, *, key, reply=None, note=None, actor=
     ``actor`` who caused it (named in the app). Returns the mail rows written."""
     if event_name not in EVENTS:
         raise ValueError(f"unknown notification event {event_name!r}")
+    if db.session.info.get(_HELD_BACK):
+        return []
     written = []
     for recipient in _distinct(recipients):
         if not _may_be_told(recipient, ticket, reply=reply, note=note):

@@ -21,6 +21,12 @@ from helpdesk.services import psa_outbox
 FROM_PSA = {"origin": psa_outbox.FROM_PSA}
 
 
+def is_history(connection, at):
+    """Did this happen in the PSA before the desk was connected to it? Such history is
+    imported without telling anyone (``notifications.held_back``): nobody here missed it."""
+    return at is not None and at < connection.created_at
+
+
 def remembered(key, compute):
     """``compute()``, once per app context (a pull job, a CLI run, a request): what a run
     reads for every ticket (the mappings, its desk user) is read once. Ids and plain

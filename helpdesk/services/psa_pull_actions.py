@@ -12,6 +12,9 @@ Once each. Every action added leaves a link (kind ``reply`` or ``time_entry``) w
 same commit as the row, and an action already linked is skipped, so a redelivered webhook or
 an overlapping page adds nothing twice. The echoes of our own writes are skipped too: an
 action linked by the outbox when it sent it, or one carrying the marker of one of our writes.
+
+An action from before the desk was connected is history: added without telling anyone
+(``notifications.held_back``), as is a ticket opened then (``services.psa_pull_apply``).
 """
 
 from sqlalchemy import select
@@ -21,8 +24,13 @@ from helpdesk.models import PsaWrite, Reply, TimeEntry
 from helpdesk.models.time_entry import MAX_MINUTES
 from helpdesk.models.timestamps import utcnow
 from helpdesk.psa.note_text import note_text
-from helpdesk.services import audit
-from helpdesk.services.psa_linking import FROM_PSA, linked_external_ids, linked_on_commit
+from helpdesk.services import audit, notifications
+from helpdesk.services.psa_linking import (
+    FROM_PSA,
+    is_history,
+    linked_external_ids,
+    linked_on_commit,
+)
 from helpdesk.services.psa_people import author_of
 from helpdesk.services.replies import MAX_BODY_LENGTH, add_reply
 from helpdesk.services.tickets import mark_activity
@@ -77,7 +85,8 @@ def _add_action(connection, ticket, action, *, notes):
     if not body:
         _add_time_entry(connection, ticket, action, author=author, minutes=minutes, at=at)
         return True
-    with linked_on_commit(connection.id, "reply", Reply, action.external_id):
+    with linked_on_commit(connection.id, "reply", Reply, action.external_id), \
+            notifications.held_back(is_history(connection, action.created_at)):
         add_reply(ticket, author=author, body=body, internal=action.internal,
                   status=None if action.internal else ticket.status,
                   minutes=minutes or None, created_at=at, **FROM_PSA)

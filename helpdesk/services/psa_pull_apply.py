@@ -29,9 +29,10 @@ from helpdesk.models import Category, PsaLink, PsaWrite, Ticket
 from helpdesk.models.timestamps import utcnow
 from helpdesk.psa.note_text import note_text
 from helpdesk.queues import get_redis
-from helpdesk.services import audit, tickets
+from helpdesk.services import audit, notifications, tickets
 from helpdesk.services.psa_linking import (
     FROM_PSA,
+    is_history,
     link_by_external,
     linked_on_commit,
     remembered,
@@ -169,7 +170,8 @@ def _new_ticket(connection, remote, *, actions_read, download):
                    "remote_fields": seen,
                    "actions_due_at": None if actions_read else remote.updated_at}
     with linked_on_commit(connection.id, "ticket", Ticket, remote.external_id,
-                          **bookkeeping) as made:
+                          **bookkeeping) as made, \
+            notifications.held_back(is_history(connection, remote.created_at)):
         ticket = tickets.open_ticket(
             subscriber=subscriber, subject=subject, body=body,
             category=_category(connection, remote),

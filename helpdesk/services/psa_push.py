@@ -195,6 +195,8 @@ def _sent(claim, connection, request, external_id, how, connector):
         url = connector.ticket_url(external_id)
     for kind, local_id in request.links:
         _link(connection.id, kind, local_id, external_id, url=url if kind == "ticket" else None)
+    if request.fields:
+        _remember_fields(connection.id, claim.row.ticket_id, request.fields)
     _audit(claim, connection, request.payload,
            f"{how}" + (f", id {external_id}" if external_id else "")
            + (f" (HTTP {status})" if status else ""))
@@ -211,6 +213,19 @@ def _link(connection_id, kind, local_id, external_id, *, url=None):
         .values(connection_id=connection_id, kind=kind, local_id=local_id,
                 external_id=str(external_id), url=url, synced_at=utcnow())
         .on_conflict_do_nothing(index_elements=["connection_id", "kind", "local_id"]))
+
+
+def _remember_fields(connection_id, ticket_id, fields):
+    """The PSA now holds ``fields`` (status and priority ids) as we sent them: the ticket's
+    link keeps them as the PSA's last known values, so that a pull, even the first of a
+    ticket we created, sees the PSA keeping them rather than changing them, and a newer
+    change of ours still waiting in the outbox stands though the PSA's ticket was updated
+    later for another reason."""
+    link = db.session.scalar(select(PsaLink).where(
+        PsaLink.connection_id == connection_id, PsaLink.kind == "ticket",
+        PsaLink.local_id == ticket_id))
+    if link is not None:
+        link.remote_fields = {**(link.remote_fields or {}), **fields}
 
 
 def _failed(claim, connection, error, payload, now, *, schedule):

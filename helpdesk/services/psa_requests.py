@@ -50,6 +50,8 @@ class PsaRequest:
     update); ``find(connector)`` looks for it by its marker (None: nothing to look for, a
     field update is safe to repeat). ``links``: ``(kind, local_id)`` of ours that the id
     stands for. ``payload``: the request in JSON, for the audit log and the dead letters.
+    ``fields``: the PSA's status and priority ids the write sets, which the ticket's link
+    then keeps as the PSA's values (a pull tells the PSA's own changes from them).
     """
 
     send: Callable
@@ -57,6 +59,7 @@ class PsaRequest:
     find: Callable | None = None
     links: list = field(default_factory=list)
     ticket_link: bool = False  # the id is a ticket's (the link keeps its URL too)
+    fields: dict = field(default_factory=dict)
 
 
 def payload_text(payload):
@@ -92,7 +95,8 @@ def _create_ticket(row, connection):
     return PsaRequest(send=lambda connector: connector.create_ticket(draft),
                       find=lambda connector: connector.find_ticket(row.marker),
                       payload={"create_ticket": asdict(draft)},
-                      links=[("ticket", ticket.id)], ticket_link=True)
+                      links=[("ticket", ticket.id)], ticket_link=True,
+                      fields=_fields(status=draft.status_id, priority=draft.priority_id))
 
 
 def _update_ticket(row, connection):
@@ -108,7 +112,13 @@ def _update_ticket(row, connection):
         raise NotSendable(f"the update names no field the PSA keeps: {change}")
     sent = {name: value for name, value in asdict(changes).items() if value is not None}
     return PsaRequest(send=lambda connector: connector.update_ticket(external_id, changes),
-                      payload={"update_ticket": {"ticket_id": external_id, **sent}})
+                      payload={"update_ticket": {"ticket_id": external_id, **sent}},
+                      fields=_fields(status=changes.status_id, priority=changes.priority_id))
+
+
+def _fields(**values):
+    """The PSA ids a write sets, as text (as a pull compares them)."""
+    return {name: str(value) for name, value in values.items() if value not in (None, "")}
 
 
 def _add_action(row, connection):
