@@ -18,5 +18,4 @@ def fetch_mail():
         result = fetch()
     except FetchBusy:
         return "another mail fetch is under way"
-    states = ", ".join(f"{count} {state}" for state, count in sorted(result.states.items()))
-    return f"read {result.read} messages, {result.stored} new" + (f": {states}" if states else "")
+    return result.summary()

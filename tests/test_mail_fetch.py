@@ -183,7 +183,7 @@ def test_one_fetch_at_a_time(app, world, mailbox):
             mail_fetch.fetch()
         assert fetch_mail() == "another mail fetch is under way"
         lock.release()
-        assert fetch_mail() == "read 1 messages, 1 new: 1 processed"
+        assert fetch_mail() == "read 1 message, 1 new: 1 processed"
 
 
 def test_the_cron_job_fetches_every_minute_when_a_mailbox_is_set(app, world, mailbox):
@@ -208,7 +208,7 @@ def test_flask_mail_fetch_runs_once_in_the_foreground(app, world, mailbox, runne
     mailbox.append(message(subject="From the command line"))
     result = runner.invoke(args=["mail", "fetch"])
     assert result.exit_code == 0, result.output
-    assert "Read 1 messages, 1 new: 1 processed." in result.output
+    assert "Read 1 message, 1 new: 1 processed." in result.output
     with app.app_context():
         assert len(tickets_with_subject("From the command line")) == 1
     app.config["IMAP_HOST"] = None

@@ -69,6 +69,5 @@ def fetch_now():
         result = fetch()
     except FetchBusy as error:
         raise click.ClickException(f"{error}; try again in a minute.") from error
-    states = ", ".join(f"{count} {state}" for state, count in sorted(result.states.items()))
-    click.echo(f"Read {result.read} messages, {result.stored} new"
-               + (f": {states}." if states else "."))
+    summary = result.summary()
+    click.echo(f"{summary[0].upper()}{summary[1:]}.")

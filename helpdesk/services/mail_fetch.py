@@ -49,6 +49,12 @@ class Fetched:
     states: dict = field(default_factory=dict)
     tickets: list = field(default_factory=list)  # ids of the tickets opened or replied to
 
+    def summary(self):
+        """What the run did, in words: ``read 3 messages, 2 new: 2 processed, 1 ignored``."""
+        states = ", ".join(f"{count} {state}" for state, count in sorted(self.states.items()))
+        words = f"read {self.read} message{'' if self.read == 1 else 's'}, {self.stored} new"
+        return words + (f": {states}" if states else "")
+
     def count(self, row):
         """Count one message's row by the state it ended in."""
         if row is None:
