@@ -146,6 +146,8 @@ class Config:
     PASSWORD_RESET_LIMIT_PER_IP = os.environ.get("PASSWORD_RESET_LIMIT_PER_IP", "10 per hour")
     # PSA webhook deliveries accepted per connection (helpdesk/psa_webhooks.py).
     PSA_WEBHOOK_LIMIT = os.environ.get("PSA_WEBHOOK_LIMIT", "120 per minute")
+    # How long a webhook endpoint has to answer one delivery (jobs/webhooks.py).
+    WEBHOOK_TIMEOUT_SECONDS = float(os.environ.get("WEBHOOK_TIMEOUT_SECONDS", "10"))
 
     WTF_CSRF_TIME_LIMIT = None  # the token lives as long as the session
     SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}

@@ -14,6 +14,7 @@ from jobs.psa import sweep_writes
 from jobs.psa_pull import schedule_pulls
 from jobs.routing import route_left_behind
 from jobs.sla import sweep_sla
+from jobs.webhooks import dispatch_stalled as dispatch_stalled_webhooks
 
 cron.register(record_heartbeat, queue_name="default", interval=60)
 cron.register(dispatch_stalled, queue_name="notifications", interval=60)
@@ -24,6 +25,7 @@ cron.register(clean_job_registries, queue_name="default", interval=60)
 cron.register(sweep_sla, queue_name="automation", interval=60)
 cron.register(sweep_writes, queue_name="psa", interval=60)
 cron.register(schedule_pulls, queue_name="psa", interval=60)
+cron.register(dispatch_stalled_webhooks, queue_name="notifications", interval=60)
 # Mail to tickets over IMAP, only when a mailbox is configured (an MTA needs no schedule).
 if (current_app.config.get("IMAP_HOST") if has_app_context() else os.environ.get("IMAP_HOST")):
     cron.register(fetch_mail, queue_name="default", interval=60)

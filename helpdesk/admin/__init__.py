@@ -15,6 +15,7 @@ from helpdesk.admin import (
     sla,
     teams,
     users,
+    webhooks,
 )
 from helpdesk.admin.views import bp
 
@@ -36,3 +37,4 @@ def init_app(app):
     app.register_blueprint(psa_mappings.bp)
     app.register_blueprint(psa_dead_letters.bp)
     app.register_blueprint(psa_dashboard.bp)
+    app.register_blueprint(webhooks.bp)

@@ -150,6 +150,17 @@ ACCOUNT_PHRASES = {
         _them(e), _value(e.new_value)),
     "team.remove_member": lambda e: Markup("took {} out of the team {}").format(
         _them(e), _value(e.old_value)),
+    # Webhooks out (services.webhook_settings); the field is the webhook's name.
+    "webhook.create": lambda e: Markup("set up the webhook {} to {}").format(
+        _value(e.field), e.new_value or ""),
+    "webhook.update": lambda e: Markup("changed the webhook {} from {} to {}").format(
+        _value(e.field), e.old_value or "", e.new_value or ""),
+    "webhook.secret": lambda e: Markup("made a new signing secret for the webhook {}").format(
+        _value(e.field)),
+    "webhook.delete": lambda e: Markup("removed the webhook {} ({})").format(
+        _value(e.field), e.old_value or ""),
+    "webhook.send_again": lambda e: Markup("sent the webhook {}'s delivery {} again").format(
+        _value(e.field), e.new_value or ""),
     "routing_rule.add": lambda e: Markup("added the routing rule {}").format(
         _value(e.new_value)),
     "routing_rule.change": lambda e: Markup("changed the routing rule {} to {}").format(

@@ -26,6 +26,7 @@ from helpdesk.models.ticket_event import TicketEvent
 from helpdesk.models.ticket_tally import AssigneeTally, TicketDay, TicketTally
 from helpdesk.models.time_entry import TimeEntry
 from helpdesk.models.user import PERMISSIONS, ROLES, User
+from helpdesk.models.webhook import WEBHOOK_EVENTS, Webhook, WebhookDelivery
 
 __all__ = [
     "PERMISSIONS",
@@ -33,6 +34,7 @@ __all__ = [
     "ROLES",
     "STATUSES",
     "UNRESOLVED_STATUSES",
+    "WEBHOOK_EVENTS",
     "AssigneeTally",
     "Attachment",
     "AuditEntry",
@@ -62,4 +64,6 @@ __all__ = [
     "TicketTally",
     "TimeEntry",
     "User",
+    "Webhook",
+    "WebhookDelivery",
 ]

@@ -1,7 +1,7 @@
 """mail intake: every message received over IMAP or from an MTA, once
 
 Revision ID: 0029_mail_intake
-Revises: 0027_psa_pull
+Revises: 0030_webhooks_out
 Create Date: 2026-11-24 12:00:00
 
 One table, ``inbound_messages`` (helpdesk/models/inbound_message.py): a row per message,
@@ -13,9 +13,10 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = '0029_mail_intake'
-# TODO(merge): 0028_api_tokens (the JSON API's migration) comes before this one; re-point
-# down_revision at it when both branches are merged.
-down_revision = '0027_psa_pull'
+# TODO(merge): one line of migrations. Main had 0030_webhooks_out on 0027_psa_pull when this
+# branch last merged it, so this follows it; the JSON API's 0028_api_tokens (also on
+# 0027_psa_pull) goes in the line too when its branch is merged: re-point then.
+down_revision = '0030_webhooks_out'
 branch_labels = None
 depends_on = None
 
