@@ -12,6 +12,7 @@ tickets is not a feature tests may skip.
 """
 
 import getpass
+import imaplib
 import os
 import pwd
 import shutil
@@ -23,6 +24,7 @@ from pathlib import Path
 
 import pytest
 from imap_tools import AND, MailBoxUnencrypted
+from imap_tools.errors import ImapToolsError
 
 from bench.server import free_port
 
@@ -163,8 +165,13 @@ class ImapServer:
             try:
                 with self.mailbox("probe"):
                     return self
-            except OSError:
+            except OSError:  # not listening yet
                 time.sleep(0.1)
+            except (ImapToolsError, imaplib.IMAP4.error) as error:  # answers, serves no mail
+                log = self.folder / "dovecot.log"
+                log = log.read_text() if log.exists() else ""
+                self.stop()
+                pytest.fail(f"dovecot on 127.0.0.1:{self.port} cannot serve mail: {error}\n{log}")
         output = self.process.stdout.read().decode() if self.process.poll() is not None else ""
         log = self.folder / "dovecot.log"
         log = log.read_text() if log.exists() else ""
