@@ -12,6 +12,7 @@ from datetime import timedelta
 
 from sqlalchemy import func, select
 
+from helpdesk.demo_mail import load_demo_mail
 from helpdesk.extensions import db
 from helpdesk.models import PRIORITIES, STATUSES, Category, User
 from helpdesk.models.timestamps import utcnow
@@ -99,6 +100,7 @@ def load_demo():
     _load_tickets(subscribers, staff=[admin, agent], resellers={north.id: north_staff,
                                                                south.id: south_staff})
     _load_sla(admin=admin, agent=agent, acme=acme, north=north, subscribers=subscribers)
+    load_demo_mail()
 
 
 def _load_routing(*, admin, agent, north, north_staff):

@@ -62,8 +62,9 @@ from helpdesk.queues import EMBEDDED_SOCKET, start_embedded_redis
 from helpdesk.search import SEARCH_TABLE
 from tests.world import PASSWORD, World, build_world
 
-# The notification tests' SMTP server and fixtures; the PSA push tests' loopback HaloPSA.
-pytest_plugins = ["tests.outbox", "tests.halo_fixtures"]
+# The notification tests' SMTP server and fixtures; the PSA tests' loopback HaloPSA; the mail
+# intake tests' IMAP server and messages.
+pytest_plugins = ["tests.outbox", "tests.halo_fixtures", "tests.mail_kit"]
 IN_CI = bool(os.environ.get("CI"))
 POSTGRES_URL = os.environ.get("TEST_DATABASE_URL")
 BACKENDS = ["sqlite", "postgresql"]

@@ -2,6 +2,7 @@
 
 from helpdesk.admin import (
     categories,
+    inbound_mail,
     jobs,
     mail,
     organisations,
@@ -25,6 +26,7 @@ def init_app(app):
     app.register_blueprint(users.bp)
     app.register_blueprint(categories.bp)
     app.register_blueprint(mail.bp)
+    app.register_blueprint(inbound_mail.bp)
     app.register_blueprint(organisations.bp)
     app.register_blueprint(resellers.bp)
     app.register_blueprint(teams.bp)

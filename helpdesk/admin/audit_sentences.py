@@ -183,6 +183,8 @@ ACCOUNT_PHRASES = {
         _value(e.old_value), _value(e.new_value)),
     "psa.pull_now": lambda e: Markup("asked for a pull from the PSA connection {}").format(
         _value(e.new_value)),
+    "mail.retry": lambda e: Markup("retried incoming message {}").format(e.new_value),
+    "mail.discard": lambda e: Markup("discarded incoming message {}").format(e.new_value),
     "job.retry": lambda e: Markup("retried job {}").format(e.new_value),
     "job.discard": lambda e: Markup("discarded job {}").format(e.new_value),
     "job.retry_all": lambda e: Markup("retried every failed job of {} ({})").format(

@@ -1,6 +1,17 @@
 """Command-line tools, run as ``flask --app wsgi <command>``."""
 
-from helpdesk.cli import counters, demo, markdown, processes, psa, psa_sync, search, sla, users
+from helpdesk.cli import (
+    counters,
+    demo,
+    mail,
+    markdown,
+    processes,
+    psa,
+    psa_sync,
+    search,
+    sla,
+    users,
+)
 
 
 def init_app(app):
@@ -15,6 +26,7 @@ def init_app(app):
     app.cli.add_command(sla.sla)
     psa.psa.add_command(psa_sync.sync)
     app.cli.add_command(psa.psa)
+    app.cli.add_command(mail.mail)
     app.cli.add_command(processes.check)
     app.cli.add_command(processes.worker)
     app.cli.add_command(processes.cron)

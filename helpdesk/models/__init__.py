@@ -4,6 +4,7 @@ from helpdesk.models.attachment import Attachment
 from helpdesk.models.audit_entry import AuditEntry
 from helpdesk.models.category import Category
 from helpdesk.models.in_app_notification import InAppNotification
+from helpdesk.models.inbound_message import InboundMessage
 from helpdesk.models.notification import Notification
 from helpdesk.models.notification_preference import NotificationPreference
 from helpdesk.models.organisation import Organisation
@@ -39,6 +40,7 @@ __all__ = [
     "AuditEntry",
     "Category",
     "InAppNotification",
+    "InboundMessage",
     "Notification",
     "NotificationPreference",
     "Organisation",
