@@ -18,6 +18,7 @@ from sqlalchemy import text
 
 from bench import (
     database,
+    mail_intake,
     measure,
     over_http,
     people,
@@ -88,7 +89,8 @@ def generated_scenarios(app):
 
 def measure_all(app, url, *, tickets, http=False, runs=50, warmups=5, budget=10.0,
                 only=None, clients=8, seconds=5.0, workers=server.WORKERS, redis_url=None,
-                instance_path=None, pull_tickets=psa_pull.TICKETS, say=print):
+                instance_path=None, pull_tickets=psa_pull.TICKETS,
+                mail_messages=mail_intake.MESSAGES, say=print):
     """Time every chosen scenario (and, over HTTP, the throughput); returns a ``report.Run``."""
     load_before = os.getloadavg()
     everything = generated_scenarios(app)
@@ -132,10 +134,18 @@ def measure_all(app, url, *, tickets, http=False, runs=50, warmups=5, budget=10.
         say(f"  PSA pull: {pulled.created} of {pulled.tickets} tickets in "
             f"{pulled.seconds:.1f} s, {pulled.per_second:.1f}/s, {pulled.requests} requests "
             f"(budget {pulled.budget})")
+    mailed = None
+    if not only or re.search(only, "Mail intake", re.IGNORECASE):
+        mailed = mail_intake.intake_throughput(url, make_app=lambda scratch: bench_app(
+            scratch, redis_url or DEFAULT_REDIS_URL, Path(instance_path or ROOT / "instance")
+            / "mail-intake"), messages=mail_messages)
+        say(f"  Mail intake: {mailed.messages} messages in {mailed.seconds:.1f} s, "
+            f"{mailed.per_second:.1f}/s (p95 {mailed.p95_ms:.1f} ms a message)")
     return report.Run(
         backend=database.dialect(url), tickets=tickets, mode="HTTP" if http else "in-process",
         version=database.server_version(url), results=results, page_sizes=page_sizes,
-        throughput=loads, sweeps=timed_sweeps, push=push, pull=pulled, counts=_counts(app),
+        throughput=loads, sweeps=timed_sweeps, push=push, pull=pulled, mail=mailed,
+        counts=_counts(app),
         load_before=load_before,
         load_after=os.getloadavg(),
         settings=options | {"workers": workers, "threads": server.THREADS,

@@ -47,13 +47,14 @@ class Pull:
         return self.created / self.seconds if self.seconds else 0.0
 
 
-def scratch_url(url):
-    """The scratch database's URL beside the bench's."""
+def scratch_url(url, suffix="_psa_pull"):
+    """The scratch database's URL beside the bench's (named with ``suffix``; the mail
+    intake's bench has one of its own)."""
     if database.dialect(url) == "sqlite":
         path = database.sqlite_path(url)
-        return f"sqlite:///{path.with_name(path.stem + '_psa_pull.db')}"
+        return f"sqlite:///{path.with_name(path.stem + suffix + '.db')}"
     parsed = make_url(database.plain_url(url))
-    return parsed.set(database=f"{parsed.database}_psa_pull").render_as_string(
+    return parsed.set(database=f"{parsed.database}{suffix}").render_as_string(
         hide_password=False)
 
 
@@ -62,7 +63,7 @@ def _maintenance(url):
     return make_url(url).set(database="postgres").render_as_string(hide_password=False)
 
 
-def _drop(url):
+def drop_scratch(url):
     """No scratch database (a run may have left one)."""
     if database.dialect(url) == "sqlite":
         Path(database.sqlite_path(url)).unlink(missing_ok=True)
@@ -71,9 +72,9 @@ def _drop(url):
         connection.execute(f'DROP DATABASE IF EXISTS "{make_url(url).database}" WITH (FORCE)')
 
 
-def _recreate(url):
+def recreate_scratch(url):
     """An empty scratch database."""
-    _drop(url)
+    drop_scratch(url)
     if database.dialect(url) != "sqlite":
         with database.connect(_maintenance(url), autocommit=True) as connection:
             connection.execute(f'CREATE DATABASE "{make_url(url).database}"')
@@ -90,7 +91,7 @@ def pull_throughput(url, *, make_app, tickets=TICKETS):
     from tests.halo_server import HaloServer
 
     scratch = scratch_url(url)
-    _recreate(scratch)
+    recreate_scratch(scratch)
     app = make_app(scratch)
     try:
         database.migrate(app)
@@ -123,7 +124,7 @@ def pull_throughput(url, *, make_app, tickets=TICKETS):
     finally:
         with app.app_context():
             db.engine.dispose()
-        _drop(scratch)
+        drop_scratch(scratch)
 
 
 def pull_table(run):

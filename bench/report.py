@@ -12,7 +12,7 @@ import re
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
-from bench import psa_pull, psa_push, sweeps
+from bench import mail_intake, psa_pull, psa_push, sweeps
 
 TARGET_P95_MS = 50
 # Pages with a target of their own: the reports over 90 days (issue 10: under 200 ms p95 at
@@ -37,6 +37,7 @@ class Run:
     sweeps: list = field(default_factory=list)  # bench.sweeps.Sweep, in process
     push: object = None  # bench.psa_push.Push, in process
     pull: object = None  # bench.psa_pull.Pull, in process
+    mail: object = None  # bench.mail_intake.Intake, in process
     counts: dict = field(default_factory=dict)
     settings: dict = field(default_factory=dict)  # runs, warmups, budget, workers, clients...
     load_before: tuple = (0, 0, 0)
@@ -212,6 +213,16 @@ beside this one (`bench/psa_pull.py`).
 
 {psa_pull.pull_table(run.pull)}
 
+### Mail intake (in process)
+
+{mail_intake.MESSAGES:,} generated messages from {mail_intake.SUBSCRIBERS} customers, half new
+tickets, half threaded replies with a quote to cut, each through the intake service as
+`flask mail intake` and the IMAP fetch hand them (stored, read, matched, applied through the
+desk's services, committed), into a scratch database beside this one
+(`bench/mail_intake.py`).
+
+{mail_intake.intake_table(run.mail)}
+
 ### Throughput under load
 
 {s.get('clients', '?')} concurrent clients (threads with keep-alive connections, on the same cores
@@ -281,4 +292,5 @@ def printed(run):
     return "\n\n".join([misses_table(run.results), results_table(run.results),
                         page_size_table(run.page_sizes), sweeps.sweeps_table(run.sweeps),
                         psa_push.push_table(run.push), psa_pull.pull_table(run.pull),
+                        mail_intake.intake_table(run.mail),
                         throughput_table(run.throughput)])

@@ -68,6 +68,21 @@ class Config:
     SMTP_STARTTLS = env_bool("SMTP_STARTTLS", True)
     MAIL_FROM = os.environ.get("MAIL_FROM", "helpdesk@localhost")
     PUBLIC_URL = os.environ.get("PUBLIC_URL", "http://127.0.0.1:5000")
+    # Incoming mail (services/mail_fetch.py): with IMAP_HOST set, a cron job fetches the unseen
+    # messages of IMAP_FOLDER every minute; without it, mail comes only from an MTA through
+    # ``flask --app wsgi mail intake`` (README). IMAP_SSL: TLS from the start (port 993);
+    # off, IMAP_STARTTLS upgrades a plain connection (off too: plain, for loopback only).
+    IMAP_HOST = os.environ.get("IMAP_HOST") or None
+    IMAP_PORT = int(os.environ.get("IMAP_PORT", "993"))
+    IMAP_SSL = env_bool("IMAP_SSL", True)
+    IMAP_STARTTLS = env_bool("IMAP_STARTTLS", False)
+    IMAP_USERNAME = os.environ.get("IMAP_USERNAME") or None
+    IMAP_PASSWORD = os.environ.get("IMAP_PASSWORD") or None
+    IMAP_FOLDER = os.environ.get("IMAP_FOLDER", "INBOX")
+    # Messages one fetch stores before it asks the mailbox for more.
+    IMAP_BATCH_SIZE = int(os.environ.get("IMAP_BATCH_SIZE", "25"))
+    # The category of a ticket opened by email (a category's name; else the first active).
+    MAIL_INTAKE_CATEGORY = os.environ.get("MAIL_INTAKE_CATEGORY", "General")
     # PSA connections' secrets are encrypted with this Fernet key (else one derived from
     # SECRET_KEY): helpdesk/psa/secrets.py.
     PSA_SECRET_KEY = os.environ.get("PSA_SECRET_KEY") or None
@@ -131,6 +146,8 @@ class Config:
     PASSWORD_RESET_LIMIT_PER_IP = os.environ.get("PASSWORD_RESET_LIMIT_PER_IP", "10 per hour")
     # PSA webhook deliveries accepted per connection (helpdesk/psa_webhooks.py).
     PSA_WEBHOOK_LIMIT = os.environ.get("PSA_WEBHOOK_LIMIT", "120 per minute")
+    # How long a webhook endpoint has to answer one delivery (jobs/webhooks.py).
+    WEBHOOK_TIMEOUT_SECONDS = float(os.environ.get("WEBHOOK_TIMEOUT_SECONDS", "10"))
     # JSON API requests per personal token (helpdesk/api): a script's budget.
     API_RATE_LIMIT = os.environ.get("API_RATE_LIMIT", "600 per minute")
 

@@ -62,9 +62,9 @@ from helpdesk.queues import EMBEDDED_SOCKET, start_embedded_redis
 from helpdesk.search import SEARCH_TABLE
 from tests.world import PASSWORD, World, build_world
 
-# The notification tests' SMTP server and fixtures; the PSA tests' loopback HaloPSA; the API
-# tests' tokens.
-pytest_plugins = ["tests.outbox", "tests.halo_fixtures", "tests.api_kit"]
+# The notification tests' SMTP server and fixtures; the PSA tests' loopback HaloPSA; the mail
+# intake tests' IMAP server and messages; the API tests' tokens.
+pytest_plugins = ["tests.outbox", "tests.halo_fixtures", "tests.mail_kit", "tests.api_kit"]
 IN_CI = bool(os.environ.get("CI"))
 POSTGRES_URL = os.environ.get("TEST_DATABASE_URL")
 BACKENDS = ["sqlite", "postgresql"]

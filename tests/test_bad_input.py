@@ -353,3 +353,24 @@ def test_sign_in_never_follows_next_off_the_site(client, world, target):
         "email": email("agent"), "password": PASSWORD, "csrf_token": login_token})
     assert response.status_code == 302
     assert response.headers["Location"] == "/tickets"
+
+
+@pytest.mark.parametrize("taken, typed", [("Ⅻ", "Ⅻ"), ("ⅻ", "Ⅻ"), ("Éire", "éIRE")])
+def test_a_name_taken_in_another_case_is_refused_in_words_on_every_database(
+        app, client, auth, taken, typed):
+    """Names are unique whatever their case, beyond ASCII too: the second is refused beside
+    the field (SQLite's own lower() folds ASCII only, and the unique index would answer 500)."""
+    from helpdesk.services import categories, organisations, teams
+
+    with app.app_context():
+        categories.add_category(taken, actor=None)
+        organisations.create_reseller(taken)
+        teams.create_team(taken, actor=None)
+    auth.login(email("admin"))
+    for page, action in (("/admin/categories", "/admin/categories"),
+                         ("/admin/resellers", "/admin/resellers"),
+                         ("/admin/teams", "/admin/teams")):
+        token = csrf_token_from(client.get(page).text)
+        answer = client.post(action, data={"csrf_token": token, "name": typed})
+        assert answer.status_code == 400, (action, answer.status_code)
+        assert typed in answer.text  # what was typed is kept

@@ -12,7 +12,18 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.engine import make_url
 
-from bench import checks, database, measure, psa_pull, psa_push, report, seed, shape, sweeps
+from bench import (
+    checks,
+    database,
+    mail_intake,
+    measure,
+    psa_pull,
+    psa_push,
+    report,
+    seed,
+    shape,
+    sweeps,
+)
 from bench.__main__ import bench_app, ensure_seeded, generated_scenarios, measure_all
 from helpdesk.desk.queue_filters import SORTS, QueueFilters
 from helpdesk.extensions import db
@@ -117,7 +128,7 @@ def test_every_generated_scenario_answers(bench, bench_url):
     passes, the ticket-number jump included. Asked once each, untimed (``runs=0``): the HTTP
     test below times."""
     run = measure_all(bench, bench_url, tickets=TICKETS, runs=0, warmups=0, budget=0,
-                      pull_tickets=250, say=lambda _line: None)
+                      pull_tickets=250, mail_messages=60, say=lambda _line: None)
     labels = [r.label for r in run.results]
     assert len(labels) == len(set(labels)) > 100
     assert not [r.label for r in run.results if not r.answered]
@@ -149,6 +160,12 @@ def test_every_generated_scenario_answers(bench, bench_url):
     assert "tickets per second" in text
     assert not psa_pull.scratch_url(bench_url).endswith("_psa_pull.db") or not Path(
         database.sqlite_path(psa_pull.scratch_url(bench_url))).exists()
+    # the mail intake: half new tickets, half threaded replies, the scratch database gone
+    assert (run.mail.messages, run.mail.tickets, run.mail.replies) == (60, 30, 30)
+    assert run.mail.per_second > 0 and "messages per second" in text
+    mail_scratch = psa_pull.scratch_url(bench_url, suffix=mail_intake.SUFFIX)
+    assert not mail_scratch.startswith("sqlite") or not Path(
+        database.sqlite_path(mail_scratch)).exists()
 
 
 def test_scenarios_cover_every_filter_sort_and_depth(bench):

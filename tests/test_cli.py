@@ -18,7 +18,7 @@ from helpdesk.models import (
     User,
 )
 from helpdesk.models.timestamps import utcnow
-from helpdesk.services import accounts, sign_ins
+from helpdesk.services import accounts, mail_senders, sign_ins
 
 SCRIPT_PASSWORD = {"HELPDESK_USER_PASSWORD": "a-long-enough-password"}
 
@@ -150,7 +150,9 @@ def test_seed_demo_loads_the_documented_demo(app, runner):
         # Some were opened by staff or the reseller for a subscriber who phoned in.
         openers = set(db.session.scalars(select(User.email).join(
             Ticket, Ticket.opened_by_id == User.id)))
-        assert openers == {"agent@demo.test", "north@demo.test", "south@demo.test"}
+        # ...and the email desk user opened one for a sender the desk does not know.
+        assert openers == {"agent@demo.test", "north@demo.test", "south@demo.test",
+                           mail_senders.DESK_EMAIL}
         opened_for = set(db.session.scalars(select(User.email).join(
             Ticket, Ticket.subscriber_id == User.id).where(Ticket.opened_by_id.is_not(None))))
         assert "dave@acme.demo.test" in opened_for

@@ -48,10 +48,11 @@ def test_cron_configuration_registers_the_heartbeat(app):
                          "jobs.housekeeping.clean_job_registries",
                          "jobs.sla.sweep_sla",
                          "jobs.psa.sweep_writes",
-                         "jobs.psa_pull.schedule_pulls"]
+                         "jobs.psa_pull.schedule_pulls",
+                         "jobs.webhooks.dispatch_stalled"]
         scheduler.enqueue_jobs()
         assert get_queue("default").count == 3
-        assert get_queue("notifications").count == 2
+        assert get_queue("notifications").count == 3  # notifications', mail's, webhooks'
         assert get_queue("automation").count == 2
         assert get_queue("psa").count == 2  # the writes' sweep and the pulls' schedule
 

@@ -2,6 +2,7 @@
 
 from helpdesk.admin import (
     categories,
+    inbound_mail,
     jobs,
     mail,
     organisations,
@@ -14,6 +15,7 @@ from helpdesk.admin import (
     sla,
     teams,
     users,
+    webhooks,
 )
 from helpdesk.admin.views import bp
 
@@ -24,6 +26,7 @@ def init_app(app):
     app.register_blueprint(users.bp)
     app.register_blueprint(categories.bp)
     app.register_blueprint(mail.bp)
+    app.register_blueprint(inbound_mail.bp)
     app.register_blueprint(organisations.bp)
     app.register_blueprint(resellers.bp)
     app.register_blueprint(teams.bp)
@@ -34,3 +37,4 @@ def init_app(app):
     app.register_blueprint(psa_mappings.bp)
     app.register_blueprint(psa_dead_letters.bp)
     app.register_blueprint(psa_dashboard.bp)
+    app.register_blueprint(webhooks.bp)

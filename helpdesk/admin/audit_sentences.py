@@ -158,6 +158,17 @@ ACCOUNT_PHRASES = {
         _them(e), _value(e.new_value)),
     "team.remove_member": lambda e: Markup("took {} out of the team {}").format(
         _them(e), _value(e.old_value)),
+    # Webhooks out (services.webhook_settings); the field is the webhook's name.
+    "webhook.create": lambda e: Markup("set up the webhook {} to {}").format(
+        _value(e.field), e.new_value or ""),
+    "webhook.update": lambda e: Markup("changed the webhook {} from {} to {}").format(
+        _value(e.field), e.old_value or "", e.new_value or ""),
+    "webhook.secret": lambda e: Markup("made a new signing secret for the webhook {}").format(
+        _value(e.field)),
+    "webhook.delete": lambda e: Markup("removed the webhook {} ({})").format(
+        _value(e.field), e.old_value or ""),
+    "webhook.send_again": lambda e: Markup("sent the webhook {}'s delivery {} again").format(
+        _value(e.field), e.new_value or ""),
     "routing_rule.add": lambda e: Markup("added the routing rule {}").format(
         _value(e.new_value)),
     "routing_rule.change": lambda e: Markup("changed the routing rule {} to {}").format(
@@ -180,6 +191,8 @@ ACCOUNT_PHRASES = {
         _value(e.old_value), _value(e.new_value)),
     "psa.pull_now": lambda e: Markup("asked for a pull from the PSA connection {}").format(
         _value(e.new_value)),
+    "mail.retry": lambda e: Markup("retried incoming message {}").format(e.new_value),
+    "mail.discard": lambda e: Markup("discarded incoming message {}").format(e.new_value),
     "job.retry": lambda e: Markup("retried job {}").format(e.new_value),
     "job.discard": lambda e: Markup("discarded job {}").format(e.new_value),
     "job.retry_all": lambda e: Markup("retried every failed job of {} ({})").format(

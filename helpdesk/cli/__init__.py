@@ -3,6 +3,7 @@
 from helpdesk.cli import (
     counters,
     demo,
+    mail,
     markdown,
     processes,
     psa,
@@ -26,6 +27,7 @@ def init_app(app):
     app.cli.add_command(sla.sla)
     psa.psa.add_command(psa_sync.sync)
     app.cli.add_command(psa.psa)
+    app.cli.add_command(mail.mail)
     app.cli.add_command(processes.check)
     app.cli.add_command(processes.worker)
     app.cli.add_command(processes.cron)

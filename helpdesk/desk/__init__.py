@@ -1,6 +1,13 @@
 """The staff and reseller desk: the queue and the ticket pages, and attachment downloads."""
 
-from helpdesk.desk import actions, attachments, customers, live, psa_sync  # noqa: F401 - routes
+from helpdesk.desk import (  # noqa: F401 - routes
+    actions,
+    attachments,
+    customers,
+    live,
+    psa_sync,
+    unknown_senders,
+)
 from helpdesk.desk.rows import drawn_rows, prepare
 from helpdesk.desk.views import bp
 

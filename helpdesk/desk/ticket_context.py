@@ -3,6 +3,7 @@
 from helpdesk.access import may
 from helpdesk.models import PRIORITIES, STATUSES
 from helpdesk.services.categories import active_categories
+from helpdesk.services.mail_senders import mail_panel
 from helpdesk.services.psa_ticket_sync import ticket_sync
 from helpdesk.services.teams import all_teams
 from helpdesk.services.tickets import assignable_users
@@ -50,4 +51,5 @@ def ticket_context(user, ticket, *, draft=None, error=None, error_place=None):
         "error": error,
         "error_place": error_place,
         "psa_sync": ticket_sync(ticket),  # None without a PSA connection (no query)
+        "mail_intake": mail_panel(ticket),  # from an unknown sender; files left out
     }

@@ -5,6 +5,7 @@ from helpdesk.models.attachment import Attachment
 from helpdesk.models.audit_entry import AuditEntry
 from helpdesk.models.category import Category
 from helpdesk.models.in_app_notification import InAppNotification
+from helpdesk.models.inbound_message import InboundMessage
 from helpdesk.models.notification import Notification
 from helpdesk.models.notification_preference import NotificationPreference
 from helpdesk.models.organisation import Organisation
@@ -26,6 +27,7 @@ from helpdesk.models.ticket_event import TicketEvent
 from helpdesk.models.ticket_tally import AssigneeTally, TicketDay, TicketTally
 from helpdesk.models.time_entry import TimeEntry
 from helpdesk.models.user import PERMISSIONS, ROLES, User
+from helpdesk.models.webhook import WEBHOOK_EVENTS, Webhook, WebhookDelivery
 
 __all__ = [
     "PERMISSIONS",
@@ -33,12 +35,14 @@ __all__ = [
     "ROLES",
     "STATUSES",
     "UNRESOLVED_STATUSES",
+    "WEBHOOK_EVENTS",
     "ApiToken",
     "AssigneeTally",
     "Attachment",
     "AuditEntry",
     "Category",
     "InAppNotification",
+    "InboundMessage",
     "Notification",
     "NotificationPreference",
     "Organisation",
@@ -62,4 +66,6 @@ __all__ = [
     "TicketTally",
     "TimeEntry",
     "User",
+    "Webhook",
+    "WebhookDelivery",
 ]

@@ -60,6 +60,11 @@ def held_back(when=True):
         db.session.info[_HELD_BACK] = before
 
 
+def is_held_back():
+    """Are we within ``held_back()`` (importing history: nobody is told)?"""
+    return bool(db.session.info.get(_HELD_BACK))
+
+
 def notify(event_name, ticket, recipients, *, key, reply=None, note=None, actor=None):
     """Tell ``recipients`` of an event on ``ticket`` (no commit): a mail and an in-app
     notification each, as their channels say. ``key`` identifies the event (``reply-12``):
@@ -68,7 +73,7 @@ def notify(event_name, ticket, recipients, *, key, reply=None, note=None, actor=
     ``actor`` who caused it (named in the app). Returns the mail rows written."""
     if event_name not in EVENTS:
         raise ValueError(f"unknown notification event {event_name!r}")
-    if db.session.info.get(_HELD_BACK):
+    if is_held_back():
         return []
     written = []
     for recipient in _distinct(recipients):

@@ -26,7 +26,7 @@ from helpdesk.models import Reply, TimeEntry
 from helpdesk.models.time_entry import MAX_MINUTES
 from helpdesk.models.timestamps import utcnow
 from helpdesk.params import parse_int
-from helpdesk.services import audit, psa_outbox
+from helpdesk.services import audit, psa_outbox, webhooks_out
 from helpdesk.services.attachments import store_attachments
 from helpdesk.services.notifications import notify, recipients_of_customer_reply
 from helpdesk.services.permissions import require
@@ -95,6 +95,9 @@ def add_reply(ticket, *, author, body, internal=False, status=None, minutes=None
         sla_clock.first_response_met(ticket, at=now, actor=author)
     mark_activity(ticket, at=now, public=not internal)
     _notify_of(reply, ticket, author=author, customer=customer)
+    if not internal:
+        webhooks_out.record("ticket.replied", ticket, key=f"reply-{reply.id}", at=now,
+                            reply=reply)
     db.session.commit()
     return reply
 

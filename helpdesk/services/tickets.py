@@ -17,7 +17,7 @@ from helpdesk.models import PRIORITIES, STATUSES, Category, Team, Ticket, Ticket
 from helpdesk.models.ticket import reads_alike_to_customers
 from helpdesk.models.ticket_event import PUBLIC_EVENT_KINDS
 from helpdesk.models.timestamps import utcnow
-from helpdesk.services import audit, notifications, psa_outbox, routing_requests
+from helpdesk.services import audit, notifications, psa_outbox, routing_requests, webhooks_out
 from helpdesk.services.attachments import store_attachments
 from helpdesk.services.errors import TicketError
 from helpdesk.services.permissions import require, require_open_for
@@ -68,6 +68,7 @@ def open_ticket(*, subscriber, subject, body, category, priority="normal", opene
     audit.record("ticket.open", actor=opened_by or subscriber, ticket=ticket, new=subject)
     notifications.notify("ticket_created", ticket, [subscriber], key=f"ticket-{ticket.id}",
                          actor=opened_by or subscriber)
+    webhooks_out.record("ticket.created", ticket, key=f"ticket-{ticket.id}", at=now)
     routing_requests.mark_due(ticket)
     db.session.commit()
     routing_requests.dispatch(ticket)
@@ -105,6 +106,8 @@ def add_event(ticket, *, actor, kind, old, new, at=None, origin=None):
     mark_activity(ticket, at=at, public=seen_by_customers)
     audit.record(f"ticket.{kind}", actor=actor, ticket=ticket, field=kind, old=old, new=new)
     psa_outbox.record_field_change(ticket, event, origin=origin)
+    if kind == "status":
+        webhooks_out.record_status_change(ticket, event, at=at)
     return event
 
 

@@ -1,7 +1,7 @@
 """api tokens: personal tokens for the JSON API, kept as their SHA-256
 
 Revision ID: 0028_api_tokens
-Revises: 0027_psa_pull
+Revises: 0029_mail_intake
 Create Date: 2026-11-24 12:30:00
 
 One new table, ``api_tokens`` (helpdesk/models/api_token.py): who, a name, the token's hash
@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = '0028_api_tokens'
-down_revision = '0027_psa_pull'
+down_revision = '0029_mail_intake'
 branch_labels = None
 depends_on = None
 
