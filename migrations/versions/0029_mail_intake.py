@@ -1,7 +1,7 @@
 """mail intake: every message received over IMAP or from an MTA, once
 
 Revision ID: 0029_mail_intake
-Revises: 0030_webhooks_out
+Revises: 0028_webhooks_out
 Create Date: 2026-11-24 12:00:00
 
 One table, ``inbound_messages`` (helpdesk/models/inbound_message.py): a row per message,
@@ -13,10 +13,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = '0029_mail_intake'
-# TODO(merge): one line of migrations. Main had 0030_webhooks_out on 0027_psa_pull when this
-# branch last merged it, so this follows it; the JSON API's 0028_api_tokens (also on
-# 0027_psa_pull) goes in the line too when its branch is merged: re-point then.
-down_revision = '0030_webhooks_out'
+down_revision = '0028_webhooks_out'
 branch_labels = None
 depends_on = None
 

@@ -1,6 +1,6 @@
 """api tokens: personal tokens for the JSON API, kept as their SHA-256
 
-Revision ID: 0028_api_tokens
+Revision ID: 0030_api_tokens
 Revises: 0029_mail_intake
 Create Date: 2026-11-24 12:30:00
 
@@ -12,7 +12,7 @@ Nothing existing changes.
 import sqlalchemy as sa
 from alembic import op
 
-revision = '0028_api_tokens'
+revision = '0030_api_tokens'
 down_revision = '0029_mail_intake'
 branch_labels = None
 depends_on = None

@@ -1,6 +1,6 @@
 """webhooks out: operators' endpoints told of ticket events, and the outbox of deliveries
 
-Revision ID: 0030_webhooks_out
+Revision ID: 0028_webhooks_out
 Revises: 0027_psa_pull
 Create Date: 2026-11-24 11:48:12
 
@@ -11,7 +11,7 @@ job; ``(webhook_id, event, key)`` is unique so an event is delivered once.
 import sqlalchemy as sa
 from alembic import op
 
-revision = '0030_webhooks_out'
+revision = '0028_webhooks_out'
 down_revision = '0027_psa_pull'
 branch_labels = None
 depends_on = None
