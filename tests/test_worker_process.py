@@ -101,6 +101,13 @@ def _alive(pid):
         return False
 
 
+def _states(app, pid):
+    """The RQ states of the workers of process ``pid``."""
+    with app.app_context():
+        return [worker.get_state() for worker in Worker.all(connection=get_redis())
+                if worker.pid == pid]
+
+
 def wait_for(condition, what, *, process=None):
     """Return once ``condition()`` is true; fail after the deadline, or when ``process``
     (a worker) ended first, with its output."""
@@ -179,6 +186,10 @@ def test_healthz_sees_a_running_worker(app, client, tmp_path):
     worker = start_worker(app, tmp_path, "--queue", "default")
     try:
         wait_for(lambda: client.get("/healthz").json["worker"] == "ok", "a worker heartbeat",
+                 process=worker)
+        # RQ registers a worker before it installs its signal handlers: a SIGTERM in between
+        # ends it without its goodbye. Idle means it is past that, waiting for jobs.
+        wait_for(lambda: _states(app, worker.pid) == ["idle"], "the worker idle",
                  process=worker)
     finally:
         stop_worker(worker)

@@ -6,7 +6,7 @@ transaction, one ``Notification`` (mail) and one ``InAppNotification`` per recip
 channel the recipient keeps on (``services.notification_preferences``); ``key`` names the
 event, and ``(kind, key, recipient)`` is unique, so announcing the same event twice makes one
 row. The mail rows are dispatched to their send job (``jobs.notifications``) when the
-transaction commits (``_dispatch_after_commit``), so no caller has to remember to, and a
+transaction commits (``Outbox.dispatch_on_commit``), so no caller has to remember to, and a
 rolled-back change sends nothing.
 
 Who is told of what (the services call ``notify``):
@@ -29,9 +29,8 @@ is stored for /admin/mail).
 
 from contextlib import contextmanager
 
-from sqlalchemy import event, select
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
 
 from helpdesk.access import may, visible_replies
 from helpdesk.extensions import db
@@ -41,7 +40,6 @@ from helpdesk.services.outbox import Outbox
 
 OUTBOX = Outbox(Notification, send_job="jobs.notifications.send_notification",
                 name="notification")
-_PENDING = "notifications_to_dispatch"  # session.info: mail rows to dispatch after commit
 _HELD_BACK = "notifications_held_back"  # session.info: within held_back()
 
 
@@ -93,7 +91,7 @@ def notify(event_name, ticket, recipients, *, key, reply=None, note=None, actor=
                 actor_id=getattr(actor, "id", None),
                 note=note if event_name.startswith("sla_") else None,
             ), kind=event_name, key=key, user_id=recipient.id)
-    db.session.info.setdefault(_PENDING, set()).update(mail.id for mail in written)
+    OUTBOX.dispatch_on_commit(written)
     return written
 
 
@@ -175,19 +173,3 @@ def _add_once(model, row, **unique):
     except IntegrityError:
         return None
     return row
-
-
-@event.listens_for(Session, "after_commit")
-def _dispatch_after_commit(session):
-    """Enqueue the send jobs of the mail rows this transaction wrote, now that they are
-    committed (Redis being away leaves them for the sweep, ``Outbox.dispatch``)."""
-    pending = session.info.pop(_PENDING, None)
-    if pending:
-        OUTBOX.dispatch(sorted(pending))
-
-
-@event.listens_for(Session, "after_soft_rollback")
-def _forget_after_rollback(session, previous_transaction):
-    """Rolled back: the rows are gone, and nothing is sent."""
-    if previous_transaction.parent is None:  # the whole transaction, not a savepoint
-        session.info.pop(_PENDING, None)

@@ -6,7 +6,10 @@ are outboxes: a table with ``state``, ``attempts``, ``claimed_at``, ``last_error
 written once:
 
 - ``dispatch`` enqueues a committed row's send job (one job id per row, however often);
-  Redis being away leaves the row ``queued`` for the sweep.
+  Redis being away leaves the row ``queued`` for the sweep. ``dispatch_on_commit`` is what
+  services call while writing rows: their jobs are enqueued when the transaction commits,
+  and forgotten when it rolls back, so no caller has to remember to and a rolled-back change
+  sends nothing.
 - ``send`` runs in the job: it ``claim``s the row, which makes it ``sending`` in one
   conditional UPDATE, so two workers (or RQ delivering the job twice) never both send it;
   only the claimer ``settle``s it, with the state its sender returns, or puts it back to
@@ -25,7 +28,8 @@ from dataclasses import dataclass
 
 import redis
 from rq.job import Job, JobStatus
-from sqlalchemy import case, select, update
+from sqlalchemy import case, event, select, update
+from sqlalchemy.orm import Session
 
 from helpdesk.extensions import db
 from helpdesk.models.timestamps import utcnow
@@ -63,6 +67,16 @@ class Outbox:
 
     def __init__(self, model, *, send_job, name):
         self.model, self.send_job, self.name = model, send_job, name
+        _OUTBOXES.append(self)
+
+    @property
+    def _pending_key(self):
+        return f"{self.name}_rows_to_dispatch"  # in session.info
+
+    def dispatch_on_commit(self, rows):
+        """Enqueue the send jobs of ``rows`` (flushed) once the session's transaction
+        commits; nothing if it rolls back."""
+        db.session.info.setdefault(self._pending_key, set()).update(row.id for row in rows)
 
     def send_job_id(self, row_id):
         """The RQ job id of a row's send job: one id, however often it is enqueued."""
@@ -189,3 +203,24 @@ class Outbox:
         stalled = sorted(set(taken_back) | set(self.queued_without_a_job(created_before)))
         self.dispatch(stalled)
         return len(stalled)
+
+
+_OUTBOXES = []  # every Outbox made, for the session hooks below
+
+
+@event.listens_for(Session, "after_commit")
+def _dispatch_after_commit(session):
+    """Enqueue the send jobs of the rows this transaction wrote, now that they are committed
+    (Redis being away leaves them for the sweep, ``Outbox.dispatch``)."""
+    for outbox in _OUTBOXES:
+        pending = session.info.pop(outbox._pending_key, None)
+        if pending:
+            outbox.dispatch(sorted(pending))
+
+
+@event.listens_for(Session, "after_soft_rollback")
+def _forget_after_rollback(session, previous_transaction):
+    """Rolled back: the rows are gone, and nothing is sent."""
+    if previous_transaction.parent is None:  # the whole transaction, not a savepoint
+        for outbox in _OUTBOXES:
+            session.info.pop(outbox._pending_key, None)

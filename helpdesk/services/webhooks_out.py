@@ -24,8 +24,7 @@ import hmac
 import json
 
 from flask import current_app
-from sqlalchemy import event, select
-from sqlalchemy.orm import Session
+from sqlalchemy import select
 
 from helpdesk.extensions import db
 from helpdesk.models import Webhook, WebhookDelivery
@@ -34,7 +33,6 @@ from helpdesk.services import notifications
 from helpdesk.services.outbox import Outbox
 
 OUTBOX = Outbox(WebhookDelivery, send_job="jobs.webhooks.send_delivery", name="webhook")
-_PENDING = "webhook_deliveries_to_dispatch"  # session.info: rows to dispatch after commit
 
 
 def record(event_name, ticket, *, key, at=None, reply=None, status=None):
@@ -82,7 +80,7 @@ def _write(webhooks, event_name, ticket, *, key, at, reply=None, status=None):
         written.append(delivery)
     if written:
         db.session.flush()
-        db.session.info.setdefault(_PENDING, set()).update(row.id for row in written)
+        OUTBOX.dispatch_on_commit(written)
     return written
 
 
@@ -144,18 +142,3 @@ def signed_headers(delivery, *, secret, timestamp):
             "X-Helpdesk-Event": delivery.event, "X-Helpdesk-Delivery": str(delivery.id),
             "X-Helpdesk-Timestamp": str(timestamp),
             "X-Helpdesk-Signature": signature(secret, timestamp, body_bytes(delivery))}
-
-
-@event.listens_for(Session, "after_commit")
-def _dispatch_after_commit(session):
-    """Enqueue the send jobs of the deliveries this transaction wrote, now committed."""
-    pending = session.info.pop(_PENDING, None)
-    if pending:
-        OUTBOX.dispatch(sorted(pending))
-
-
-@event.listens_for(Session, "after_soft_rollback")
-def _forget_after_rollback(session, previous_transaction):
-    """Rolled back: the rows are gone, and nothing is sent."""
-    if previous_transaction.parent is None:
-        session.info.pop(_PENDING, None)
