@@ -9,7 +9,7 @@ from flask_login import current_user
 from helpdesk.access import get_visible_ticket
 from helpdesk.api import schemas, ticket_json
 from helpdesk.api.blueprints import ApiBlueprint
-from helpdesk.api.tickets import ETAG
+from helpdesk.api.tickets import ETAG, with_etag
 from helpdesk.extensions import db
 from helpdesk.models import User
 from helpdesk.services import handoff, replies
@@ -45,5 +45,4 @@ def hand_off(ticket_id, assignee, body):
     ticket = get_visible_ticket(current_user, ticket_id)
     handoff.hand_off(ticket, actor=current_user._get_current_object(),
                      to_user=db.session.get(User, assignee), note=body)
-    return (ticket_json.detail(current_user, ticket), 200,
-            {"ETag": ticket_json.etag(current_user, ticket)})
+    return with_etag(ticket_json.detail(current_user, ticket), ticket)

@@ -74,7 +74,7 @@ def get_ticket(ticket_id):
     """A ticket with its thread: internal notes (and their files) only for those who may
     read them. `ETag` is its version, for `If-Match` on a change."""
     ticket = get_visible_ticket(current_user, ticket_id)
-    return _with_etag(ticket_json.detail(current_user, ticket), ticket)
+    return with_etag(ticket_json.detail(current_user, ticket), ticket)
 
 
 @bp.post("")
@@ -89,7 +89,7 @@ def open_ticket(subject, body, category, priority, subscriber=None):
         subscriber=_subscriber_for(subscriber), subject=subject, body=body,
         category=_category(category), priority=priority,
         opened_by=None if current_user.is_customer else current_user._get_current_object())
-    answer = _with_etag(ticket_json.detail(current_user, ticket), ticket)
+    answer = with_etag(ticket_json.detail(current_user, ticket), ticket)
     answer[2]["Location"] = url_for("tickets.get_ticket", ticket_id=ticket.id)
     return answer[0], 201, answer[2]
 
@@ -139,7 +139,7 @@ def change_ticket(changes, ticket_id):
         tickets.change_category(ticket, _category_or_refuse(changes["category"]), actor=actor)
     if "assignee" in changes:
         tickets.assign(ticket, _assignee(changes["assignee"]), actor=actor)
-    return _with_etag(ticket_json.detail(current_user, ticket), ticket)
+    return with_etag(ticket_json.detail(current_user, ticket), ticket)
 
 
 def _category_or_refuse(category_id):
@@ -179,5 +179,6 @@ def delete_ticket(ticket_id):
     tickets.delete_ticket(ticket, actor=current_user._get_current_object())
 
 
-def _with_etag(data, ticket):
+def with_etag(data, ticket):
+    """A view's answer: ``data`` with the ticket's ``ETag`` as the caller reads it."""
     return data, 200, {"ETag": ticket_json.etag(current_user, ticket)}
