@@ -230,6 +230,26 @@ def update_user(user, *, actor, name, email, role, reseller, organisation, permi
     return user
 
 
+# Not a hash at all: no password verifies against it, so nobody signs in as these people.
+UNUSABLE_PASSWORD = "!system-person"  # noqa: S105
+
+
+def system_person(*, email, name, role, disabled):
+    """The user with ``email`` that the desk itself acts as or files under (a PSA
+    connection's desk user, the email intake's unknown sender...), made and audited as made
+    by the system if missing. Nobody can sign in as them: no usable password, and their
+    addresses are under the reserved ``.invalid`` domain."""
+    user = db.session.scalar(select(User).where(User.email == email))
+    if user is None:
+        user = User(email=email, name=name[:200], role=role, password_hash=UNUSABLE_PASSWORD,
+                    disabled_at=utcnow() if disabled else None)
+        db.session.add(user)
+        db.session.flush()
+        audit.record("user.create", actor=None, subject_user=user, field="role", new=role)
+        db.session.commit()
+    return user
+
+
 def active_admins():
     """How many admins can sign in."""
     return db.session.scalar(select(func.count(User.id)).where(

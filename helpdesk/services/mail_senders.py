@@ -20,40 +20,23 @@ from sqlalchemy import func, select
 from helpdesk.access import may_open_ticket_for
 from helpdesk.extensions import db
 from helpdesk.models import InboundMessage, User
-from helpdesk.models.timestamps import utcnow
 from helpdesk.models.user import CUSTOMER_ROLES
-from helpdesk.services import audit, tickets
+from helpdesk.services import accounts, tickets
 from helpdesk.services.errors import NotAllowed, TicketError
 from helpdesk.services.permissions import require
-from helpdesk.sla import clock as sla_clock
 
 DESK_EMAIL = "email-intake@mail.invalid"
 UNKNOWN_EMAIL = "unknown-sender@mail.invalid"
-# Not a hash at all: no password verifies against it, so nobody signs in as these people.
-UNUSABLE_PASSWORD = "!mail-intake"  # noqa: S105
-
-
-def _system_person(*, email, name, role, disabled):
-    """The user with ``email``, made (and audited as made by the system) if missing."""
-    user = db.session.scalar(select(User).where(User.email == email))
-    if user is None:
-        user = User(email=email, name=name, role=role, password_hash=UNUSABLE_PASSWORD,
-                    disabled_at=utcnow() if disabled else None)
-        db.session.add(user)
-        db.session.flush()
-        audit.record("user.create", actor=None, subject_user=user, field="role", new=role)
-        db.session.commit()
-    return user
 
 
 def desk_user():
     """The agent who opens tickets for unknown senders."""
-    return _system_person(email=DESK_EMAIL, name="Email", role="agent", disabled=False)
+    return accounts.system_person(email=DESK_EMAIL, name="Email", role="agent", disabled=False)
 
 
 def unknown_sender():
     """The placeholder subscriber of tickets from senders we do not know."""
-    return _system_person(email=UNKNOWN_EMAIL, name="Unknown email sender",
+    return accounts.system_person(email=UNKNOWN_EMAIL, name="Unknown email sender",
                           role="subscriber", disabled=True)
 
 
@@ -123,12 +106,5 @@ def attach_sender(ticket, *, customer, actor):
         raise TicketError("Choose an active customer.", field="customer")
     if not may_open_ticket_for(actor, customer):
         raise NotAllowed("You may not give tickets to that customer.")
-    old = ticket.subscriber.name
-    ticket.subscriber = customer
-    ticket.organisation = customer.organisation
-    ticket.reseller = customer.reseller
-    now = utcnow()
-    tickets.add_event(ticket, actor=actor, kind="subscriber", old=old, new=customer.name, at=now)
-    sla_clock.refresh(ticket, at=now, actor=actor)
-    db.session.commit()
-    return ticket
+    return tickets.move_to_customer(ticket, subscriber=customer,
+                                    organisation=customer.organisation, actor=actor)

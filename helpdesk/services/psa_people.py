@@ -17,19 +17,15 @@ Two people per connection, made on first need:
 Technicians map to our staff by email when the PSA's agent lookups carry one.
 """
 
-from flask import g
 from sqlalchemy import func, select
 
 from helpdesk.extensions import db
 from helpdesk.models import Organisation, PsaLookup, User
-from helpdesk.models.timestamps import utcnow
 from helpdesk.models.user import CUSTOMER_ROLES, STAFF_ROLES
-from helpdesk.services import audit
+from helpdesk.services import accounts
 from helpdesk.services.psa_linking import local_id_of, remembered
 
 KIND_LABELS = {"halopsa": "HaloPSA"}
-# Not a hash at all: no password verifies against it, so nobody signs in as these people.
-UNUSABLE_PASSWORD = "!psa-connection"  # noqa: S105
 
 
 def kind_label(connection):
@@ -38,19 +34,10 @@ def kind_label(connection):
 
 
 def _system_person(*, email, name, role, disabled):
-    """The user with ``email``, made (and audited as made by the system) if missing."""
-    user_id = remembered(("person", email),
-                         lambda: db.session.scalar(select(User.id).where(User.email == email)))
-    user = db.session.get(User, user_id) if user_id else None
-    if user is None:
-        user = User(email=email, name=name[:200], role=role, password_hash=UNUSABLE_PASSWORD,
-                    disabled_at=utcnow() if disabled else None)
-        db.session.add(user)
-        db.session.flush()
-        audit.record("user.create", actor=None, subject_user=user, field="role", new=role)
-        db.session.commit()
-        g.psa_pull_memo[("person", email)] = user.id
-    return user
+    """``accounts.system_person``, its id remembered for the run (one lookup per pull)."""
+    user_id = remembered(("person", email), lambda: accounts.system_person(
+        email=email, name=name, role=role, disabled=disabled).id)
+    return db.session.get(User, user_id)
 
 
 def desk_user_of(connection):

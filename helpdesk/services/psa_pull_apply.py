@@ -29,7 +29,7 @@ from helpdesk.models import Category, PsaLink, PsaWrite, Ticket
 from helpdesk.models.timestamps import utcnow
 from helpdesk.psa.note_text import note_text
 from helpdesk.queues import get_redis
-from helpdesk.services import audit, notifications, tickets
+from helpdesk.services import notifications, tickets
 from helpdesk.services.psa_linking import (
     FROM_PSA,
     is_history,
@@ -42,8 +42,7 @@ from helpdesk.services.psa_pull_actions import add_actions
 from helpdesk.services.psa_pull_fields import CLOSING_STATUSES, apply_fields, ours_for
 from helpdesk.services.psa_pull_files import add_files
 from helpdesk.services.replies import MAX_BODY_LENGTH
-from helpdesk.services.tickets import MAX_SUBJECT_LENGTH, mark_activity
-from helpdesk.sla import clock as sla_clock
+from helpdesk.services.tickets import MAX_SUBJECT_LENGTH
 
 OUTCOMES = ("created", "updated", "unchanged", "skipped")
 LOCK_SECONDS = 120  # far longer than applying one ticket takes
@@ -180,7 +179,8 @@ def _new_ticket(connection, remote, *, actions_read, download):
     [link] = made
     applied = Applied("created", ticket_id=ticket.id)
     if organisation is not None and organisation.id != ticket.organisation_id:
-        move_ticket(ticket, subscriber=subscriber, organisation=organisation, actor=psa_user)
+        tickets.move_to_customer(ticket, subscriber=subscriber, organisation=organisation,
+                                 actor=psa_user, **FROM_PSA)
     more = actions_read or any(getattr(remote, attribute) not in (None, "")
                                and field not in seen
                                for field, attribute in (("status", "status_id"),
@@ -248,25 +248,6 @@ def _apply_changes(connection, ticket, link, remote, *, psa_user, actions_read, 
     db.session.commit()
 
 
-def move_ticket(ticket, *, subscriber, organisation, actor):
-    """Give a ticket another subscriber and organisation (its reseller follows), with a
-    timeline event, the audit entry and the SLA clock of its new contract (one commit)."""
-    old = ticket.subscriber.name
-    ticket.subscriber = subscriber
-    ticket.organisation = organisation
-    ticket.reseller = organisation.reseller if organisation is not None else subscriber.reseller
-    now = utcnow()
-    if subscriber.name != old:
-        tickets.add_event(ticket, actor=actor, kind="subscriber", old=old, new=subscriber.name,
-                          at=now, **FROM_PSA)
-    else:
-        audit.record("ticket.organisation", actor=actor, ticket=ticket, field="organisation",
-                     new=organisation.name if organisation else None)
-        mark_activity(ticket, at=now, public=False)
-    sla_clock.refresh(ticket, at=now, actor=actor)
-    db.session.commit()
-
-
 def rehome(connection, ticket, *, user_id, client_id):
     """Move a ticket flagged for mapping to the subscriber (or organisation) its PSA user
     and client map to now; returns whether it moved."""
@@ -274,8 +255,8 @@ def rehome(connection, ticket, *, user_id, client_id):
     if subscriber.id == ticket.subscriber_id and \
             getattr(organisation, "id", None) == ticket.organisation_id:
         return False
-    move_ticket(ticket, subscriber=subscriber, organisation=organisation,
-                actor=desk_user_of(connection))
+    tickets.move_to_customer(ticket, subscriber=subscriber, organisation=organisation,
+                             actor=desk_user_of(connection), **FROM_PSA)
     return True
 
 

@@ -248,6 +248,28 @@ def set_team(ticket, team, *, actor):
     return ticket
 
 
+def move_to_customer(ticket, *, subscriber, organisation, actor, origin=None):
+    """Give a ticket another subscriber and organisation (its reseller follows), with a
+    timeline event, the audit entry and the SLA clock of its new contract (one commit). For
+    services that checked who may: a PSA ticket re-homed once mapped, an unknown sender's
+    email attached to its customer."""
+    old = ticket.subscriber.name
+    ticket.subscriber = subscriber
+    ticket.organisation = organisation
+    ticket.reseller = organisation.reseller if organisation is not None else subscriber.reseller
+    now = utcnow()
+    if subscriber.name != old:
+        add_event(ticket, actor=actor, kind="subscriber", old=old, new=subscriber.name, at=now,
+                  origin=origin)
+    else:
+        audit.record("ticket.organisation", actor=actor, ticket=ticket, field="organisation",
+                     new=organisation.name if organisation else None)
+        mark_activity(ticket, at=now, public=False)
+    sla_clock.refresh(ticket, at=now, actor=actor)
+    db.session.commit()
+    return ticket
+
+
 def delete_ticket(ticket, *, actor):
     """Soft-delete (``tickets.delete``): the ticket leaves every scope; the row and its thread
     stay for the audit. A deleted ticket is out of every scope, so deleting it again is
