@@ -113,3 +113,22 @@ def test_files_left_out_are_noted_for_staff_not_customers(app, client, auth, wor
     auth.login("alice@test.example")
     portal = client.get(f"/portal/tickets/{ticket_id}").text
     assert "Here is the dump." in portal and "was not attached" not in portal
+
+
+def test_the_tabs_count_up_to_a_cap_however_much_mail_there_is(app, client, auth, world,
+                                                               monkeypatch):
+    """A mailbox of years holds millions of messages: each tab counts up to ``COUNT_CAP``
+    and then says "more than that"."""
+    from helpdesk.services import inbound_mail
+
+    monkeypatch.setattr(inbound_mail, "COUNT_CAP", 2)
+    for n in range(3):
+        take_in(app, message(subject=f"Away {n}", headers={"X-Autoreply": "yes"}))
+    take_in(app, MALFORMED)
+    with app.app_context():
+        assert inbound_mail.counts()["ignored"] == 3  # counted to the cap and one past it
+        assert inbound_mail.counts()["failed"] == 1
+    auth.login("admin@test.example")
+    page = client.get("/admin/mail/inbound").text
+    assert 'Ignored <span class="count">2+</span>' in page
+    assert 'Not taken in <span class="count">1</span>' in page

@@ -36,7 +36,7 @@ def inbound():
     return render_template(
         "admin/inbound_mail.html", messages=messages, kept=inbound_mail.kept_ids(messages),
         next_before=next_before, state=state,
-        counts=counts, tabs=inbound_mail.TABS, paged=before is not None,
+        counts=counts, cap=inbound_mail.COUNT_CAP, tabs=inbound_mail.TABS, paged=before is not None,
         imap=imap_configured(), unknown_sender_id=mail_senders.unknown_sender_id())
 
 
